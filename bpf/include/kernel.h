@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The few kernel types tailor's BPF programs read, declared by hand instead of
+ * a generated vmlinux.h: every struct carries preserve_access_index, so the
+ * field offsets written here are only placeholders; libbpf-style CO-RE
+ * relocations (done by cilium/ebpf at load time) rewrite each access against
+ * the running kernel's BTF. Only the fields we use are declared, which keeps
+ * `make generate` independent of the build machine's kernel.
+ */
+#ifndef TAILOR_KERNEL_H
+#define TAILOR_KERNEL_H
+
+typedef signed char __s8;
+typedef unsigned char __u8;
+typedef short __s16;
+typedef unsigned short __u16;
+typedef int __s32;
+typedef unsigned int __u32;
+typedef long long __s64;
+typedef unsigned long long __u64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+typedef _Bool bool;
+#define true 1
+#define false 0
+#define NULL ((void *)0)
+
+/* UAPI constants from <linux/bpf.h> that the programs and libbpf headers use. */
+enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_LRU_HASH = 9,
+	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_QUEUE = 22,
+	BPF_MAP_TYPE_RINGBUF = 27,
+	BPF_MAP_TYPE_TASK_STORAGE = 29,
+};
+
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
+	BPF_EXIST = 2,
+};
+
+enum {
+	BPF_F_NO_PREALLOC = (1U << 0),
+};
+
+enum {
+	BPF_LOCAL_STORAGE_GET_F_CREATE = (1ULL << 0),
+};
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+/* Syscall entry registers (the user context the tracepoint hands us). */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	long unsigned int r10;
+	long unsigned int r9;
+	long unsigned int r8;
+	long unsigned int ax;
+	long unsigned int dx;
+	long unsigned int si;
+	long unsigned int di;
+	long unsigned int orig_ax;
+};
+#elif defined(__TARGET_ARCH_arm64)
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+struct pt_regs {
+	union {
+		struct user_pt_regs user_regs;
+		struct {
+			__u64 regs[31];
+			__u64 sp;
+			__u64 pc;
+			__u64 pstate;
+		};
+	};
+	__u64 orig_x0;
+	__s32 syscallno;
+};
+#endif
+
+struct thread_info {
+	long unsigned int flags;
+	__u32 status; /* x86 only: TS_COMPAT */
+};
+
+struct ns_common {
+	unsigned int inum;
+};
+
+/* A mount namespace's never-reused id: ns_common.ns_id since Linux 6.18,
+ * mnt_namespace.seq before. Both are read through these CO-RE flavors. */
+struct ns_common___with_id {
+	__u64 ns_id;
+};
+
+struct mnt_namespace {
+	struct ns_common ns;
+};
+
+struct mnt_namespace___with_seq {
+	__u64 seq;
+};
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
+};
+
+struct seccomp_filter;
+
+struct seccomp {
+	int mode;
+	struct seccomp_filter *filter;
+};
+
+struct kernfs_node {
+	const char *name;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+};
+
+struct css_set {
+	struct cgroup_subsys_state *subsys[12];
+	struct cgroup *dfl_cgrp;
+};
+
+struct cred;
+
+struct task_struct {
+	struct thread_info thread_info;
+	int pid;
+	int tgid;
+	struct task_struct *real_parent;
+	const struct cred *real_cred;
+	const struct cred *cred;
+	char comm[16];
+	struct nsproxy *nsproxy;
+	struct seccomp seccomp;
+	struct css_set *cgroups;
+};
+
+struct linux_binprm {
+	unsigned int secureexec : 1;
+	const char *filename;
+};
+
+struct user_namespace;
+
+struct bpf_iter_meta;
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+};
+
+#pragma clang attribute pop
+
+#endif /* TAILOR_KERNEL_H */

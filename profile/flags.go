@@ -1,0 +1,65 @@
+package profile
+
+// docker-run.flags is the profile in the form people use it: flags to paste
+// into docker run (or splice into a script with $(cat docker-run.flags)).
+// Capabilities start from nothing (--cap-drop=ALL) and add back what was
+// used, so the result does not depend on the daemon's defaults.
+
+import (
+	"strings"
+)
+
+// DockerRunFlags returns the docker run flags that apply the profile:
+// --cap-drop=ALL, one --cap-add per needed capability, the seccomp profile
+// at seccompPath (which should be absolute: docker resolves it against the
+// client's working directory) and, when suggested, no-new-privileges.
+func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []string {
+	flags := []string{"--cap-drop=ALL"}
+	for _, c := range sortedSet(caps.Add) {
+		// Docker documents capabilities without the CAP_ prefix.
+		flags = append(flags, "--cap-add="+strings.TrimPrefix(canonicalCapability(c), "CAP_"))
+	}
+	flags = append(flags, "--security-opt=seccomp="+seccompPath)
+	if noNewPrivileges(normalized(rec)).Suggested {
+		flags = append(flags, "--security-opt=no-new-privileges")
+	}
+	return flags
+}
+
+// FlagsLine joins flags into one shell line, quoting only the flags that
+// need it. It does not end in a newline. (A flag that itself contains a
+// newline, e.g. from a strange directory name, is quoted correctly but
+// makes the line span two.)
+func FlagsLine(flags []string) string {
+	quoted := make([]string, len(flags))
+	for i, f := range flags {
+		quoted[i] = ShellQuote(f)
+	}
+	return strings.Join(quoted, " ")
+}
+
+// ShellQuote returns s as one word for a POSIX shell: unchanged when it
+// holds only characters no shell treats specially, otherwise in single
+// quotes, inside which only the single quote itself needs care: it closes
+// the quotes, adds an escaped quote and reopens them.
+func ShellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	if strings.IndexFunc(s, needsQuoting) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// needsQuoting is true for every rune outside the set that is safe unquoted
+// in any POSIX shell position: letters, digits and _ @ % + = : , . / -.
+func needsQuoting(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	case strings.ContainsRune("_@%+=:,./-", r):
+		return false
+	}
+	return true
+}

@@ -1,0 +1,84 @@
+package profile
+
+// Golden files pin the exact bytes of every emitted file, so that any change
+// in what tailor writes shows up in review. Regenerate them with
+//
+//	go test ./profile -run Golden -update
+//
+// seccomp.json depends on the libseccomp version (which fallback syscalls it
+// knows), so the version the goldens were made with is stored next to them;
+// with another version, seccomp.json is not compared.
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	libseccomp "github.com/seccomp/libseccomp-golang"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+const goldenDir = "testdata/golden"
+
+func libseccompVersion() string {
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	return fmt.Sprintf("%d.%d.%d\n", major, minor, micro)
+}
+
+func TestGolden(t *testing.T) {
+	versionFile := filepath.Join(goldenDir, "libseccomp-version")
+	if *update {
+		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(versionFile, []byte(libseccompVersion()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	goldenVersion, err := os.ReadFile(versionFile)
+	if err != nil {
+		t.Fatalf("%v (run go test ./profile -run Golden -update)", err)
+	}
+	sameLibseccomp := string(goldenVersion) == libseccompVersion()
+
+	for _, tc := range testCases(t) {
+		files, line, err := renderProfile(tc.rec, tc.seccompPath)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if strings.Contains(line, "\n") {
+			t.Errorf("%s: flags line has a newline: %q", tc.name, line)
+		}
+		for _, f := range files {
+			t.Run(tc.name+"/"+f.name, func(t *testing.T) {
+				path := filepath.Join(goldenDir, tc.name, f.name)
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, f.data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				if f.name == SeccompFile && !sameLibseccomp {
+					t.Skipf("goldens were made with libseccomp %s, this is %s",
+						strings.TrimSpace(string(goldenVersion)), strings.TrimSpace(libseccompVersion()))
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./profile -run Golden -update)", err)
+				}
+				if !bytes.Equal(f.data, want) {
+					t.Errorf("%s differs from the golden file (run with -update if intended)\ngot:\n%s\nwant:\n%s",
+						path, f.data, want)
+				}
+			})
+		}
+	}
+}

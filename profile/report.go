@@ -1,0 +1,198 @@
+package profile
+
+// The report is the part of the output meant for a person: it keeps every
+// observation the profile was derived from, says for each capability why it
+// was added or not, and warns about everything the profile could not
+// capture, so that nobody has to trust the profile blindly.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ReportSchemaVersion is the version of report.json's layout.
+const ReportSchemaVersion = 1
+
+// Verdicts on a capability, in report.json.
+const (
+	VerdictAdd         = "add"          // granted during learning: added
+	VerdictDrop        = "drop"         // a Docker default never granted: dropped
+	VerdictDenied      = "denied"       // asked for and refused: listed, not added
+	VerdictKernelProbe = "kernel-probe" // asked by the kernel itself: ignored
+	VerdictUnused      = "unused"       // checked, neither granted nor refused
+)
+
+// Report is what report.json holds.
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	Container     Container `json:"container"`
+	Start         string    `json:"start"` // RFC 3339, UTC; "" when unknown
+	Stop          string    `json:"stop"`
+	Host          Host      `json:"host"`
+	ArmedBy       string    `json:"armed_by"`
+	StartMissed   bool      `json:"start_missed"`
+	Partial       bool      `json:"partial"`
+	Learning      Learning  `json:"learning"`
+
+	Syscalls        []ReportSyscall    `json:"syscalls"`
+	Capabilities    []ReportCapability `json:"capabilities"`
+	PrivilegedExecs []string           `json:"privileged_execs"`
+	UnknownSyscalls uint64             `json:"unknown_syscalls"`
+	EventsLost      uint64             `json:"events_lost"`
+	NoNewPrivileges NoNewPrivileges    `json:"no_new_privileges"`
+	Warnings        []string           `json:"warnings"`
+}
+
+// ReportSyscall is one recorded syscall. Unlike SyscallUse every field is
+// always present, and the source is spelled out ("workload" or "runtime").
+type ReportSyscall struct {
+	Arch   Arch   `json:"arch"`
+	Name   string `json:"name"`
+	Number int    `json:"number"`
+	Count  uint64 `json:"count"`
+	Source string `json:"source"`
+}
+
+// ReportCapability is one checked capability and what tailor made of it.
+type ReportCapability struct {
+	Name     string   `json:"name"`
+	Granted  uint64   `json:"granted"`
+	Denied   uint64   `json:"denied"`
+	Syscalls []string `json:"syscalls"`
+	Verdict  string   `json:"verdict"` // one of the Verdict* constants
+	Reason   string   `json:"reason,omitempty"`
+}
+
+// NoNewPrivileges is whether --security-opt=no-new-privileges is suggested.
+type NoNewPrivileges struct {
+	Suggested bool   `json:"suggested"`
+	Reason    string `json:"reason"`
+}
+
+// NewReport builds the report for rec, given the capabilities decided for it
+// (see Capabilities).
+func NewReport(rec *Recording, caps CapabilitySet) *Report {
+	rec = normalized(rec)
+	r := &Report{
+		SchemaVersion:   ReportSchemaVersion,
+		Container:       rec.Container,
+		Start:           reportTime(rec.Start),
+		Stop:            reportTime(rec.Stop),
+		Host:            rec.Host,
+		ArmedBy:         rec.ArmedBy,
+		StartMissed:     rec.StartMissed,
+		Partial:         rec.Partial,
+		Learning:        rec.Learning,
+		Syscalls:        []ReportSyscall{},
+		Capabilities:    []ReportCapability{},
+		PrivilegedExecs: sortedSet(rec.PrivilegedExecs),
+		UnknownSyscalls: rec.UnknownSyscalls,
+		EventsLost:      rec.EventsLost,
+		NoNewPrivileges: noNewPrivileges(rec),
+	}
+	for _, s := range rec.Syscalls {
+		source := "workload"
+		if s.Source != SourceWorkload {
+			source = s.Source
+		}
+		r.Syscalls = append(r.Syscalls, ReportSyscall{
+			Arch: s.Arch, Name: s.Name, Number: s.Number, Count: s.Count, Source: source,
+		})
+	}
+	for _, c := range rec.Capabilities {
+		verdict, reason := capabilityVerdict(c, caps)
+		r.Capabilities = append(r.Capabilities, ReportCapability{
+			Name:     canonicalCapability(c.Name),
+			Granted:  c.Granted,
+			Denied:   c.Denied,
+			Syscalls: sortedSet(c.Syscalls),
+			Verdict:  verdict,
+			Reason:   reason,
+		})
+	}
+	r.Warnings = reportWarnings(rec)
+	return r
+}
+
+// MarshalReport renders the report as report.json: indented with two
+// spaces, ending in a newline.
+func MarshalReport(r *Report) ([]byte, error) {
+	return marshalJSON(r)
+}
+
+func capabilityVerdict(c CapabilityUse, caps CapabilitySet) (verdict, reason string) {
+	name := canonicalCapability(c.Name)
+	switch {
+	case IsKernelProbe(c):
+		return VerdictKernelProbe, KernelProbeReason
+	case slices.Contains(caps.Add, name):
+		return VerdictAdd, ""
+	case c.Denied > 0:
+		return VerdictDenied, ""
+	case slices.Contains(DockerDefaultCapabilities(), name):
+		return VerdictDrop, ""
+	}
+	return VerdictUnused, ""
+}
+
+// noNewPrivileges suggests no-new-privileges unless something in the
+// container relied on gaining privileges through exec, which it would stop.
+func noNewPrivileges(rec *Recording) NoNewPrivileges {
+	if len(rec.PrivilegedExecs) == 0 {
+		return NoNewPrivileges{
+			Suggested: true,
+			Reason:    "no program gained privileges through exec (setuid/setgid or file capabilities)",
+		}
+	}
+	return NoNewPrivileges{
+		Suggested: false,
+		Reason: strings.Join(sortedSet(rec.PrivilegedExecs), ", ") +
+			" gained privileges through exec (setuid/setgid or file capabilities); no-new-privileges would stop it",
+	}
+}
+
+// reportWarnings is the recording's own warnings and everything that makes
+// the profile less than complete, sorted and de-duplicated.
+func reportWarnings(rec *Recording) []string {
+	w := slices.Clone(rec.Warnings)
+	for _, s := range rec.Syscalls {
+		if s.Name == "" {
+			w = append(w, fmt.Sprintf("syscall number %d on %s is unknown to libseccomp: "+
+				"it is not in seccomp.json, add it by hand if needed", s.Number, s.Arch))
+		}
+	}
+	if rec.UnknownSyscalls > 0 {
+		w = append(w, fmt.Sprintf("syscalls with numbers beyond the kernel's syscall tables were made %d times: "+
+			"they are not in seccomp.json", rec.UnknownSyscalls))
+	}
+	if rec.EventsLost > 0 {
+		w = append(w, fmt.Sprintf("%d events were lost while recording: seccomp.json and capabilities.json "+
+			"may lack syscalls or capabilities the container used; record again", rec.EventsLost))
+	}
+	if rec.Partial {
+		w = append(w, "recording stopped while the container was still running: "+
+			"what it does later (e.g. at shutdown) is not in the profile")
+	}
+	if rec.StartMissed {
+		w = append(w, "recording began after the container started: "+
+			"its start-up is not in the profile")
+	}
+	if !rec.CapabilitiesRecorded {
+		w = append(w, "the kernel could not report capability checks: "+
+			"capabilities.json keeps Docker's default capabilities")
+	}
+	for _, exe := range rec.PrivilegedExecs {
+		w = append(w, exe+" gained privileges through exec (setuid/setgid or file capabilities): "+
+			"no-new-privileges is not suggested")
+	}
+	return sortedSet(w)
+}
+
+func reportTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,87 @@
+package profile
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func verdicts(r *Report) map[string]string {
+	m := map[string]string{}
+	for _, c := range r.Capabilities {
+		m[c.Name] = c.Verdict
+	}
+	return m
+}
+
+func TestReportVerdicts(t *testing.T) {
+	rec := &Recording{CapabilitiesRecorded: true, Capabilities: []CapabilityUse{
+		{Name: "CAP_CHOWN", Granted: 1, Syscalls: []string{"chown"}},
+		{Name: "CAP_KILL", Syscalls: []string{"kill"}},
+		{Name: "CAP_SYS_PTRACE", Denied: 1, Syscalls: []string{"ptrace"}},
+		{Name: "CAP_SYS_ADMIN", Denied: 3, Syscalls: []string{"mmap"}},
+		{Name: "CAP_SYS_NICE", Syscalls: []string{"setpriority"}},
+	}}
+	r := NewReport(rec, Capabilities(rec))
+	want := map[string]string{
+		"CAP_CHOWN":      VerdictAdd,
+		"CAP_KILL":       VerdictDrop,
+		"CAP_SYS_PTRACE": VerdictDenied,
+		"CAP_SYS_ADMIN":  VerdictKernelProbe,
+		"CAP_SYS_NICE":   VerdictUnused,
+	}
+	got := verdicts(r)
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("%s: verdict %q, want %q", name, got[name], v)
+		}
+	}
+	for _, c := range r.Capabilities {
+		if (c.Verdict == VerdictKernelProbe) != (c.Reason != "") {
+			t.Errorf("%s: verdict %s with reason %q", c.Name, c.Verdict, c.Reason)
+		}
+	}
+}
+
+func TestReportWarningsAndNoNewPrivileges(t *testing.T) {
+	r := NewReport(unconfinedRecording(t), Capabilities(unconfinedRecording(t)))
+	if r.NoNewPrivileges.Suggested {
+		t.Error("no-new-privileges suggested despite sudo")
+	}
+	if !strings.HasPrefix(r.NoNewPrivileges.Reason, "/usr/bin/sudo gained privileges through exec") {
+		t.Errorf("reason = %q", r.NoNewPrivileges.Reason)
+	}
+	for _, want := range []string{
+		"syscall number 463 on SCMP_ARCH_X86_64 is unknown to libseccomp: it is not in seccomp.json, add it by hand if needed",
+		"the container was killed (SIGKILL)",
+	} {
+		if !slices.Contains(r.Warnings, want) {
+			t.Errorf("missing warning %q in %q", want, r.Warnings)
+		}
+	}
+	for _, part := range []string{"were made 2 times", "5 events were lost", "still running", "/usr/bin/sudo"} {
+		if !slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, part) }) {
+			t.Errorf("no warning mentions %q: %q", part, r.Warnings)
+		}
+	}
+	if !slices.IsSorted(r.Warnings) {
+		t.Errorf("warnings not sorted: %q", r.Warnings)
+	}
+
+	clean := NewReport(nginxRecording(t), Capabilities(nginxRecording(t)))
+	if !clean.NoNewPrivileges.Suggested || len(clean.Warnings) != 0 {
+		t.Errorf("nginx: nnp %+v, warnings %q", clean.NoNewPrivileges, clean.Warnings)
+	}
+	if clean.Start != "2025-03-14T09:30:00.123456789Z" {
+		t.Errorf("start = %s, want RFC 3339 in UTC", clean.Start)
+	}
+}
+
+func TestReportWarnsWithoutCapabilities(t *testing.T) {
+	r := NewReport(compatRecording(t), Capabilities(compatRecording(t)))
+	for _, part := range []string{"could not report capability checks", "began after the container started"} {
+		if !slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, part) }) {
+			t.Errorf("no warning mentions %q: %q", part, r.Warnings)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package profile
+
+// The seccomp profile allows exactly the syscalls the container made and
+// refuses everything else with EPERM, like Docker's default profile refuses
+// what it does not list. It is built with moby's own profile types, so what
+// we write is what dockerd reads for --security-opt seccomp=FILE.
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/moby/profiles/seccomp"
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+const (
+	errnoEPERM  = 1
+	errnoENOSYS = 38
+)
+
+// fallbackSyscalls are newer syscalls that libc and language runtimes probe
+// and replace with an older one when, and only when, the kernel answers
+// ENOSYS (as an older kernel would). Answering EPERM instead makes them give
+// up. A container that did not make one of them during learning may still
+// probe it later, or may have been refused it silently: a seccomp filter
+// active during learning (Docker's default profile) runs before the syscall
+// tracepoint, so what it refused was never recorded. Docker's default
+// profile answers clone3 with ENOSYS precisely so that glibc falls back to
+// clone; a learned profile that answered EPERM would break every threaded
+// program. So those not recorded get ENOSYS.
+var fallbackSyscalls = []string{
+	"clone3",                  // glibc threads and posix_spawn fall back to clone
+	"faccessat2",              // glibc access/faccessat fall back to faccessat
+	"fchmodat2",               // glibc fchmodat with flags falls back to /proc path
+	"openat2",                 // runtimes fall back to openat
+	"close_range",             // glibc closefrom and runtimes fall back to closing one by one
+	"epoll_pwait2",            // falls back to epoll_pwait
+	"statx",                   // glibc stat family falls back to newfstatat/fstatat64
+	"rseq",                    // glibc thread start continues without restartable sequences
+	"pidfd_open",              // runtimes fall back to plain pids and signals
+	"pidfd_send_signal",       // falls back to kill
+	"pidfd_getfd",             // callers fall back to passing fds over sockets
+	"futex_waitv",             // falls back to single futex waits
+	"copy_file_range",         // file copies fall back to read/write
+	"preadv2",                 // falls back to preadv
+	"pwritev2",                // falls back to pwritev
+	"renameat2",               // falls back to renameat (without flags)
+	"getrandom",               // falls back to /dev/urandom
+	"memfd_create",            // falls back to temporary files
+	"execveat",                // fexecve falls back to /proc/self/fd
+	"io_uring_setup",          // io_uring users fall back to epoll/threads
+	"io_uring_enter",          // io_uring users fall back to epoll/threads
+	"io_uring_register",       // io_uring users fall back to epoll/threads
+	"landlock_create_ruleset", // sandboxing libraries treat ENOSYS as "no Landlock"
+	"landlock_add_rule",       // idem
+	"landlock_restrict_self",  // idem
+	"process_madvise",         // memory managers skip the hint
+	"set_mempolicy_home_node", // NUMA libraries skip the hint
+	"cachestat",               // page-cache tools fall back to mincore
+	"map_shadow_stack",        // glibc runs without a shadow stack
+	"mseal",                   // glibc and runtimes skip sealing
+	"listmount",               // falls back to /proc/self/mountinfo
+	"statmount",               // falls back to /proc/self/mountinfo
+	"mount_setattr",           // falls back to mount -o remount
+	"quotactl_fd",             // falls back to quotactl with a device path
+	"memfd_secret",            // callers fall back to ordinary memory
+	"process_mrelease",        // OOM daemons fall back to waiting for exit
+}
+
+// Seccomp builds the Docker seccomp profile for the recording. Syscalls
+// libseccomp cannot name are left out: Docker profiles name syscalls, and
+// the report warns about each of them.
+func Seccomp(rec *Recording) *seccomp.Seccomp {
+	rec = normalized(rec)
+	arches := profileArches(rec)
+
+	var allowed []string
+	for _, s := range rec.Syscalls {
+		if s.Name != "" {
+			allowed = append(allowed, s.Name)
+		}
+	}
+	allowed = sortedSet(allowed)
+
+	p := &seccomp.Seccomp{
+		LinuxSeccomp: specs.LinuxSeccomp{
+			DefaultAction:   specs.ActErrno,
+			DefaultErrnoRet: uintPtr(errnoEPERM),
+			Architectures:   arches,
+		},
+		Syscalls: []*seccomp.Syscall{},
+	}
+	if len(allowed) > 0 {
+		p.Syscalls = append(p.Syscalls, &seccomp.Syscall{
+			LinuxSyscall: specs.LinuxSyscall{Names: allowed, Action: specs.ActAllow},
+			Comment:      "made by the container while it was recorded",
+		})
+	}
+	p.Syscalls = append(p.Syscalls, unmadeErrnoRules(allowed, arches)...)
+	return p
+}
+
+// unmadeErrnoRules answers syscalls the container never made with the errno
+// a program expects for "not available" rather than EPERM: ENOSYS for the
+// fallbackSyscalls, and whatever errno Docker's default profile (the
+// profile the container most likely learned under) gives. Only syscalls
+// libseccomp knows on one of the profile's architectures are listed, since
+// runc cannot compile the others.
+func unmadeErrnoRules(allowed []string, arches []specs.Arch) []*seccomp.Syscall {
+	byErrno := map[uint][]string{errnoENOSYS: slices.Clone(fallbackSyscalls)}
+	for _, rule := range seccomp.DefaultProfile().Syscalls {
+		if rule.Action != specs.ActErrno || rule.ErrnoRet == nil || *rule.ErrnoRet == errnoEPERM {
+			continue
+		}
+		names := rule.Names
+		if rule.Name != "" {
+			names = append(slices.Clone(names), rule.Name)
+		}
+		byErrno[*rule.ErrnoRet] = append(byErrno[*rule.ErrnoRet], names...)
+	}
+
+	var rules []*seccomp.Syscall
+	for _, errno := range sortedKeys(byErrno) {
+		var names []string
+		for _, name := range byErrno[errno] {
+			if !slices.Contains(allowed, name) && knownOnAny(name, arches) {
+				names = append(names, name)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		comment := "not made while recorded: answered as Docker's default profile does"
+		if errno == errnoENOSYS {
+			comment = "not made while recorded: ENOSYS lets libc and runtimes fall back to older syscalls"
+		}
+		rules = append(rules, &seccomp.Syscall{
+			LinuxSyscall: specs.LinuxSyscall{
+				Names:    sortedSet(names),
+				Action:   specs.ActErrno,
+				ErrnoRet: uintPtr(errno),
+			},
+			Comment: comment,
+		})
+	}
+	return rules
+}
+
+// profileArches lists the native architecture first, then, sorted, those of
+// its compat architectures the container made syscalls on. A profile that
+// lists an architecture lets its syscalls through the allow list; one that
+// does not makes the runtime reject them all.
+func profileArches(rec *Recording) []specs.Arch {
+	native := recordingNativeArch(rec)
+	if native == "" {
+		return nil // unsupported host: the runtime then uses its own
+	}
+	compat, x32 := CompatArchs(native)
+	var others []specs.Arch
+	for _, s := range rec.Syscalls {
+		if s.Arch != native && s.Arch != "" && (s.Arch == compat || s.Arch == x32) {
+			others = append(others, specs.Arch(s.Arch))
+		}
+	}
+	slices.Sort(others)
+	return append([]specs.Arch{specs.Arch(native)}, slices.Compact(others)...)
+}
+
+// recordingNativeArch is the native architecture of the host the recording
+// was made on: from Host.Arch, else from the syscalls' architectures, else
+// the one tailor runs on.
+func recordingNativeArch(rec *Recording) Arch {
+	if a := archFromName(rec.Host.Arch); a != "" {
+		return a
+	}
+	for _, s := range rec.Syscalls {
+		switch s.Arch {
+		case ArchX86_64, ArchX86, ArchX32:
+			return ArchX86_64
+		case ArchAArch64, ArchARM:
+			return ArchAArch64
+		}
+	}
+	return NativeArch()
+}
+
+func knownOnAny(name string, arches []specs.Arch) bool {
+	for _, a := range arches {
+		if _, ok := SyscallNumber(Arch(a), name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// MarshalSeccomp renders the profile as seccomp.json: indented with two
+// spaces, ending in a newline, byte-for-byte the same for the same profile.
+func MarshalSeccomp(p *seccomp.Seccomp) ([]byte, error) {
+	return marshalJSON(p)
+}
+
+func uintPtr(v uint) *uint { return &v }
+
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,180 @@
+package profile
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"github.com/moby/profiles/seccomp"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+)
+
+// loadWithDocker feeds a generated profile to Docker's own loader, the code
+// dockerd runs for --security-opt seccomp=FILE, as a container with the
+// given bounding capabilities.
+func loadWithDocker(t *testing.T, data []byte, bounding []string) *specs.LinuxSeccomp {
+	t.Helper()
+	spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: bounding}}}
+	oci, err := seccomp.LoadProfile(string(data), spec)
+	if err != nil {
+		t.Fatalf("Docker rejects the profile: %v\n%s", err, data)
+	}
+	if oci == nil {
+		t.Fatalf("Docker read the profile as \"no seccomp\":\n%s", data)
+	}
+	return oci
+}
+
+func rulesWith(oci *specs.LinuxSeccomp, action specs.LinuxSeccompAction, errno uint) []string {
+	var names []string
+	for _, r := range oci.Syscalls {
+		if r.Action != action {
+			continue
+		}
+		if action == specs.ActErrno && (r.ErrnoRet == nil || *r.ErrnoRet != errno) {
+			continue
+		}
+		names = append(names, r.Names...)
+	}
+	return names
+}
+
+func TestDockerLoadsGeneratedProfiles(t *testing.T) {
+	cases := testCases(t)
+	cases = append(cases, testCase{name: "empty", rec: &Recording{Host: Host{Arch: "x86_64"}}})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			caps := Capabilities(tc.rec)
+			data, err := MarshalSeccomp(Seccomp(tc.rec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			oci := loadWithDocker(t, data, caps.Add)
+
+			if oci.DefaultAction != specs.ActErrno || oci.DefaultErrnoRet == nil || *oci.DefaultErrnoRet != errnoEPERM {
+				t.Errorf("default action = %s/%v, want SCMP_ACT_ERRNO/EPERM", oci.DefaultAction, oci.DefaultErrnoRet)
+			}
+			allowed := rulesWith(oci, specs.ActAllow, 0)
+			for _, s := range tc.rec.Syscalls {
+				if s.Name != "" && !slices.Contains(allowed, s.Name) {
+					t.Errorf("recorded %s is not allowed", s.Name)
+				}
+			}
+			if len(allowed) != len(sortedSet(allowed)) {
+				t.Errorf("allowed names are not unique: %v", allowed)
+			}
+			enosys := rulesWith(oci, specs.ActErrno, errnoENOSYS)
+			for _, name := range enosys {
+				if slices.Contains(allowed, name) {
+					t.Errorf("%s is both allowed and answered ENOSYS", name)
+				}
+			}
+			if !slices.Contains(allowed, "clone3") && !slices.Contains(enosys, "clone3") {
+				t.Errorf("clone3 not recorded but not answered ENOSYS: threads would break")
+			}
+			// Every name must be one libseccomp (so runc) can compile.
+			for _, r := range oci.Syscalls {
+				for _, name := range r.Names {
+					if _, err := libseccomp.GetSyscallFromName(name); err != nil {
+						t.Errorf("%s is unknown to libseccomp: %v", name, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSeccompArchitectures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rec  *Recording
+		want []specs.Arch
+	}{
+		{"native only", &Recording{Host: Host{Arch: "x86_64"}, Syscalls: []SyscallUse{
+			{Arch: ArchX86_64, Name: "read"}}}, []specs.Arch{specs.ArchX86_64}},
+		{"x86 and x32 compat", &Recording{Host: Host{Arch: "x86_64"}, Syscalls: []SyscallUse{
+			{Arch: ArchX32, Name: "read"}, {Arch: ArchX86, Name: "read"}, {Arch: ArchX86_64, Name: "read"}}},
+			[]specs.Arch{specs.ArchX86_64, specs.ArchX32, specs.ArchX86}}, // native, then sorted
+		{"arm64 with arm", &Recording{Host: Host{Arch: "aarch64"}, Syscalls: []SyscallUse{
+			{Arch: ArchARM, Name: "read"}, {Arch: ArchAArch64, Name: "read"}}},
+			[]specs.Arch{specs.ArchAARCH64, specs.ArchARM}},
+		{"native inferred from compat syscalls", &Recording{Syscalls: []SyscallUse{
+			{Arch: ArchX86, Name: "socketcall"}}}, []specs.Arch{specs.ArchX86_64, specs.ArchX86}},
+	} {
+		got := Seccomp(tc.rec).Architectures
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: architectures = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestSeccompErrnoRules(t *testing.T) {
+	rec := &Recording{Host: Host{Arch: "x86_64"}, Syscalls: []SyscallUse{
+		{Arch: ArchX86_64, Name: "read"},
+		{Arch: ArchX86_64, Name: "statx"},
+		{Arch: ArchX86_64, Number: 463}, // unknown: skipped, not an empty name
+	}}
+	p := Seccomp(rec)
+	if len(p.Syscalls) != 2 {
+		t.Fatalf("want an allow rule and an ENOSYS rule, got %d rules", len(p.Syscalls))
+	}
+	if got := p.Syscalls[0].Names; !slices.Equal(got, []string{"read", "statx"}) {
+		t.Errorf("allowed = %v", got)
+	}
+	nosys := p.Syscalls[1]
+	if nosys.Action != specs.ActErrno || *nosys.ErrnoRet != errnoENOSYS {
+		t.Fatalf("second rule = %s/%d, want ENOSYS", nosys.Action, *nosys.ErrnoRet)
+	}
+	if slices.Contains(nosys.Names, "statx") {
+		t.Error("recorded statx is answered ENOSYS")
+	}
+	for _, name := range []string{"clone3", "openat2", "rseq", "faccessat2"} {
+		if !slices.Contains(nosys.Names, name) {
+			t.Errorf("%s not answered ENOSYS", name)
+		}
+	}
+	if !slices.IsSorted(nosys.Names) {
+		t.Errorf("ENOSYS names not sorted: %v", nosys.Names)
+	}
+	for _, name := range nosys.Names {
+		if _, ok := SyscallNumber(ArchX86_64, name); !ok {
+			t.Errorf("%s is unknown to libseccomp on x86_64 but listed", name)
+		}
+	}
+}
+
+// Docker's default profile gives clone3 ENOSYS; whatever other non-EPERM
+// answers it has must be carried over the same way.
+func TestSeccompCarriesOverDockerErrnos(t *testing.T) {
+	p := Seccomp(&Recording{Host: Host{Arch: "x86_64"}})
+	got := map[uint][]string{}
+	for _, r := range p.Syscalls {
+		if r.Action == specs.ActErrno {
+			got[*r.ErrnoRet] = append(got[*r.ErrnoRet], r.Names...)
+		}
+	}
+	for _, r := range seccomp.DefaultProfile().Syscalls {
+		if r.Action != specs.ActErrno || r.ErrnoRet == nil || *r.ErrnoRet == errnoEPERM {
+			continue
+		}
+		for _, name := range r.Names {
+			if knownOnAny(name, p.Architectures) && !slices.Contains(got[*r.ErrnoRet], name) {
+				t.Errorf("Docker answers %s with errno %d, the profile does not", name, *r.ErrnoRet)
+			}
+		}
+	}
+}
+
+func TestMarshalSeccompHasNoArchMap(t *testing.T) {
+	data, err := MarshalSeccomp(Seccomp(nginxRecording(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(`"archMap"`)) {
+		t.Error("profile has an archMap")
+	}
+	if data[len(data)-1] != '\n' {
+		t.Error("no final newline")
+	}
+}

@@ -1,0 +1,172 @@
+package profile
+
+// Profiles are written atomically, file by file: a crash or a full disk
+// leaves either the previous file or the new one, never a truncated
+// seccomp.json that dockerd would reject (or worse, half-parse) at the next
+// docker run.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Names of the files WriteProfileDir writes.
+const (
+	SeccompFile      = "seccomp.json"
+	CapabilitiesFile = "capabilities.json"
+	FlagsFile        = "docker-run.flags"
+	ReportFile       = "report.json"
+)
+
+// Written says where WriteProfileDir put each file.
+type Written struct {
+	Dir          string // absolute
+	Seccomp      string
+	Capabilities string
+	Flags        string
+	Report       string
+	// FlagsLine is the content of the flags file, without its newline.
+	FlagsLine string
+}
+
+// WriteProfileDir creates dir (0755) and writes the profile for rec into
+// it: seccomp.json, capabilities.json, docker-run.flags (which names
+// seccomp.json by its absolute path) and report.json. The emitters
+// normalize a copy of rec; rec itself is not changed.
+func WriteProfileDir(dir string, rec *Recording) (Written, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Written{}, fmt.Errorf("profile directory %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return Written{}, fmt.Errorf("create profile directory: %w", err)
+	}
+	w := Written{
+		Dir:          abs,
+		Seccomp:      filepath.Join(abs, SeccompFile),
+		Capabilities: filepath.Join(abs, CapabilitiesFile),
+		Flags:        filepath.Join(abs, FlagsFile),
+		Report:       filepath.Join(abs, ReportFile),
+	}
+	files, flagsLine, err := renderProfile(rec, w.Seccomp)
+	if err != nil {
+		return Written{}, err
+	}
+	// seccomp.json goes first, so that the flags never name a file that is
+	// not there yet.
+	for _, f := range files {
+		if err := WriteFileAtomic(filepath.Join(abs, f.name), f.data, 0o644); err != nil {
+			return Written{}, err
+		}
+	}
+	w.FlagsLine = flagsLine
+	return w, nil
+}
+
+type renderedFile struct {
+	name string
+	data []byte
+}
+
+// renderProfile produces the four files, in writing order, for a profile
+// whose seccomp.json will be at seccompPath.
+func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, error) {
+	rec = normalized(rec)
+	caps := Capabilities(rec)
+
+	seccompJSON, err := MarshalSeccomp(Seccomp(rec))
+	if err != nil {
+		return nil, "", fmt.Errorf("encode %s: %w", SeccompFile, err)
+	}
+	capsJSON, err := MarshalCapabilities(caps)
+	if err != nil {
+		return nil, "", fmt.Errorf("encode %s: %w", CapabilitiesFile, err)
+	}
+	reportJSON, err := MarshalReport(NewReport(rec, caps))
+	if err != nil {
+		return nil, "", fmt.Errorf("encode %s: %w", ReportFile, err)
+	}
+	line := FlagsLine(DockerRunFlags(rec, caps, seccompPath))
+	return []renderedFile{
+		{SeccompFile, seccompJSON},
+		{CapabilitiesFile, capsJSON},
+		{FlagsFile, []byte(line + "\n")},
+		{ReportFile, reportJSON},
+	}, line, nil
+}
+
+// MarshalCapabilities renders capabilities.json: indented with two spaces,
+// ending in a newline, empty lists as [].
+func MarshalCapabilities(c CapabilitySet) ([]byte, error) {
+	c.Add, c.Drop, c.Denied = sortedSet(c.Add), sortedSet(c.Drop), sortedSet(c.Denied)
+	return marshalJSON(c)
+}
+
+// marshalJSON is the one JSON style of every file tailor writes: two-space
+// indentation, a final newline, and no HTML escaping (paths and messages
+// stay readable).
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteFileAtomic writes data to path so that readers see either the old
+// file or the whole new one: it writes a temporary file in the same
+// directory, syncs it, and renames it over path. On error the temporary file
+// is removed and path is untouched.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			err = fmt.Errorf("write %s: %w", path, err)
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	// CreateTemp makes the file 0600; the caller's mode is set explicitly,
+	// so it does not depend on the umask either.
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename durable. It is best effort: some filesystems do not
+// support syncing a directory, and the file is complete either way.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	d.Sync()
+	d.Close()
+}

@@ -1,0 +1,204 @@
+package tracer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+
+	"github.com/tailorsec/tailor/profile"
+)
+
+// ErrDocker wraps every failure to reach the Docker daemon.
+var ErrDocker = errors.New("cannot reach the Docker daemon")
+
+// ContainerInfo is what tailor needs to know of a Docker container.
+type ContainerInfo struct {
+	ID, Name, Image, ImageID, Runtime string
+	Pid                               int
+	Running                           bool
+	Learning                          profile.Learning
+}
+
+// ContainerEvent is a container's life-cycle event from the Docker daemon.
+type ContainerEvent struct {
+	Action   string // "create", "start", "die", "destroy"
+	ID       string
+	Name     string
+	Image    string
+	ExitCode *int
+	Time     time.Time
+}
+
+// Docker finds containers through the Docker API.
+type Docker struct {
+	cli     *client.Client
+	Version string
+}
+
+// ConnectDocker connects to the daemon named by DOCKER_HOST (default: the
+// local socket) and checks that it answers.
+func ConnectDocker(ctx context.Context) (*Docker, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDocker, err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := cli.ServerVersion(pctx)
+	if err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("%w at %s: %v", ErrDocker, cli.DaemonHost(), err)
+	}
+	return &Docker{cli: cli, Version: v.Version}, nil
+}
+
+// Close releases the client.
+func (d *Docker) Close() error { return d.cli.Close() }
+
+// Inspect returns what tailor needs of one container, by id or name.
+func (d *Docker) Inspect(ctx context.Context, idOrName string) (ContainerInfo, error) {
+	r, err := d.cli.ContainerInspect(ctx, idOrName)
+	if err != nil {
+		return ContainerInfo{}, err
+	}
+	info := ContainerInfo{
+		ID:      r.ID,
+		Name:    strings.TrimPrefix(r.Name, "/"),
+		ImageID: r.Image,
+	}
+	if r.Config != nil {
+		info.Image = r.Config.Image
+	}
+	if r.State != nil {
+		info.Pid = r.State.Pid
+		info.Running = r.State.Running
+	}
+	if r.HostConfig != nil {
+		info.Runtime = r.HostConfig.Runtime
+		info.Learning = learningFrom(r.HostConfig)
+	}
+	return info, nil
+}
+
+// learningFrom reads how the container is confined from its host config.
+func learningFrom(hc *container.HostConfig) profile.Learning {
+	l := profile.Learning{Seccomp: "default", Privileged: hc.Privileged}
+	if hc.Privileged {
+		l.Seccomp = "unconfined" // Docker disables seccomp for --privileged
+	}
+	for _, opt := range hc.SecurityOpt {
+		key, val, _ := strings.Cut(opt, "=")
+		if key == opt { // "no-new-privileges:true" uses a colon
+			key, val, _ = strings.Cut(opt, ":")
+		}
+		switch key {
+		case "seccomp":
+			if val == "unconfined" {
+				l.Seccomp = "unconfined"
+			} else {
+				l.Seccomp = "custom"
+			}
+		case "no-new-privileges":
+			l.NoNewPrivileges = val == "" || val == "true"
+		}
+	}
+	l.CapAdd = append([]string(nil), hc.CapAdd...)
+	l.CapDrop = append([]string(nil), hc.CapDrop...)
+	return l
+}
+
+// Running lists the ids of running containers.
+func (d *Docker) Running(ctx context.Context) ([]string, error) {
+	list, err := d.cli.ContainerList(ctx, container.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(list))
+	for _, c := range list {
+		ids = append(ids, c.ID)
+	}
+	return ids, nil
+}
+
+// Events streams container life-cycle events until ctx ends. When the
+// daemon goes away the stream is reopened (from the time it broke, so no
+// event is missed), and errs reports each interruption.
+func (d *Docker) Events(ctx context.Context) (<-chan ContainerEvent, <-chan error) {
+	out := make(chan ContainerEvent, 64)
+	errs := make(chan error, 8)
+	go func() {
+		defer close(out)
+		since := time.Now()
+		f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
+		for _, a := range []string{"create", "start", "die", "destroy"} {
+			f.Add("event", a)
+		}
+		for ctx.Err() == nil {
+			msgs, merrs := d.cli.Events(ctx, events.ListOptions{Since: strconv.FormatInt(since.Unix(), 10), Filters: f})
+		stream:
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case m := <-msgs:
+					ev := ContainerEvent{
+						Action: string(m.Action),
+						ID:     m.Actor.ID,
+						Name:   m.Actor.Attributes["name"],
+						Image:  m.Actor.Attributes["image"],
+						Time:   time.Unix(0, m.TimeNano),
+					}
+					if code, err := strconv.Atoi(m.Actor.Attributes["exitCode"]); err == nil {
+						ev.ExitCode = &code
+					}
+					if m.TimeNano > 0 {
+						since = time.Unix(0, m.TimeNano)
+					}
+					select {
+					case out <- ev:
+					case <-ctx.Done():
+						return
+					}
+				case err := <-merrs:
+					if ctx.Err() != nil {
+						return
+					}
+					select {
+					case errs <- fmt.Errorf("Docker event stream interrupted (reconnecting): %w", err):
+					default:
+					}
+					break stream
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return out, errs
+}
+
+var containerIDPattern = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// ContainerIDFromCgroups finds a container id in leaf cgroup names as
+// runtimes name them: "<id>" (cgroupfs driver), "docker-<id>.scope"
+// (systemd driver), "libpod-<id>.scope", "cri-containerd-<id>.scope".
+func ContainerIDFromCgroups(names []string) string {
+	for _, n := range names {
+		if id := containerIDPattern.FindString(n); id != "" {
+			return id
+		}
+	}
+	return ""
+}

@@ -1,0 +1,558 @@
+package tracer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/tailorsec/tailor/bpf"
+)
+
+// Sizes shared with the BPF programs (bpf/recorder.h).
+const (
+	maxSyscallNr = len(bpf.RecorderCounters{}.Sys[0])
+	numCaps      = len(bpf.RecorderCounters{}.CapGranted)
+)
+
+// ErrUnsupported wraps every reason the running kernel cannot record.
+var ErrUnsupported = errors.New("kernel cannot run tailor's recorder")
+
+// KernelOptions tune the BPF side.
+type KernelOptions struct {
+	// MaxTargets is how many containers (mount namespaces) can be recorded
+	// at once. Each costs about 7 KiB of kernel memory per possible CPU.
+	MaxTargets int
+}
+
+// Kernel owns the loaded BPF programs and maps: the only code in tailor that
+// touches BPF. All methods are safe for concurrent use.
+type Kernel struct {
+	objs      bpf.RecorderObjects
+	links     []link.Link
+	events    *ringbuf.Reader
+	ncpu      int
+	hostMntns uint32
+
+	// CapabilitiesRecorded is false when the kernel has no cap_capable
+	// tracepoint (before Linux 6.14): capability checks are then not seen.
+	CapabilitiesRecorded bool
+
+	mu      sync.Mutex
+	gens    []uint32 // current generation of each slot; user space owns it
+	closed  bool
+	closeMu sync.Once
+}
+
+// Snapshot is what the kernel knows of one target at a point in time.
+type Snapshot struct {
+	Slot, Gen uint32
+	Mntns     uint32
+	NsID      uint64
+	ArmedBy   ArmedBy
+	InitTgid  uint32
+	Late      bool
+	// Syscalls[abi][nr] counts calls made after arming.
+	Syscalls [numABIs][]uint64
+	// Overflow counts syscall numbers beyond what the kernel table holds.
+	Overflow uint64
+	// CapGranted[cap] and CapDenied[cap] count capability checks.
+	CapGranted, CapDenied [numCaps]uint64
+	// Setup lists syscall numbers the runtime made before arming; Tail the
+	// arming task's syscalls after the runtime's last mount-family call.
+	Setup, Tail []int
+	// CapSyscalls[cap] lists the native syscalls during which cap was checked.
+	CapSyscalls     [numCaps][]int
+	PrivilegedExecs uint32
+	CreatedAt       time.Time
+	ArmedAt         time.Time
+}
+
+// ABI indexes Snapshot.Syscalls.
+type ABI int
+
+const (
+	ABINative ABI = ABI(bpf.RecorderAbiABI_NATIVE)
+	ABICompat ABI = ABI(bpf.RecorderAbiABI_COMPAT)
+	ABIX32    ABI = ABI(bpf.RecorderAbiABI_X32)
+	numABIs       = int(bpf.RecorderAbiNR_ABIS)
+)
+
+// ArmedBy says what made the kernel start counting a container's syscalls.
+type ArmedBy uint32
+
+const (
+	ArmedNone   = ArmedBy(bpf.RecorderArmedByARMED_NONE)
+	ArmedFilter = ArmedBy(bpf.RecorderArmedByARMED_FILTER)
+	ArmedExec   = ArmedBy(bpf.RecorderArmedByARMED_EXEC)
+	// ArmedLate marks containers registered while already running.
+	ArmedLate ArmedBy = 100
+)
+
+func (a ArmedBy) String() string {
+	switch a {
+	case ArmedNone:
+		return "not-armed"
+	case ArmedFilter:
+		return "seccomp-filter"
+	case ArmedExec:
+		return "exec"
+	case ArmedLate:
+		return "attached-late"
+	}
+	return "armed-" + strconv.Itoa(int(a))
+}
+
+// Stats are the kernel side's own error counters.
+type Stats struct {
+	EventsLost uint64 // ring buffer was full
+	NoSlot     uint64 // a new namespace found no free slot
+	NoStorage  uint64 // task storage allocation failed
+}
+
+// CheckSupport reports, in one line, why this kernel cannot run the
+// recorder, or nil.
+func CheckSupport() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%w: not running as root (BPF needs CAP_BPF and CAP_PERFMON)", ErrUnsupported)
+	}
+	if _, err := btf.LoadKernelSpec(); err != nil {
+		return fmt.Errorf("%w: no kernel BTF (/sys/kernel/btf/vmlinux): %v", ErrUnsupported, err)
+	}
+	return nil
+}
+
+// LoadKernel loads the recorder; Start attaches it. Close releases
+// everything; nothing is pinned, so the programs also go away if the process
+// dies.
+func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
+	if err := CheckSupport(); err != nil {
+		return nil, err
+	}
+	if opts.MaxTargets <= 0 {
+		opts.MaxTargets = 128
+	}
+	// Before Linux 5.11 BPF memory is charged to RLIMIT_MEMLOCK.
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("raise RLIMIT_MEMLOCK: %w", err)
+	}
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		return nil, fmt.Errorf("count possible CPUs: %w", err)
+	}
+	host, err := mntnsOf("/proc/self/ns/mnt")
+	if err != nil {
+		return nil, err
+	}
+
+	spec, err := bpf.LoadRecorder()
+	if err != nil {
+		return nil, fmt.Errorf("parse BPF objects: %w", err)
+	}
+	for _, name := range []string{bpf.RecorderMapSlotCounters, bpf.RecorderMapSlotTargets, bpf.RecorderMapFreeSlots} {
+		spec.Maps[name].MaxEntries = uint32(opts.MaxTargets)
+	}
+	if err := spec.Variables["host_mntns"].Set(host); err != nil {
+		return nil, fmt.Errorf("configure BPF: %w", err)
+	}
+
+	k := &Kernel{ncpu: ncpu, hostMntns: host, gens: make([]uint32, opts.MaxTargets)}
+	k.CapabilitiesRecorded = kernelHasTracepoint("cap_capable")
+	if !k.CapabilitiesRecorded {
+		delete(spec.Programs, bpf.RecorderProgCapCapable)
+	}
+	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("%w: the verifier rejected a program (kernel %s): %s", ErrUnsupported, kernelRelease(), lastLines(fmt.Sprintf("%+v", ve), 8))
+		}
+		if errors.Is(err, unix.EPERM) {
+			return nil, fmt.Errorf("%w: loading BPF programs was refused (EPERM): kernel lockdown or a seccomp/LSM policy forbids BPF: %v", ErrUnsupported, err)
+		}
+		return nil, fmt.Errorf("%w: load BPF programs: %v", ErrUnsupported, err)
+	}
+	defer func() {
+		if err != nil {
+			k.Close()
+		}
+	}()
+	if err := k.initSlots(); err != nil {
+		return nil, err
+	}
+	if k.events, err = ringbuf.NewReader(k.objs.Events); err != nil {
+		return nil, fmt.Errorf("open ring buffer: %w", err)
+	}
+
+	return k, nil
+}
+
+// Start attaches the programs: from here on new containers are recorded.
+// Register already running containers (RegisterRunning) before Start.
+func (k *Kernel) Start() error {
+	progs := []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec}
+	if k.objs.CapCapable != nil {
+		progs = append(progs, k.objs.CapCapable)
+	}
+	for _, p := range progs {
+		l, err := link.AttachTracing(link.TracingOptions{Program: p})
+		if err != nil {
+			return fmt.Errorf("%w: attach %s: %v", ErrUnsupported, p, err)
+		}
+		k.links = append(k.links, l)
+	}
+	// Only now, with the hooks in place, list the namespaces that already
+	// exist: nothing created from here on can be mistaken for them.
+	return k.snapshotNamespaces()
+}
+
+func kernelHasTracepoint(name string) bool {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return false
+	}
+	var td *btf.Typedef
+	return spec.TypeByName("btf_trace_"+name, &td) == nil
+}
+
+// initSlots gives every slot generation 1 and queues it as free.
+func (k *Kernel) initSlots() error {
+	for slot := range k.gens {
+		if err := k.resetSlot(uint32(slot), 1); err != nil {
+			return err
+		}
+		if err := k.objs.FreeSlots.Update(nil, uint32(slot), ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("queue free slot: %w", err)
+		}
+	}
+	return nil
+}
+
+// resetSlot zeroes a slot's metadata and counters under a new generation,
+// so that tasks still holding the old generation stop counting into it.
+func (k *Kernel) resetSlot(slot, gen uint32) error {
+	if err := k.objs.SlotTargets.Update(slot, bpf.RecorderTarget{Gen: gen}, ebpf.UpdateAny); err != nil {
+		return fmt.Errorf("reset target slot %d: %w", slot, err)
+	}
+	per := make([]bpf.RecorderCounters, k.ncpu)
+	for i := range per {
+		per[i].Gen = gen
+	}
+	if err := k.objs.SlotCounters.Update(slot, per, ebpf.UpdateAny); err != nil {
+		return fmt.Errorf("reset counters slot %d: %w", slot, err)
+	}
+	k.mu.Lock()
+	k.gens[slot] = gen
+	k.mu.Unlock()
+	return nil
+}
+
+func (k *Kernel) snapshotNamespaces() error {
+	it, err := link.AttachIter(link.IterOptions{Program: k.objs.SnapshotNamespaces})
+	if err != nil {
+		return fmt.Errorf("%w: attach task iterator: %v", ErrUnsupported, err)
+	}
+	defer it.Close()
+	rd, err := it.Open()
+	if err != nil {
+		return fmt.Errorf("run task iterator: %w", err)
+	}
+	defer rd.Close()
+	_, err = io.Copy(io.Discard, rd)
+	return err
+}
+
+// RegisterRunning makes an already running container's mount namespace a
+// target: its processes are counted from their next syscall. Its start (and
+// everything before now) is missed.
+func (k *Kernel) RegisterRunning(mntns uint32) (slot, gen uint32, err error) {
+	if err := k.objs.FreeSlots.LookupAndDelete(nil, &slot); err != nil {
+		return 0, 0, fmt.Errorf("no free recording slot for another container (raise --max-containers): %w", err)
+	}
+	k.mu.Lock()
+	gen = k.gens[slot]
+	k.mu.Unlock()
+	t := bpf.RecorderTarget{Gen: gen, Mntns: mntns, Late: 1, CreatedNs: bootNanos()}
+	if err := k.objs.SlotTargets.Update(slot, t, ebpf.UpdateAny); err != nil {
+		return 0, 0, err
+	}
+	var nsid uint64
+	var old bpf.RecorderNsEntry
+	if k.objs.MntnsIndex.Lookup(mntns, &old) == nil {
+		nsid = old.Nsid
+	}
+	entry := bpf.RecorderNsEntry{Slot: slot, Gen: gen, Kind: uint32(bpf.RecorderNsKindNS_TARGET), Nsid: nsid}
+	if err := k.objs.MntnsIndex.Update(mntns, entry, ebpf.UpdateAny); err != nil {
+		return 0, 0, fmt.Errorf("register namespace: %w", err)
+	}
+	return slot, gen, nil
+}
+
+// Ignore marks a target as no container of interest: its tasks stop at the
+// cheapest check, and the slot is recycled.
+func (k *Kernel) Ignore(slot, gen uint32) error {
+	var t bpf.RecorderTarget
+	if err := k.objs.SlotTargets.Lookup(slot, &t); err != nil {
+		return err
+	}
+	if t.Gen != gen {
+		return nil // already recycled
+	}
+	var entry bpf.RecorderNsEntry
+	if k.objs.MntnsIndex.Lookup(t.Mntns, &entry) == nil && entry.Slot == slot && entry.Gen == gen {
+		entry.Kind = uint32(bpf.RecorderNsKindNS_IGNORE)
+		if err := k.objs.MntnsIndex.Update(t.Mntns, entry, ebpf.UpdateAny); err != nil {
+			return err
+		}
+	}
+	return k.recycle(slot, gen)
+}
+
+// Release returns the slot of a container that is gone (after its final
+// Snapshot): its namespace entry is dropped so the inode can be reused.
+func (k *Kernel) Release(slot, gen uint32) error {
+	var t bpf.RecorderTarget
+	if err := k.objs.SlotTargets.Lookup(slot, &t); err != nil {
+		return err
+	}
+	if t.Gen != gen {
+		return nil
+	}
+	var entry bpf.RecorderNsEntry
+	if k.objs.MntnsIndex.Lookup(t.Mntns, &entry) == nil && entry.Slot == slot && entry.Gen == gen {
+		_ = k.objs.MntnsIndex.Delete(t.Mntns)
+	}
+	return k.recycle(slot, gen)
+}
+
+func (k *Kernel) recycle(slot, gen uint32) error {
+	next := gen + 1
+	if next == 0 {
+		next = 1
+	}
+	if err := k.resetSlot(slot, next); err != nil {
+		return err
+	}
+	return k.objs.FreeSlots.Update(nil, slot, ebpf.UpdateAny)
+}
+
+// Snapshot reads one target: metadata plus counters summed over all CPUs.
+// ok is false when the slot now belongs to another generation.
+func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
+	var t bpf.RecorderTarget
+	if err := k.objs.SlotTargets.Lookup(slot, &t); err != nil {
+		return s, false, fmt.Errorf("read target slot %d: %w", slot, err)
+	}
+	if t.Gen != gen {
+		return s, false, nil
+	}
+	per := make([]bpf.RecorderCounters, k.ncpu)
+	if err := k.objs.SlotCounters.Lookup(slot, &per); err != nil {
+		return s, false, fmt.Errorf("read counters slot %d: %w", slot, err)
+	}
+	s = Snapshot{
+		Slot: slot, Gen: gen, Mntns: t.Mntns, NsID: t.Nsid,
+		ArmedBy: ArmedBy(t.ArmedBy), InitTgid: t.InitTgid, Late: t.Late != 0,
+		Setup: bitmapNumbers(t.Setup[:]), Tail: bitmapNumbers(t.Tail[:]),
+		PrivilegedExecs: t.PrivilegedExecs,
+		CreatedAt:       bootTime(t.CreatedNs),
+		ArmedAt:         bootTime(t.ArmedNs),
+	}
+	if s.Late {
+		s.ArmedBy = ArmedLate
+	}
+	for cp := range t.CapSyscalls {
+		s.CapSyscalls[cp] = bitmapNumbers(t.CapSyscalls[cp][:])
+	}
+	for abi := range s.Syscalls {
+		s.Syscalls[abi] = make([]uint64, maxSyscallNr)
+	}
+	for _, c := range per {
+		if c.Gen != gen {
+			continue // this CPU's copy was reset under us
+		}
+		s.Overflow += uint64(c.Overflow)
+		for abi := range c.Sys {
+			for nr, n := range c.Sys[abi] {
+				s.Syscalls[abi][nr] += uint64(n)
+			}
+		}
+		for cp := range c.CapGranted {
+			s.CapGranted[cp] += uint64(c.CapGranted[cp])
+			s.CapDenied[cp] += uint64(c.CapDenied[cp])
+		}
+	}
+	return s, true, nil
+}
+
+// Stats sums the kernel side's error counters over all CPUs.
+func (k *Kernel) Stats() (Stats, error) {
+	var st Stats
+	read := func(i bpf.RecorderStatIndex) (uint64, error) {
+		var per []uint64
+		if err := k.objs.Stats.Lookup(uint32(i), &per); err != nil {
+			return 0, err
+		}
+		var sum uint64
+		for _, v := range per {
+			sum += v
+		}
+		return sum, nil
+	}
+	var err error
+	if st.EventsLost, err = read(bpf.RecorderStatIndexSTAT_EVENTS_LOST); err != nil {
+		return st, err
+	}
+	if st.NoSlot, err = read(bpf.RecorderStatIndexSTAT_NO_SLOT); err != nil {
+		return st, err
+	}
+	st.NoStorage, err = read(bpf.RecorderStatIndexSTAT_NO_STORAGE)
+	return st, err
+}
+
+// Close detaches and unloads everything. Safe to call more than once.
+func (k *Kernel) Close() error {
+	var errs []error
+	k.closeMu.Do(func() {
+		for _, l := range k.links {
+			errs = append(errs, l.Close())
+		}
+		if k.events != nil {
+			errs = append(errs, k.events.Close())
+		}
+		errs = append(errs, k.objs.Close())
+		k.mu.Lock()
+		k.closed = true
+		k.mu.Unlock()
+	})
+	return errors.Join(errs...)
+}
+
+func bitmapNumbers(words []uint64) []int {
+	var out []int
+	for w, word := range words {
+		for b := 0; b < 64; b++ {
+			if word&(1<<b) != 0 {
+				out = append(out, w*64+b)
+			}
+		}
+	}
+	return out
+}
+
+func mntnsOf(nsPath string) (uint32, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(nsPath, &st); err != nil {
+		return 0, fmt.Errorf("read mount namespace %s: %w", nsPath, err)
+	}
+	return uint32(st.Ino), nil
+}
+
+func bootNanos() uint64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
+	return uint64(ts.Nano())
+}
+
+// bootTime converts a CLOCK_BOOTTIME stamp from the kernel to wall time.
+func bootTime(ns uint64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	now := time.Now()
+	return now.Add(-time.Duration(bootNanos() - ns))
+}
+
+func kernelRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return "unknown"
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// EventType says what an Event reports.
+type EventType uint32
+
+const (
+	EventNewTarget      = EventType(bpf.RecorderEventTypeEVENT_NEW_TARGET)
+	EventArmed          = EventType(bpf.RecorderEventTypeEVENT_ARMED)
+	EventPrivilegedExec = EventType(bpf.RecorderEventTypeEVENT_PRIVILEGED_EXEC)
+)
+
+// Event is one of the rare things the kernel tells user space as it happens.
+type Event struct {
+	Type      EventType
+	Slot, Gen uint32
+	Mntns     uint32
+	Tgid, Pid uint32
+	ArmedBy   ArmedBy
+	Comm      string
+	// Cgroups are the leaf cgroup names of the task (v2, then the first v1
+	// hierarchy): for Docker they hold the container id.
+	Cgroups []string
+	Path    string // the executed file, for EventPrivilegedExec
+}
+
+// FlushEvents makes ReadEvent return the events queued now and then
+// ringbuf.ErrFlushed, waking a reader blocked in ReadEvent.
+func (k *Kernel) FlushEvents() error { return k.events.Flush() }
+
+// ReadEvent blocks until the next event; it returns ringbuf.ErrClosed
+// (wrapped) once the kernel side is closed.
+func (k *Kernel) ReadEvent() (Event, error) {
+	rec, err := k.events.Read()
+	if err != nil {
+		return Event{}, err
+	}
+	var raw bpf.RecorderEvent
+	if err := binaryRead(rec.RawSample, &raw); err != nil {
+		return Event{}, fmt.Errorf("decode event: %w", err)
+	}
+	e := Event{
+		Type: EventType(raw.Type), Slot: raw.Slot, Gen: raw.Gen, Mntns: raw.Mntns,
+		Tgid: raw.Tgid, Pid: raw.Pid, ArmedBy: ArmedBy(raw.ArmedBy),
+		Comm: cString(raw.Comm[:]), Path: cString(raw.Path[:]),
+	}
+	for _, cg := range []string{cString(raw.CgroupV2[:]), cString(raw.CgroupV1[:])} {
+		if cg != "" && cg != "/" {
+			e.Cgroups = append(e.Cgroups, cg)
+		}
+	}
+	return e, nil
+}
+
+func cString(b []int8) string {
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		if c == 0 {
+			break
+		}
+		out = append(out, byte(c))
+	}
+	return string(out)
+}
+
+func binaryRead(b []byte, v any) error {
+	return binary.Read(bytes.NewReader(b), binary.NativeEndian, v)
+}

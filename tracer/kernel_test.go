@@ -1,0 +1,206 @@
+package tracer
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/tailorsec/tailor/profile"
+)
+
+// requireKernel skips unless the recorder can run here.
+func requireKernel(t *testing.T) {
+	t.Helper()
+	if err := CheckSupport(); err != nil {
+		t.Skipf("skipping: the BPF recorder cannot run here (%v); run the tests as root on Linux 5.15+ with BTF", err)
+	}
+}
+
+// buildProbe compiles the test probe (cmd/tailor/testdata/probe): a static
+// program without libc whose syscalls are exactly the ones it names.
+func buildProbe(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("skipping: gcc is needed to build the probe (apt-get install gcc)")
+	}
+	out := filepath.Join(t.TempDir(), "probe")
+	cmd := exec.Command("gcc", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin",
+		"-o", out, "../cmd/tailor/testdata/probe/probe.c")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build probe: %v\n%s", err, b)
+	}
+	return out
+}
+
+func loadedProgramIDs(t *testing.T, k *Kernel) []ebpf.ProgramID {
+	t.Helper()
+	var ids []ebpf.ProgramID
+	for _, p := range []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.CapCapable, k.objs.SnapshotNamespaces} {
+		if p == nil {
+			continue
+		}
+		info, err := p.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, ok := info.ID()
+		if !ok {
+			t.Fatal("program has no id")
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// A mount namespace made by `unshare -m` is a container in miniature: the
+// kernel side must find it by itself, keep unshare's own mount calls out,
+// arm at the exec (no seccomp filter) and count the probe's syscalls.
+func TestKernelRecordsNewMountNamespace(t *testing.T) {
+	requireKernel(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("skipping: unshare (util-linux) not found")
+	}
+	probe := buildProbe(t)
+
+	k, err := LoadKernel(KernelOptions{MaxTargets: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := loadedProgramIDs(t, k)
+	defer func() {
+		if err := k.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		// Nothing of ours may remain in the kernel. Programs are freed
+		// after an RCU grace period, so give the kernel a moment.
+		for _, id := range ids {
+			if !eventually(5*time.Second, func() bool { return !programLoaded(id) }) {
+				t.Errorf("program %d still loaded 5s after Close", id)
+			}
+		}
+	}()
+	if err := k.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command("unshare", "--mount", probe, "blocked")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("unshare probe: %v\n%s", err, out)
+	}
+
+	var armed *Event
+	deadline := time.Now().Add(5 * time.Second)
+	k.events.SetDeadline(deadline)
+	for armed == nil {
+		e, err := k.ReadEvent()
+		if err != nil {
+			t.Fatalf("no armed event for the probe: %v", err)
+		}
+		if e.Type == EventArmed && e.Comm == "probe" {
+			armed = &e
+		}
+	}
+	if armed.ArmedBy != ArmedExec {
+		t.Errorf("armed by %v, want exec (unshare loads no seccomp filter)", armed.ArmedBy)
+	}
+	snap, ok, err := k.Snapshot(armed.Slot, armed.Gen)
+	if err != nil || !ok {
+		t.Fatalf("snapshot: ok=%v err=%v", ok, err)
+	}
+	native := profile.NativeArch()
+	got := map[string]uint64{}
+	for nr, n := range snap.Syscalls[ABINative] {
+		if n > 0 {
+			name, _ := profile.SyscallName(native, nr)
+			got[name] = n
+		}
+	}
+	// probe blocked: ptrace, unshare, mount, 3 lines of 4 writes each, exit.
+	want := map[string]uint64{"execve": 1, "ptrace": 1, "unshare": 1, "mount": 1, "write": 12, "exit_group": 1}
+	for name, n := range want {
+		if got[name] != n {
+			t.Errorf("%s counted %d times, want %d (all: %v)", name, got[name], n, got)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("unexpected syscall %s in the probe's counts (all: %v)", name, got)
+		}
+	}
+	// unshare(1)'s own setup (its mount propagation call) is not workload.
+	setup := map[string]bool{}
+	for _, nr := range snap.Setup {
+		name, _ := profile.SyscallName(native, nr)
+		setup[name] = true
+	}
+	if !setup["mount"] {
+		t.Errorf("unshare's mount call missing from the setup set %v", setup)
+	}
+}
+
+func programLoaded(id ebpf.ProgramID) bool {
+	p, err := ebpf.NewProgramFromID(id)
+	if err != nil {
+		return false
+	}
+	p.Close()
+	return true
+}
+
+func eventually(limit time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(limit); ; time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
+func TestKernelCloseTwice(t *testing.T) {
+	requireKernel(t)
+	k, err := LoadKernel(KernelOptions{MaxTargets: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+}
+
+func TestCheckSupportNotRoot(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("runs only without root")
+	}
+	if err := CheckSupport(); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("CheckSupport as non-root = %v, want ErrUnsupported", err)
+	}
+}
+
+func TestContainerIDFromCgroups(t *testing.T) {
+	id := "7adfe6bccc3b904a322d6c19e86a9a19bc9ce7e54c6d8e8f4e5e9a37fe5cb9e4"
+	for _, tc := range []struct {
+		names []string
+		want  string
+	}{
+		{[]string{id}, id},
+		{[]string{"docker-" + id + ".scope"}, id},
+		{[]string{"", "libpod-" + id + ".scope"}, id},
+		{[]string{"user.slice", "session-3.scope"}, ""},
+		{nil, ""},
+	} {
+		if got := ContainerIDFromCgroups(tc.names); got != tc.want {
+			t.Errorf("ContainerIDFromCgroups(%q) = %q, want %q", tc.names, got, tc.want)
+		}
+	}
+}

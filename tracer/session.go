@@ -1,0 +1,506 @@
+package tracer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/tailorsec/tailor/profile"
+)
+
+// SessionOptions configure a recording session.
+type SessionOptions struct {
+	// Containers selects containers by name or id (prefix). Empty: every
+	// container that starts during the session.
+	Containers []string
+	// MaxContainers bounds how many containers are recorded at once.
+	MaxContainers int
+	// TailorVersion goes into every report.
+	TailorVersion string
+	// Warnf receives problems worth telling the user as they happen. May
+	// be nil.
+	Warnf func(format string, args ...any)
+}
+
+// Session records containers from StartSession to Stop. It is the one code
+// path behind `tailor record` and the Go API.
+type Session struct {
+	opts   SessionOptions
+	kernel *Kernel
+	docker *Docker
+	host   profile.Host
+
+	cancel  context.CancelFunc
+	loops   sync.WaitGroup
+	stopped bool
+
+	mu         sync.Mutex
+	pending    map[slotGen]string        // new namespaces of a container, not armed yet
+	targets    map[slotGen]*containerRec // armed namespaces and their container
+	containers map[string]*containerRec  // by container id
+	order      []string                  // container ids in order of arming
+	seen       map[string]ContainerEvent // names and images from Docker's event stream
+	died       map[string]ContainerEvent // deaths of containers not attributed yet
+	warnings   []string                  // session-wide, copied into every report
+}
+
+type slotGen struct{ slot, gen uint32 }
+
+// containerRec accumulates one container. A restarted container gets a new
+// mount namespace, so it may span several kernel targets.
+type containerRec struct {
+	info        ContainerInfo
+	live        []slotGen  // targets still counting in the kernel
+	snaps       []Snapshot // final snapshots of released targets
+	startMissed bool
+	start, stop time.Time
+	stopped     bool
+	exitCode    *int
+	privExecs   []string
+	warnings    []string
+}
+
+// StartSession connects to Docker, loads and attaches the BPF programs and
+// starts recording. The caller must call Stop, which also releases the
+// programs.
+func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err error) {
+	if opts.Warnf == nil {
+		opts.Warnf = func(string, ...any) {}
+	}
+	if err := CheckSupport(); err != nil {
+		return nil, err
+	}
+	docker, err := ConnectDocker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kernel, err := LoadKernel(KernelOptions{MaxTargets: opts.MaxContainers})
+	if err != nil {
+		docker.Close()
+		return nil, err
+	}
+	s := &Session{
+		opts: opts, kernel: kernel, docker: docker,
+		pending:    map[slotGen]string{},
+		targets:    map[slotGen]*containerRec{},
+		containers: map[string]*containerRec{},
+		seen:       map[string]ContainerEvent{},
+		died:       map[string]ContainerEvent{},
+		host: profile.Host{
+			Kernel:        kernelRelease(),
+			Arch:          runtime.GOARCH,
+			TailorVersion: opts.TailorVersion,
+			DockerVersion: docker.Version,
+		},
+	}
+	defer func() {
+		if err != nil {
+			kernel.Close()
+			docker.Close()
+		}
+	}()
+	if !kernel.CapabilitiesRecorded {
+		s.warn("this kernel (%s) has no cap_capable tracepoint (Linux 6.14+): capability checks are not recorded, Docker's default capabilities are kept", s.host.Kernel)
+	}
+
+	// Subscribe before attaching so that no container slips between.
+	loopCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	dockerEvents, dockerErrs := docker.Events(loopCtx)
+
+	if err := s.registerRunning(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := kernel.Start(); err != nil {
+		cancel()
+		return nil, err
+	}
+	s.loops.Add(2)
+	go s.kernelLoop()
+	go s.dockerLoop(dockerEvents, dockerErrs)
+	return s, nil
+}
+
+func (s *Session) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	s.mu.Lock()
+	s.warnings = append(s.warnings, msg)
+	s.mu.Unlock()
+	s.opts.Warnf("%s", msg)
+}
+
+func (s *Session) selected(info ContainerInfo) bool {
+	if len(s.opts.Containers) == 0 {
+		return true
+	}
+	for _, sel := range s.opts.Containers {
+		if sel == info.Name || (len(sel) >= 4 && strings.HasPrefix(info.ID, sel)) {
+			return true
+		}
+	}
+	return false
+}
+
+// registerRunning makes the selected containers that already run targets.
+func (s *Session) registerRunning(ctx context.Context) error {
+	if len(s.opts.Containers) == 0 {
+		return nil
+	}
+	for _, sel := range s.opts.Containers {
+		info, err := s.docker.Inspect(ctx, sel)
+		if err != nil || !info.Running || info.Pid <= 0 {
+			continue // recorded when it starts
+		}
+		mntns, err := mntnsOf(fmt.Sprintf("/proc/%d/ns/mnt", info.Pid))
+		if err != nil {
+			return fmt.Errorf("container %s: %w", info.Name, err)
+		}
+		slot, gen, err := s.kernel.RegisterRunning(mntns)
+		if err != nil {
+			return fmt.Errorf("container %s: %w", info.Name, err)
+		}
+		rec := &containerRec{info: info, startMissed: true, start: time.Now()}
+		rec.live = append(rec.live, slotGen{slot, gen})
+		s.containers[info.ID] = rec
+		s.targets[slotGen{slot, gen}] = rec
+		s.order = append(s.order, info.ID)
+		s.opts.Warnf("container %s was already running: its start was missed", info.Name)
+	}
+	return nil
+}
+
+func (s *Session) kernelLoop() {
+	defer s.loops.Done()
+	for {
+		e, err := s.kernel.ReadEvent()
+		if err != nil {
+			if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
+				return
+			}
+			s.warn("reading kernel events: %v", err)
+			return
+		}
+		s.handleKernelEvent(e)
+	}
+}
+
+func (s *Session) handleKernelEvent(e Event) {
+	sg := slotGen{e.Slot, e.Gen}
+	switch e.Type {
+	case EventNewTarget:
+		id := ContainerIDFromCgroups(e.Cgroups)
+		if id == "" {
+			// A mount namespace that is no container (a service's
+			// private /tmp, an unshare): stop looking at it.
+			_ = s.kernel.Ignore(e.Slot, e.Gen)
+			return
+		}
+		s.mu.Lock()
+		s.pending[sg] = id
+		s.mu.Unlock()
+	case EventArmed:
+		id := ContainerIDFromCgroups(e.Cgroups)
+		s.mu.Lock()
+		if id == "" {
+			id = s.pending[sg]
+		}
+		delete(s.pending, sg)
+		s.mu.Unlock()
+		s.attribute(sg, id)
+	case EventPrivilegedExec:
+		s.mu.Lock()
+		if rec := s.targets[sg]; rec != nil && !slices.Contains(rec.privExecs, e.Path) {
+			rec.privExecs = append(rec.privExecs, e.Path)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// attribute ties an armed namespace to its Docker container, or lets the
+// kernel forget it.
+func (s *Session) attribute(sg slotGen, id string) {
+	if id == "" {
+		_ = s.kernel.Ignore(sg.slot, sg.gen)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	info, err := s.docker.Inspect(ctx, id)
+	cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		ev, ok := s.seen[id]
+		if !ok {
+			// Not a Docker container (another runtime): not ours.
+			_ = s.kernel.Ignore(sg.slot, sg.gen)
+			return
+		}
+		// Gone before we could ask (a very short --rm container).
+		info = ContainerInfo{ID: id, Name: ev.Name, Image: ev.Image}
+	}
+	if !s.selected(info) {
+		_ = s.kernel.Ignore(sg.slot, sg.gen)
+		return
+	}
+	rec := s.containers[id]
+	if rec == nil {
+		rec = &containerRec{info: info}
+		if snap, ok, _ := s.kernel.Snapshot(sg.slot, sg.gen); ok {
+			rec.start = snap.CreatedAt
+		}
+		if rec.start.IsZero() {
+			rec.start = time.Now()
+		}
+		if err != nil {
+			rec.warnings = append(rec.warnings, fmt.Sprintf("the container was gone before Docker could be asked about it (%v): runtime and security settings are unknown", err))
+		}
+		s.containers[id] = rec
+		s.order = append(s.order, id)
+	}
+	rec.live = append(rec.live, sg)
+	rec.stopped = false
+	s.targets[sg] = rec
+	if ev, ok := s.died[id]; ok {
+		delete(s.died, id)
+		s.finalizeLocked(rec, ev.Time, ev.ExitCode)
+	}
+}
+
+func (s *Session) dockerLoop(evs <-chan ContainerEvent, errs <-chan error) {
+	defer s.loops.Done()
+	for {
+		select {
+		case ev, ok := <-evs:
+			if !ok {
+				return
+			}
+			s.handleDockerEvent(ev)
+		case err := <-errs:
+			s.warn("%v", err)
+		}
+	}
+}
+
+func (s *Session) handleDockerEvent(ev ContainerEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch ev.Action {
+	case "create", "start":
+		s.seen[ev.ID] = ev
+	case "die":
+		if rec := s.containers[ev.ID]; rec != nil && len(rec.live) > 0 {
+			s.finalizeLocked(rec, ev.Time, ev.ExitCode)
+		} else {
+			s.died[ev.ID] = ev
+		}
+	}
+}
+
+// finalizeLocked takes the final counts of a container whose processes are
+// all gone and hands its namespaces back to the kernel.
+func (s *Session) finalizeLocked(rec *containerRec, at time.Time, exitCode *int) {
+	for _, sg := range rec.live {
+		snap, ok, err := s.kernel.Snapshot(sg.slot, sg.gen)
+		if err != nil {
+			rec.warnings = append(rec.warnings, fmt.Sprintf("reading the final counts failed: %v", err))
+		} else if ok {
+			rec.snaps = append(rec.snaps, snap)
+		}
+		_ = s.kernel.Release(sg.slot, sg.gen)
+		delete(s.targets, sg)
+	}
+	rec.live = nil
+	rec.stopped = true
+	rec.stop = at
+	if rec.stop.IsZero() {
+		rec.stop = time.Now()
+	}
+	rec.exitCode = exitCode
+	if exitCode != nil && *exitCode != 0 {
+		rec.warnings = append(rec.warnings, fmt.Sprintf("the container exited with code %d (137 is SIGKILL: killed or out of memory): the profile holds what it did until then", *exitCode))
+	}
+}
+
+// Stop ends the session: it takes the last counts of every container,
+// releases all BPF objects (always, also on error) and returns one recording
+// per container, in the order they started. Containers still running are
+// marked partial.
+func (s *Session) Stop() ([]*profile.Recording, error) {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return nil, errors.New("session already stopped")
+	}
+	s.stopped = true
+	s.mu.Unlock()
+
+	// Handle the kernel events still queued (a container armed just now),
+	// then stop both loops.
+	s.kernel.FlushEvents()
+	s.cancel()
+	s.loops.Wait()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.mu.Lock()
+	for _, id := range s.order {
+		rec := s.containers[id]
+		if len(rec.live) == 0 {
+			continue
+		}
+		// The die event may still be on its way: ask Docker directly.
+		info, err := s.docker.Inspect(ctx, id)
+		switch {
+		case err != nil:
+			s.finalizeLocked(rec, time.Now(), nil) // removed (--rm): it has ended
+		case !info.Running:
+			s.finalizeLocked(rec, time.Now(), nil)
+		default:
+			// Still running: counts so far, marked partial.
+			for _, sg := range rec.live {
+				if snap, ok, err := s.kernel.Snapshot(sg.slot, sg.gen); err == nil && ok {
+					rec.snaps = append(rec.snaps, snap)
+				}
+			}
+			rec.live = nil
+			rec.stop = time.Now()
+		}
+	}
+	stats, statsErr := s.kernel.Stats()
+	s.mu.Unlock()
+
+	closeErr := errors.Join(s.kernel.Close(), s.docker.Close())
+	if statsErr != nil {
+		s.warnings = append(s.warnings, fmt.Sprintf("reading the recorder's error counters failed: %v", statsErr))
+	}
+	if stats.NoSlot > 0 {
+		s.warnings = append(s.warnings, fmt.Sprintf("%d new mount namespaces could not be recorded: all slots were busy (raise --max-containers)", stats.NoSlot))
+	}
+	if stats.NoStorage > 0 {
+		s.warnings = append(s.warnings, fmt.Sprintf("%d processes could not be tracked: the kernel refused task storage", stats.NoStorage))
+	}
+
+	var out []*profile.Recording
+	for _, id := range s.order {
+		out = append(out, s.recording(s.containers[id], stats))
+	}
+	return out, closeErr
+}
+
+// recording turns a container's snapshots into the pure model.
+func (s *Session) recording(rec *containerRec, stats Stats) *profile.Recording {
+	r := &profile.Recording{
+		Container: profile.Container{
+			ID: rec.info.ID, Name: rec.info.Name, Image: rec.info.Image,
+			ImageID: rec.info.ImageID, Runtime: rec.info.Runtime, ExitCode: rec.exitCode,
+		},
+		Host:                 s.host,
+		Start:                rec.start,
+		Stop:                 rec.stop,
+		StartMissed:          rec.startMissed,
+		Partial:              !rec.stopped,
+		Learning:             rec.info.Learning,
+		CapabilitiesRecorded: s.kernel.CapabilitiesRecorded,
+		PrivilegedExecs:      slices.Clone(rec.privExecs),
+		EventsLost:           stats.EventsLost,
+		Warnings:             append(slices.Clone(s.warnings), rec.warnings...),
+	}
+	native := profile.NativeArch()
+	compat, x32 := profile.CompatArchs(native)
+	archOf := [numABIs]profile.Arch{native, compat, x32}
+
+	type key struct {
+		arch profile.Arch
+		nr   int
+	}
+	counts := map[key]uint64{}
+	runtimeNrs := map[int]bool{}
+	var granted, denied [numCaps]uint64
+	var capSyscalls [numCaps]map[int]bool
+	for _, snap := range rec.snaps {
+		if r.ArmedBy == "" || r.ArmedBy == profile.ArmedByFilter && snap.ArmedBy == ArmedExec {
+			r.ArmedBy = armedByName(snap.ArmedBy)
+		}
+		r.UnknownSyscalls += snap.Overflow
+		for abi := range snap.Syscalls {
+			if archOf[abi] == "" {
+				continue
+			}
+			for nr, n := range snap.Syscalls[abi] {
+				if n > 0 {
+					counts[key{archOf[abi], nr}] += n
+				}
+			}
+		}
+		if snap.ArmedBy == ArmedExec {
+			// No filter was loaded: the runtime's last steps before the
+			// exec would run under one next time.
+			for _, nr := range snap.Tail {
+				runtimeNrs[nr] = true
+			}
+		}
+		for cp := 0; cp < numCaps; cp++ {
+			granted[cp] += snap.CapGranted[cp]
+			denied[cp] += snap.CapDenied[cp]
+			for _, nr := range snap.CapSyscalls[cp] {
+				if capSyscalls[cp] == nil {
+					capSyscalls[cp] = map[int]bool{}
+				}
+				capSyscalls[cp][nr] = true
+			}
+		}
+	}
+	for k, n := range counts {
+		name, _ := profile.SyscallName(k.arch, k.nr)
+		r.Syscalls = append(r.Syscalls, profile.SyscallUse{Arch: k.arch, Name: name, Number: k.nr, Count: n})
+	}
+	for nr := range runtimeNrs {
+		if _, counted := counts[key{native, nr}]; counted {
+			continue
+		}
+		name, _ := profile.SyscallName(native, nr)
+		r.Syscalls = append(r.Syscalls, profile.SyscallUse{Arch: native, Name: name, Number: nr, Source: profile.SourceRuntime})
+	}
+	for cp := 0; cp < numCaps; cp++ {
+		if granted[cp] == 0 && denied[cp] == 0 {
+			continue
+		}
+		name, ok := profile.CapabilityName(cp)
+		if !ok {
+			name = fmt.Sprintf("CAP_%d", cp) // newer than this build knows
+		}
+		use := profile.CapabilityUse{Name: name, Granted: granted[cp], Denied: denied[cp]}
+		for nr := range capSyscalls[cp] {
+			if name, ok := profile.SyscallName(native, nr); ok {
+				use.Syscalls = append(use.Syscalls, name)
+			}
+		}
+		r.Capabilities = append(r.Capabilities, use)
+	}
+	if r.ArmedBy == "" {
+		r.ArmedBy = armedByName(ArmedNone)
+	}
+	profile.Normalize(r)
+	return r
+}
+
+func armedByName(a ArmedBy) string {
+	switch a {
+	case ArmedFilter:
+		return profile.ArmedByFilter
+	case ArmedExec:
+		return profile.ArmedByExec
+	case ArmedLate:
+		return profile.ArmedLate
+	}
+	return a.String()
+}

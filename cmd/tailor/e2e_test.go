@@ -1,0 +1,498 @@
+package main
+
+// End-to-end tests: real dockerd, real containers, the BPF recorder. They run
+// as root (CI does) and skip with the reason otherwise. Every container and
+// image they make carries a tailor-e2e- prefix and is removed afterwards.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	seccomp "github.com/moby/profiles/seccomp"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/tracer"
+)
+
+func requireE2E(t *testing.T) {
+	t.Helper()
+	if err := tracer.CheckSupport(); err != nil {
+		t.Skipf("skipping end-to-end test: %v (run as root on Linux 5.15+ with BTF)", err)
+	}
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		t.Skipf("skipping end-to-end test: the Docker daemon does not answer (%v); start dockerd", err)
+	}
+}
+
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("tailor-e2e-%s-%d", prefix, rand.Int63()%1_000_000)
+}
+
+func docker(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("docker", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func removeContainer(name string) {
+	_ = exec.Command("docker", "rm", "-f", "-v", name).Run()
+}
+
+// buildProbe compiles testdata/probe/probe.c: a static program without libc,
+// so that its syscalls are exactly the ones it names.
+func buildProbe(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("skipping: gcc is needed to build the probe (apt-get install gcc)")
+	}
+	out := filepath.Join(t.TempDir(), "probe")
+	cmd := exec.Command("gcc", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin",
+		"-o", out, "testdata/probe/probe.c")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build probe: %v\n%s", err, b)
+	}
+	return out
+}
+
+// probeImage builds a FROM scratch image holding only the probe and an
+// empty /work directory.
+func probeImage(t *testing.T) (image, probe string) {
+	t.Helper()
+	probe = buildProbe(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "work"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "work", ".keep"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "probe"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	df := "FROM scratch\nCOPY probe /probe\nCOPY work /work\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	image = uniqueName("probe") + ":latest"
+	cmd := exec.Command("docker", "build", "-q", "-t", image, dir)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", image).Run() })
+	return image, probe
+}
+
+// tailor runs the CLI in this process and returns its exit code and output.
+func tailor(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+type written struct {
+	dir     string
+	seccomp seccomp.Seccomp
+	caps    profile.CapabilitySet
+	report  map[string]any
+	flags   string
+}
+
+func readProfile(t *testing.T, dir string) written {
+	t.Helper()
+	w := written{dir: dir}
+	read := func(name string, v any) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == nil {
+			w.flags = strings.TrimSpace(string(b))
+			return
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	read("seccomp.json", &w.seccomp)
+	read("capabilities.json", &w.caps)
+	read("report.json", &w.report)
+	read("docker-run.flags", nil)
+	return w
+}
+
+func (w written) allowed() map[string]bool {
+	out := map[string]bool{}
+	for _, s := range w.seccomp.Syscalls {
+		if s.Action == "SCMP_ACT_ALLOW" {
+			for _, n := range s.Names {
+				out[n] = true
+			}
+		}
+	}
+	return out
+}
+
+// runHardened starts image with the generated flags (through a shell, so
+// their quoting is exercised) and returns its output.
+func runHardened(t *testing.T, w written, extra string, image string, args ...string) (string, error) {
+	t.Helper()
+	name := uniqueName("hardened")
+	defer removeContainer(name)
+	script := fmt.Sprintf("exec docker run --rm --name %s %s %s %s %s", name, w.flags, extra, image, strings.Join(args, " "))
+	out, err := exec.Command("bash", "-c", script).CombinedOutput()
+	return string(out), err
+}
+
+// Runtime-only syscalls: runc makes them before it loads the container's
+// seccomp filter, so they must never appear in a profile.
+var runtimeOnly = []string{"mount", "umount2", "pivot_root", "keyctl", "sethostname", "setns", "unshare", "seccomp", "symlinkat", "mkdirat"}
+
+func TestRecordProbe(t *testing.T) {
+	requireE2E(t)
+	image, _ := probeImage(t)
+	for _, tc := range []struct {
+		name     string
+		learning []string
+		armedBy  string
+	}{
+		{"default-seccomp", nil, profile.ArmedByFilter},
+		{"unconfined", []string{"--security-opt", "seccomp=unconfined"}, profile.ArmedByExec},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := uniqueName("probe")
+			defer removeContainer(name)
+			out := t.TempDir()
+			args := append([]string{"record", "-q", "-o", out, "--", "docker", "run", "--rm", "--name", name}, tc.learning...)
+			args = append(args, image, "/probe", "work")
+			code, stdout, stderr := tailor(t, args...)
+			if code != 0 {
+				t.Fatalf("tailor record exited %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			w := readProfile(t, filepath.Join(out, name))
+			if got := w.report["armed_by"]; got != tc.armedBy {
+				t.Errorf("armed_by = %v, want %s", got, tc.armedBy)
+			}
+			if lost := w.report["events_lost"]; lost != float64(0) {
+				t.Errorf("events_lost = %v, want 0", lost)
+			}
+			allowed := w.allowed()
+			for _, s := range []string{"execve", "getppid", "getuid", "uname", "getcwd", "sysinfo", "getrusage", "getpid", "kill",
+				"chdir", "openat", "write", "fchown", "close", "mknodat", "chroot", "setpriority", "setgid", "setuid", "exit_group"} {
+				if !allowed[s] {
+					t.Errorf("the probe's %s is missing from seccomp.json", s)
+				}
+			}
+			for _, s := range runtimeOnly {
+				if allowed[s] {
+					t.Errorf("runtime-only syscall %s leaked into seccomp.json", s)
+				}
+			}
+			for _, c := range []string{"CAP_CHOWN", "CAP_MKNOD", "CAP_SYS_CHROOT", "CAP_SETGID", "CAP_SETUID"} {
+				if !slices.Contains(w.caps.Add, c) {
+					t.Errorf("capability %s missing from add %v", c, w.caps.Add)
+				}
+			}
+			// runc's own capability checks (it drops the bounding set with
+			// CAP_SETPCAP) are not the container's.
+			for _, c := range []string{"CAP_SETPCAP", "CAP_SYS_NICE", "CAP_SYS_ADMIN"} {
+				if slices.Contains(w.caps.Add, c) {
+					t.Errorf("capability %s must not be added: %v", c, w.caps.Add)
+				}
+			}
+			if !slices.Contains(w.caps.Denied, "CAP_SYS_NICE") {
+				t.Errorf("the denied CAP_SYS_NICE check is not listed: %v", w.caps.Denied)
+			}
+			for _, f := range []string{"--cap-drop=ALL", "--cap-add=CHOWN", "--security-opt=no-new-privileges", "--security-opt=seccomp=" + filepath.Join(out, name, "seccomp.json")} {
+				if !strings.Contains(w.flags, f) {
+					t.Errorf("flags %q lack %q", w.flags, f)
+				}
+			}
+
+			// The profile is enough for the container to start and work.
+			if got, err := runHardened(t, w, "", image, "/probe", "work"); err != nil || !strings.Contains(got, "probe: work done") {
+				t.Fatalf("hardened probe failed: %v\n%s", err, got)
+			}
+		})
+	}
+}
+
+// runc loads the container's filter before its last steps (dropping
+// capabilities, switching user): those syscalls belong in the profile, and a
+// profile without them stops the container from starting. This pins the
+// arming point: move it later and this test fails.
+func TestRuntimeNeedsItsPostFilterSyscalls(t *testing.T) {
+	requireE2E(t)
+	image, _ := probeImage(t)
+	name := uniqueName("arming")
+	defer removeContainer(name)
+	out := t.TempDir()
+	code, _, stderr := tailor(t, "record", "-q", "-o", out, "--", "docker", "run", "--rm", "--name", name, image, "/probe", "work")
+	if code != 0 {
+		t.Fatalf("record exited %d: %s", code, stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	if !w.allowed()["capset"] {
+		t.Fatalf("capset (runc's final capability change, after its filter) is not in the profile")
+	}
+	// Without capset, and without no-new-privileges (so runc applies the
+	// filter before dropping capabilities, as during learning), the
+	// container cannot start.
+	for i := range w.seccomp.Syscalls {
+		if w.seccomp.Syscalls[i].Action == "SCMP_ACT_ALLOW" {
+			w.seccomp.Syscalls[i].Names = slices.DeleteFunc(w.seccomp.Syscalls[i].Names, func(n string) bool { return n == "capset" })
+		}
+	}
+	b, _ := json.Marshal(w.seccomp)
+	broken := filepath.Join(t.TempDir(), "no-capset.json")
+	if err := os.WriteFile(broken, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := exec.Command("docker", "run", "--rm", "--security-opt", "seccomp="+broken, image, "/probe", "work").CombinedOutput()
+	if err == nil {
+		t.Fatalf("the container started without capset in its profile; the arming point is wrong:\n%s", got)
+	}
+	if !strings.Contains(strings.ToLower(string(got)), "operation not permitted") {
+		t.Logf("start failed as expected, with: %s", got)
+	}
+}
+
+func sharedImages(t *testing.T) string {
+	t.Helper()
+	dir, _ := filepath.Abs("../../../shared/images")
+	if _, err := os.Stat(filepath.Join(dir, "workloads.sh")); err != nil {
+		t.Skipf("skipping: %s/workloads.sh not found (the shared test images sit beside the repository in CI)", dir)
+	}
+	for _, img := range []string{"sptest/busybox", "sptest/nginx", "sptest/redis"} {
+		if exec.Command("docker", "image", "inspect", img).Run() != nil {
+			t.Skipf("skipping: image %s is missing; build it with %s/build.sh (make images)", img, dir)
+		}
+	}
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skip("skipping: redis-cli is needed to drive redis (apt-get install redis-tools)")
+	}
+	return dir
+}
+
+// workloadEnv gives the shared workloads this test's own container names
+// and ports, so tests never collide with a user's containers.
+func workloadEnv(prefix string) []string {
+	return append(os.Environ(),
+		"SPTEST_BUSYBOX_NAME="+prefix+"-busybox",
+		"SPTEST_NGINX_NAME="+prefix+"-nginx", "SPTEST_NGINX_PORT=18080",
+		"SPTEST_REDIS_NAME="+prefix+"-redis", "SPTEST_REDIS_PORT=16379")
+}
+
+// Record nginx and redis while driving them with real clients, once under
+// Docker's default seccomp profile and once unconfined, then run them again
+// with only the generated flags: they must serve the same workload and stop
+// cleanly.
+func TestSharedImagesHardenedRerun(t *testing.T) {
+	requireE2E(t)
+	dir := sharedImages(t)
+	for _, app := range []string{"nginx", "redis"} {
+		for _, learning := range []string{"", "--security-opt seccomp=unconfined"} {
+			label := "default"
+			if learning != "" {
+				label = "unconfined"
+			}
+			t.Run(app+"-"+label, func(t *testing.T) {
+				prefix := uniqueName(app)
+				env := workloadEnv(prefix)
+				name := prefix + "-" + app
+				defer removeContainer(name)
+				out := t.TempDir()
+				script := fmt.Sprintf(". %s/workloads.sh && start_%s %s >/dev/null && drive_%s && stop_%s", dir, app, learning, app, app)
+				code, stdout, stderr := tailorEnv(t, env, "record", "-q", "-o", out, "--", "bash", "-c", script)
+				if code != 0 {
+					t.Fatalf("recording %s exited %d\n%s\n%s", app, code, stdout, stderr)
+				}
+				w := readProfile(t, filepath.Join(out, name))
+				for _, s := range runtimeOnly {
+					if w.allowed()[s] {
+						t.Errorf("runtime-only syscall %s leaked into %s's profile", s, app)
+					}
+				}
+				t.Logf("%s (%s): %d syscalls, caps %v, flags %s", app, label, len(w.allowed()), w.caps.Add, w.flags)
+
+				hardened := fmt.Sprintf(". %s/workloads.sh && start_%s %s >/dev/null && drive_%s && stop_%s", dir, app, w.flags, app, app)
+				cmd := exec.Command("bash", "-c", hardened)
+				cmd.Env = env
+				if got, err := cmd.CombinedOutput(); err != nil {
+					logs, _ := exec.Command("docker", "logs", name).CombinedOutput()
+					t.Fatalf("hardened %s failed: %v\n%s\ncontainer logs:\n%s", app, err, got, logs)
+				}
+			})
+		}
+	}
+}
+
+func tailorEnv(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	old := os.Environ()
+	os.Clearenv()
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+	defer func() {
+		os.Clearenv()
+		for _, kv := range old {
+			k, v, _ := strings.Cut(kv, "=")
+			os.Setenv(k, v)
+		}
+	}()
+	return tailor(t, args...)
+}
+
+// In the hardened busybox container, syscalls busybox never made fail with
+// EPERM; with the same capabilities but no seccomp profile ptrace works, so
+// it is the profile that stops them.
+func TestHardenedBusyboxBlocksUnusedSyscalls(t *testing.T) {
+	requireE2E(t)
+	dir := sharedImages(t)
+	probe := buildProbe(t)
+	prefix := uniqueName("bb")
+	env := workloadEnv(prefix)
+	name := prefix + "-busybox"
+	defer removeContainer(name)
+	out := t.TempDir()
+	script := fmt.Sprintf(". %s/workloads.sh && start_busybox >/dev/null && drive_busybox && stop_busybox", dir)
+	if code, _, stderr := tailorEnv(t, env, "record", "-q", "-o", out, "--", "bash", "-c", script); code != 0 {
+		t.Fatalf("recording busybox exited %d: %s", code, stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	for _, s := range []string{"ptrace", "unshare", "mount"} {
+		if w.allowed()[s] {
+			t.Fatalf("busybox's workload made %s?", s)
+		}
+	}
+	mountProbe := "-v " + probe + ":/probe:ro"
+	got, err := runHardened(t, w, mountProbe, "sptest/busybox", "/probe", "blocked")
+	if err != nil {
+		t.Fatalf("hardened busybox: %v\n%s", err, got)
+	}
+	for _, s := range []string{"ptrace=1", "unshare=1", "mount=1"} { // 1 = EPERM
+		if !strings.Contains(got, s) {
+			t.Errorf("hardened busybox: want %s, got:\n%s", s, got)
+		}
+	}
+	// Control: the same capabilities without the seccomp profile.
+	control := w
+	control.flags = strings.ReplaceAll(w.flags, "--security-opt=seccomp="+filepath.Join(out, name, "seccomp.json"), "--security-opt=seccomp=unconfined")
+	got, err = runHardened(t, control, mountProbe, "sptest/busybox", "/probe", "blocked")
+	if err != nil || !strings.Contains(got, "ptrace=0") {
+		t.Errorf("control run without the profile: ptrace should work: %v\n%s", err, got)
+	}
+}
+
+func TestRecordRunningContainerForDuration(t *testing.T) {
+	requireE2E(t)
+	sharedImages(t)
+	name := uniqueName("running")
+	defer removeContainer(name)
+	docker(t, "run", "-d", "--name", name, "sptest/busybox", "sh", "-c", "while true; do cat /etc/passwd >/dev/null; sleep 0.2; done")
+	out := t.TempDir()
+	code, stdout, stderr := tailor(t, "record", "-o", out, "--container", name, "--duration", "3s")
+	if code != 0 {
+		t.Fatalf("record exited %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "already running") {
+		t.Errorf("no warning that the start was missed: %s", stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	if w.report["start_missed"] != true || w.report["partial"] != true {
+		t.Errorf("start_missed=%v partial=%v, want both true", w.report["start_missed"], w.report["partial"])
+	}
+	// The loop's shell forks and execs cat (which copies with sendfile)
+	// and sleep.
+	for _, s := range []string{"execve", "wait4", "openat", "sendfile", "clock_nanosleep"} {
+		if !w.allowed()[s] {
+			t.Errorf("%s missing from the running container's profile", s)
+		}
+	}
+}
+
+// A container killed in the middle of the run still gets its profile, with
+// its exit code and a note.
+func TestContainerKilledMidRun(t *testing.T) {
+	requireE2E(t)
+	sharedImages(t)
+	name := uniqueName("killed")
+	defer removeContainer(name)
+	out := t.TempDir()
+	script := fmt.Sprintf("docker run -d --name %s sptest/busybox sleep 60 >/dev/null && sleep 1 && docker kill %s >/dev/null && docker wait %s", name, name, name)
+	code, _, stderr := tailor(t, "record", "-q", "-o", out, "--", "bash", "-c", script)
+	if code != 0 {
+		t.Fatalf("record exited %d: %s", code, stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	c := w.report["container"].(map[string]any)
+	if c["exit_code"] != float64(137) {
+		t.Errorf("exit code %v, want 137", c["exit_code"])
+	}
+	if w.report["partial"] == true {
+		t.Errorf("a container that died is not partial")
+	}
+	if !strings.Contains(fmt.Sprint(w.report["warnings"]), "137") {
+		t.Errorf("no note about the kill in warnings: %v", w.report["warnings"])
+	}
+}
+
+func TestRecordErrors(t *testing.T) {
+	t.Run("unknown flag", func(t *testing.T) {
+		code, _, stderr := tailor(t, "record", "--bogus")
+		if code != exitUsage || !strings.Contains(stderr, "unknown flag: --bogus") {
+			t.Errorf("code %d, stderr %q", code, stderr)
+		}
+	})
+	t.Run("unknown command", func(t *testing.T) {
+		if code, _, _ := tailor(t, "recrod"); code != exitUsage {
+			t.Errorf("code %d", code)
+		}
+	})
+	t.Run("output not writable", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "file")
+		os.WriteFile(file, nil, 0o644)
+		code, _, stderr := tailor(t, "record", "-o", filepath.Join(file, "sub"), "--duration", "1s")
+		if code != exitOutput || !strings.Contains(stderr, "cannot write profiles") {
+			t.Errorf("code %d, stderr %q", code, stderr)
+		}
+	})
+	t.Run("docker unreachable", func(t *testing.T) {
+		if tracer.CheckSupport() != nil {
+			t.Skip("needs root")
+		}
+		t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+		code, _, stderr := tailor(t, "record", "-o", t.TempDir(), "--duration", "1s")
+		if code != exitSetup || !strings.Contains(stderr, "cannot reach the Docker daemon") || !strings.Contains(stderr, "fix:") {
+			t.Errorf("code %d, stderr %q", code, stderr)
+		}
+	})
+	t.Run("help and version", func(t *testing.T) {
+		code, stdout, _ := tailor(t, "record", "--help")
+		if code != 0 || !strings.Contains(stdout, "--container") {
+			t.Errorf("record --help: %d %q", code, stdout)
+		}
+		code, stdout, _ = tailor(t, "version")
+		if code != 0 || !strings.HasPrefix(stdout, "tailor ") {
+			t.Errorf("version: %d %q", code, stdout)
+		}
+	})
+}

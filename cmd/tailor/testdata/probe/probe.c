@@ -1,0 +1,206 @@
+/*
+ * probe: ground truth for tailor's end-to-end tests.
+ *
+ * Built with -nostdlib -static, so the process makes no syscall but the ones
+ * below (no libc start-up): whatever tailor records beyond them comes from
+ * the container runtime.
+ *
+ *   probe work      a fixed list of syscalls and capability checks
+ *                   (see expectations in e2e_test.go), then exit 0
+ *   probe blocked   try syscalls a hardened container must not make and
+ *                   print "name=errno" for each (0: it worked)
+ */
+#if defined(__x86_64__)
+#define NR_read 0
+#define NR_write 1
+#define NR_close 3
+#define NR_kill 62
+#define NR_uname 63
+#define NR_getcwd 79
+#define NR_chdir 80
+#define NR_fchown 93
+#define NR_getrusage 98
+#define NR_sysinfo 99
+#define NR_ptrace 101
+#define NR_getuid 102
+#define NR_setgid 106
+#define NR_setuid 105
+#define NR_getppid 110
+#define NR_setpriority 141
+#define NR_chroot 161
+#define NR_mount 165
+#define NR_getpid 39
+#define NR_exit_group 231
+#define NR_openat 257
+#define NR_mknodat 259
+#define NR_unshare 272
+#elif defined(__aarch64__)
+#define NR_read 63
+#define NR_write 64
+#define NR_close 57
+#define NR_kill 129
+#define NR_uname 160
+#define NR_getcwd 17
+#define NR_chdir 49
+#define NR_fchown 55
+#define NR_getrusage 165
+#define NR_sysinfo 179
+#define NR_ptrace 117
+#define NR_getuid 174
+#define NR_setgid 144
+#define NR_setuid 146
+#define NR_getppid 173
+#define NR_setpriority 140
+#define NR_chroot 51
+#define NR_mount 40
+#define NR_getpid 172
+#define NR_exit_group 94
+#define NR_openat 56
+#define NR_mknodat 33
+#define NR_unshare 97
+#else
+#error "unsupported architecture"
+#endif
+
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+#endif
+}
+
+#define sys(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+static unsigned long len(const char *s)
+{
+	unsigned long n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+static void say(const char *s)
+{
+	sys(NR_write, 1, s, len(s));
+}
+
+static void report(const char *name, long ret)
+{
+	char num[24];
+	int i = sizeof(num) - 1;
+	unsigned long v = ret < 0 ? -ret : 0;
+	num[i] = 0;
+	do {
+		num[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v && i > 0);
+	say(name);
+	say("=");
+	say(&num[i]);
+	say("\n");
+}
+
+static int streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+#define AT_FDCWD -100
+#define O_WRONLY 01
+#define O_CREAT 0100
+#define S_IFCHR 0020000
+#define PRIO_PROCESS 0
+#define CLONE_NEWNS 0x00020000
+#define PTRACE_TRACEME 0
+
+static int work(void)
+{
+	char buf[512];
+
+	sys(NR_getppid, 0, 0, 0);
+	sys(NR_getuid, 0, 0, 0);
+	sys(NR_uname, buf, 0, 0);
+	sys(NR_getcwd, buf, sizeof(buf), 0);
+	sys(NR_sysinfo, buf, 0, 0);
+	sys(NR_getrusage, 0, buf, 0);
+	sys(NR_kill, sys(NR_getpid, 0, 0, 0), 0, 0);
+	if (sys(NR_chdir, "/work", 0, 0) < 0)
+		return 10;
+
+	long fd = sys6(NR_openat, AT_FDCWD, (long)"/work/file", O_CREAT | O_WRONLY, 0600, 0, 0);
+	if (fd < 0)
+		return 11;
+	sys(NR_write, fd, "x", 1);
+	if (sys(NR_fchown, fd, 1000, 1000) < 0) /* CAP_CHOWN, granted */
+		return 12;
+	sys(NR_close, fd, 0, 0);
+	/* CAP_MKNOD, granted: /dev/null's numbers */
+	if (sys6(NR_mknodat, AT_FDCWD, (long)"/work/null", S_IFCHR | 0600, (1 << 8) | 3, 0, 0) < 0)
+		return 13;
+	if (sys(NR_chroot, "/", 0, 0) < 0) /* CAP_SYS_CHROOT, granted */
+		return 14;
+	/* CAP_SYS_NICE, not in Docker's defaults: denied */
+	sys(NR_setpriority, PRIO_PROCESS, 0, -5);
+	/* CAP_SETGID, CAP_SETUID, granted; after them the process is no root */
+	if (sys(NR_setgid, 1000, 0, 0) < 0 || sys(NR_setuid, 1000, 0, 0) < 0)
+		return 15;
+	say("probe: work done\n");
+	return 0;
+}
+
+static int blocked(void)
+{
+	report("ptrace", sys(NR_ptrace, PTRACE_TRACEME, 0, 0));
+	report("unshare", sys(NR_unshare, CLONE_NEWNS, 0, 0));
+	report("mount", sys6(NR_mount, (long)"none", (long)"/tmp", (long)"tmpfs", 0, 0, 0));
+	return 0;
+}
+
+static int probe_main(long argc, char **argv)
+{
+	if (argc > 1 && streq(argv[1], "work"))
+		return work();
+	if (argc > 1 && streq(argv[1], "blocked"))
+		return blocked();
+	say("usage: probe work|blocked\n");
+	return 2;
+}
+
+/* The kernel enters with the stack pointer at argc. */
+__attribute__((used)) void start_c(long *sp)
+{
+	long argc = sp[0];
+	char **argv = (char **)(sp + 1);
+	sys(NR_exit_group, probe_main(argc, argv), 0, 0);
+	for (;;)
+		;
+}
+
+#if defined(__x86_64__)
+__asm__(".global _start\n_start:\n\tmov %rsp, %rdi\n\tand $-16, %rsp\n\tcall start_c\n");
+#elif defined(__aarch64__)
+__asm__(".global _start\n_start:\n\tmov x0, sp\n\tbl start_c\n");
+#endif

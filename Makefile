@@ -1,0 +1,74 @@
+# tailor - see README.md. `sudo make demo` and `sudo make test` set up a fresh
+# Debian machine (packages, dockerd, test images) before they run.
+
+# sudo resets PATH: find Go where the official tarball puts it, too.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+BPF_CLANG ?= clang
+BPF_CFLAGS ?= -O2 -g -Wall -Werror -mcpu=v3
+export BPF_CLANG BPF_CFLAGS
+
+SHARED_IMAGES ?= $(abspath ../shared/images)
+# Debian packages the demo and the tests need (go is expected to be there).
+PACKAGES := docker.io gcc libc6-dev libseccomp-dev pkg-config curl redis-tools debootstrap
+DOCKERD_LOG ?= /var/log/tailor-dockerd.log
+TEST_TIMEOUT ?= 80m
+
+.PHONY: all build generate test test-unit demo setup packages dockerd images bench fmt vet clean
+
+all: build
+
+build:
+	$(GO) build -o bin/tailor ./cmd/tailor
+
+# Regenerate the committed BPF objects and Go bindings (needs clang and llvm).
+generate:
+	cd bpf && $(GO) generate ./...
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# Everything: unit tests (no root) and end-to-end tests (root, real dockerd).
+test: setup fmt vet
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# Only what runs without root or Docker.
+test-unit:
+	$(GO) test -count=1 ./profile/...
+
+demo: setup build
+	./examples/demo/demo.sh
+
+# Overhead of recording: prints a table, writes cmd/tailor/bench-results.json.
+bench: setup
+	cd cmd/tailor && $(GO) test -count=1 -run '^$$' -bench RecorderOverhead -benchtime 1x -timeout 30m .
+
+setup: packages dockerd images
+
+# Install whatever of $(PACKAGES) is missing (Debian/Ubuntu).
+packages:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Start dockerd in the background when it is not answering.
+dockerd:
+	@if ! docker info >/dev/null 2>&1; then \
+		echo "starting dockerd (log: $(DOCKERD_LOG))"; \
+		nohup dockerd >>$(DOCKERD_LOG) 2>&1 & \
+		for i in $$(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done; \
+		docker info >/dev/null 2>&1 || { echo "dockerd did not start, see $(DOCKERD_LOG)"; exit 1; }; \
+	fi
+
+# The shared test images (sptest/*), when the shared tree is beside us.
+images:
+	@if [ -x $(SHARED_IMAGES)/build.sh ]; then $(SHARED_IMAGES)/build.sh; \
+	else echo "no $(SHARED_IMAGES)/build.sh: tests that need sptest/* images will skip"; fi
+
+clean:
+	rm -rf bin

@@ -119,7 +119,7 @@ func TestSeccompErrnoRules(t *testing.T) {
 	if len(p.Syscalls) != 2 {
 		t.Fatalf("want an allow rule and an ENOSYS rule, got %d rules", len(p.Syscalls))
 	}
-	if got := p.Syscalls[0].Names; !slices.Equal(got, []string{"read", "statx"}) {
+	if got := p.Syscalls[0].Names; !slices.Equal(got, []string{"read", "restart_syscall", "rt_sigreturn", "statx"}) {
 		t.Errorf("allowed = %v", got)
 	}
 	nosys := p.Syscalls[1]
@@ -177,4 +177,34 @@ func TestMarshalSeccompHasNoArchMap(t *testing.T) {
 	if data[len(data)-1] != '\n' {
 		t.Error("no final newline")
 	}
+}
+
+// Signal returns happen when the kernel decides (a signal lands), so a
+// learning run may or may not see them; a profile without them crashes the
+// container the first time a signal handler returns.
+func TestSeccompAllowsKernelDrivenSyscalls(t *testing.T) {
+	rec := &Recording{Host: Host{Arch: "amd64"}, Syscalls: []SyscallUse{{Arch: ArchX86_64, Name: "read", Number: 0, Count: 1}}}
+	allowed := allowedNames(Seccomp(rec))
+	for _, name := range []string{"rt_sigreturn", "restart_syscall", "read"} {
+		if !slices.Contains(allowed, name) {
+			t.Errorf("%s not allowed: %v", name, allowed)
+		}
+	}
+	if slices.Contains(allowed, "sigreturn") {
+		t.Errorf("sigreturn exists only for 32-bit code, but the profile has no 32-bit architecture: %v", allowed)
+	}
+	rec.Syscalls = append(rec.Syscalls, SyscallUse{Arch: ArchX86, Name: "read", Number: 3, Count: 1})
+	if allowed := allowedNames(Seccomp(rec)); !slices.Contains(allowed, "sigreturn") {
+		t.Errorf("32-bit code needs sigreturn: %v", allowed)
+	}
+}
+
+func allowedNames(p *seccomp.Seccomp) []string {
+	var out []string
+	for _, s := range p.Syscalls {
+		if s.Action == specs.ActAllow {
+			out = append(out, s.Names...)
+		}
+	}
+	return out
 }

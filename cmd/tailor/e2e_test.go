@@ -5,16 +5,21 @@ package main
 // image they make carries a tailor-e2e- prefix and is removed afterwards.
 
 import (
+	"archive/tar"
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	seccomp "github.com/moby/profiles/seccomp"
 
@@ -499,4 +504,138 @@ func TestRecordErrors(t *testing.T) {
 			t.Errorf("version: %d %q", code, stdout)
 		}
 	})
+}
+
+// A process started with docker exec is the workload from its exec on; the
+// runtime's way in (setns, keyctl, ...) is not.
+func TestDockerExecIsRecorded(t *testing.T) {
+	requireE2E(t)
+	sharedImages(t)
+	name := uniqueName("exec")
+	defer removeContainer(name)
+	out := t.TempDir()
+	script := fmt.Sprintf(`docker run -d --name %[1]s sptest/busybox sleep 60 >/dev/null && sleep 1 &&
+		docker exec %[1]s ls -la /etc >/dev/null && docker exec %[1]s sh -c 'cat /etc/group | sort' >/dev/null &&
+		docker rm -f %[1]s >/dev/null`, name)
+	if code, _, stderr := tailor(t, "record", "-q", "-o", out, "--", "bash", "-c", script); code != 0 {
+		t.Fatalf("record exited %d: %s", code, stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	for _, s := range []string{"getdents64", "pipe2", "wait4"} { // ls; sh's pipe
+		if !w.allowed()[s] {
+			t.Errorf("%s from the exec'd commands is missing", s)
+		}
+	}
+	for _, s := range runtimeOnly {
+		if w.allowed()[s] {
+			t.Errorf("runtime-only syscall %s leaked in through docker exec", s)
+		}
+	}
+}
+
+// An exec that gains privileges (a setuid binary) must keep working: no
+// no-new-privileges, and the report says why.
+func TestPrivilegedExecKeepsPrivilegeGain(t *testing.T) {
+	requireE2E(t)
+	probe, err := os.ReadFile(buildProbe(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// docker build's COPY drops the setuid bit; an imported tarball keeps it.
+	var tarball bytes.Buffer
+	tw := tar.NewWriter(&tarball)
+	tw.WriteHeader(&tar.Header{Name: "suid-probe", Mode: 0o4755, Size: int64(len(probe)), Typeflag: tar.TypeReg})
+	tw.Write(probe)
+	tw.Close()
+	image := uniqueName("suid") + ":latest"
+	cmd := exec.Command("docker", "import", "-", image)
+	cmd.Stdin = &tarball
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker import: %v\n%s", err, out)
+	}
+	defer exec.Command("docker", "rmi", "-f", image).Run()
+
+	name := uniqueName("suid")
+	defer removeContainer(name)
+	out := t.TempDir()
+	code, _, stderr := tailor(t, "record", "-q", "-o", out, "--", "docker", "run", "--rm", "--name", name, "--user", "1000:1000", image, "/suid-probe", "blocked")
+	if code != 0 {
+		t.Fatalf("record exited %d: %s", code, stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	if strings.Contains(w.flags, "no-new-privileges") {
+		t.Errorf("no-new-privileges suggested although /suid-probe gained privileges: %s", w.flags)
+	}
+	if got := fmt.Sprint(w.report["privileged_execs"]); !strings.Contains(got, "/suid-probe") {
+		t.Errorf("privileged_execs = %s", got)
+	}
+	nnp := w.report["no_new_privileges"].(map[string]any)
+	if nnp["suggested"] != false || !strings.Contains(fmt.Sprint(nnp["reason"]), "/suid-probe") {
+		t.Errorf("no_new_privileges = %v", nnp)
+	}
+}
+
+// Ctrl-C (and SIGTERM) end a recording without a command: profiles are
+// written for what was seen, still-running containers marked partial.
+func TestSignalEndsRecording(t *testing.T) {
+	requireE2E(t)
+	sharedImages(t)
+	bin := filepath.Join(t.TempDir(), "tailor")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			done, still := uniqueName("done"), uniqueName("still")
+			defer removeContainer(done)
+			defer removeContainer(still)
+			out := t.TempDir()
+			cmd := exec.Command(bin, "record", "-o", out)
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitForLine(t, stderr, "press Ctrl-C")
+			docker(t, "run", "--name", done, "sptest/busybox", "true")
+			docker(t, "run", "-d", "--name", still, "sptest/busybox", "sleep", "60")
+			time.Sleep(500 * time.Millisecond)
+			cmd.Process.Signal(sig)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("tailor after %v: %v", sig, err)
+			}
+			if w := readProfile(t, filepath.Join(out, done)); w.report["partial"] == true {
+				t.Errorf("%s ended before the signal but is marked partial", done)
+			}
+			if w := readProfile(t, filepath.Join(out, still)); w.report["partial"] != true {
+				t.Errorf("%s still runs but is not marked partial", still)
+			}
+		})
+	}
+}
+
+func waitForLine(t *testing.T, r io.Reader, want string) {
+	t.Helper()
+	found := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), want) {
+				found <- true
+				io.Copy(io.Discard, r)
+				return
+			}
+		}
+		found <- false
+	}()
+	select {
+	case ok := <-found:
+		if !ok {
+			t.Fatalf("output ended before %q", want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no %q within 30s", want)
+	}
 }

@@ -293,6 +293,9 @@ func printSummary(w io.Writer, names []string, byName map[string][]*profile.Reco
 		}
 		fmt.Fprintf(w, "%s (%s): %d syscalls allowed, capabilities kept: %s%s\n", n, rec.Container.Image, allowed, capsList(caps.Add), state)
 		fmt.Fprintf(w, "  %s\n  docker run %s\n", written[i].Dir, written[i].FlagsLine)
+		for _, warning := range profile.NewReport(rec, caps).Warnings {
+			fmt.Fprintf(w, "  note: %s\n", warning)
+		}
 	}
 }
 

@@ -17,8 +17,11 @@ TEST_TIMEOUT ?= 80m
 
 all: build
 
+# The version goes in explicitly: GOFLAGS may turn off VCS stamping.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+
 build:
-	$(GO) build -o bin/tailor ./cmd/tailor
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/tailor ./cmd/tailor
 
 # Regenerate the committed BPF objects and Go bindings (needs clang and llvm).
 generate:

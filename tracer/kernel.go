@@ -14,6 +14,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
@@ -131,6 +132,19 @@ func CheckSupport() error {
 	}
 	if _, err := btf.LoadKernelSpec(); err != nil {
 		return fmt.Errorf("%w: no kernel BTF (/sys/kernel/btf/vmlinux): %v", ErrUnsupported, err)
+	}
+	// Not features.HaveProgramType(ebpf.Tracing): it probes with an fentry
+	// program, which kernel lockdown refuses although tp_btf works.
+	for _, need := range []struct {
+		what  string
+		probe func() error
+	}{
+		{"BPF ring buffers (Linux 5.8)", func() error { return features.HaveMapType(ebpf.RingBuf) }},
+		{"BPF task storage (Linux 5.11)", func() error { return features.HaveMapType(ebpf.TaskStorage) }},
+	} {
+		if err := need.probe(); err != nil {
+			return fmt.Errorf("%w: kernel %s lacks %s: %v", ErrUnsupported, kernelRelease(), need.what, err)
+		}
 	}
 	return nil
 }

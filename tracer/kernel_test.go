@@ -17,7 +17,7 @@ import (
 func requireKernel(t *testing.T) {
 	t.Helper()
 	if err := CheckSupport(); err != nil {
-		t.Skipf("skipping: the BPF recorder cannot run here (%v); run the tests as root on Linux 5.15+ with BTF", err)
+		skipOrFail(t, "skipping: the BPF recorder cannot run here (%v); run the tests as root on Linux 5.15+ with BTF", err)
 	}
 }
 
@@ -26,7 +26,7 @@ func requireKernel(t *testing.T) {
 func buildProbe(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("skipping: gcc is needed to build the probe (apt-get install gcc)")
+		skipOrFail(t, "skipping: gcc is needed to build the probe (apt-get install gcc)")
 	}
 	out := filepath.Join(t.TempDir(), "probe")
 	cmd := exec.Command("gcc", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin",
@@ -35,6 +35,16 @@ func buildProbe(t *testing.T) string {
 		t.Fatalf("build probe: %v\n%s", err, b)
 	}
 	return out
+}
+
+// skipOrFail skips a test whose prerequisites are missing, unless
+// TAILOR_REQUIRE_E2E is set (CI): there a skip would hide a broken setup.
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("TAILOR_REQUIRE_E2E") != "" {
+		t.Fatalf("TAILOR_REQUIRE_E2E is set, but: "+format, args...)
+	}
+	t.Skipf(format, args...)
 }
 
 func loadedProgramIDs(t *testing.T, k *Kernel) []ebpf.ProgramID {
@@ -63,7 +73,7 @@ func loadedProgramIDs(t *testing.T, k *Kernel) []ebpf.ProgramID {
 func TestKernelRecordsNewMountNamespace(t *testing.T) {
 	requireKernel(t)
 	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("skipping: unshare (util-linux) not found")
+		skipOrFail(t, "skipping: unshare (util-linux) not found")
 	}
 	probe := buildProbe(t)
 

@@ -27,13 +27,23 @@ import (
 	"github.com/tailorsec/tailor/tracer"
 )
 
+// skipOrFail skips a test whose prerequisites are missing, unless
+// TAILOR_REQUIRE_E2E is set (CI): there a skip would hide a broken setup.
+func skipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("TAILOR_REQUIRE_E2E") != "" {
+		t.Fatalf("TAILOR_REQUIRE_E2E is set, but: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
 func requireE2E(t *testing.T) {
 	t.Helper()
 	if err := tracer.CheckSupport(); err != nil {
-		t.Skipf("skipping end-to-end test: %v (run as root on Linux 5.15+ with BTF)", err)
+		skipOrFail(t, "skipping end-to-end test: %v (run as root on Linux 5.15+ with BTF)", err)
 	}
 	if err := exec.Command("docker", "info").Run(); err != nil {
-		t.Skipf("skipping end-to-end test: the Docker daemon does not answer (%v); start dockerd", err)
+		skipOrFail(t, "skipping end-to-end test: the Docker daemon does not answer (%v); start dockerd", err)
 	}
 }
 
@@ -59,7 +69,7 @@ func removeContainer(name string) {
 func buildProbe(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("skipping: gcc is needed to build the probe (apt-get install gcc)")
+		skipOrFail(t, "skipping: gcc is needed to build the probe (apt-get install gcc)")
 	}
 	out := filepath.Join(t.TempDir(), "probe")
 	cmd := exec.Command("gcc", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin",
@@ -286,15 +296,15 @@ func sharedImages(t *testing.T) string {
 	t.Helper()
 	dir, _ := filepath.Abs("../../../shared/images")
 	if _, err := os.Stat(filepath.Join(dir, "workloads.sh")); err != nil {
-		t.Skipf("skipping: %s/workloads.sh not found (the shared test images sit beside the repository in CI)", dir)
+		skipOrFail(t, "skipping: %s/workloads.sh not found (the shared test images sit beside the repository in CI)", dir)
 	}
 	for _, img := range []string{"sptest/busybox", "sptest/nginx", "sptest/redis"} {
 		if exec.Command("docker", "image", "inspect", img).Run() != nil {
-			t.Skipf("skipping: image %s is missing; build it with %s/build.sh (make images)", img, dir)
+			skipOrFail(t, "skipping: image %s is missing; build it with %s/build.sh (make images)", img, dir)
 		}
 	}
 	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Skip("skipping: redis-cli is needed to drive redis (apt-get install redis-tools)")
+		skipOrFail(t, "skipping: redis-cli is needed to drive redis (apt-get install redis-tools)")
 	}
 	return dir
 }
@@ -486,7 +496,7 @@ func TestRecordErrors(t *testing.T) {
 	})
 	t.Run("docker unreachable", func(t *testing.T) {
 		if tracer.CheckSupport() != nil {
-			t.Skip("needs root")
+			skipOrFail(t, "needs root")
 		}
 		t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
 		code, _, stderr := tailor(t, "record", "-o", t.TempDir(), "--duration", "1s")

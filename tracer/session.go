@@ -391,28 +391,28 @@ func (s *Session) Stop() ([]*profile.Recording, error) {
 
 	var out []*profile.Recording
 	for _, id := range s.order {
-		out = append(out, s.recording(s.containers[id], stats))
+		out = append(out, buildRecording(s.containers[id], s.host, s.kernel.CapabilitiesRecorded, stats, s.warnings))
 	}
 	return out, closeErr
 }
 
-// recording turns a container's snapshots into the pure model.
-func (s *Session) recording(rec *containerRec, stats Stats) *profile.Recording {
+// buildRecording turns a container's snapshots into the pure model.
+func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, stats Stats, sessionWarnings []string) *profile.Recording {
 	r := &profile.Recording{
 		Container: profile.Container{
 			ID: rec.info.ID, Name: rec.info.Name, Image: rec.info.Image,
 			ImageID: rec.info.ImageID, Runtime: rec.info.Runtime, ExitCode: rec.exitCode,
 		},
-		Host:                 s.host,
+		Host:                 host,
 		Start:                rec.start,
 		Stop:                 rec.stop,
 		StartMissed:          rec.startMissed,
 		Partial:              !rec.stopped,
 		Learning:             rec.info.Learning,
-		CapabilitiesRecorded: s.kernel.CapabilitiesRecorded,
+		CapabilitiesRecorded: capsRecorded,
 		PrivilegedExecs:      slices.Clone(rec.privExecs),
 		EventsLost:           stats.EventsLost,
-		Warnings:             append(slices.Clone(s.warnings), rec.warnings...),
+		Warnings:             append(slices.Clone(sessionWarnings), rec.warnings...),
 	}
 	native := profile.NativeArch()
 	compat, x32 := profile.CompatArchs(native)

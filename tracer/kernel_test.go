@@ -4,47 +4,21 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/tracer/tracertest"
 )
 
 // requireKernel skips unless the recorder can run here.
 func requireKernel(t *testing.T) {
 	t.Helper()
 	if err := CheckSupport(); err != nil {
-		skipOrFail(t, "skipping: the BPF recorder cannot run here (%v); run the tests as root on Linux 5.15+ with BTF", err)
+		tracertest.SkipOrFail(t, "skipping: the BPF recorder cannot run here (%v); run the tests as root on Linux 5.15+ with BTF", err)
 	}
-}
-
-// buildProbe compiles the test probe (cmd/tailor/testdata/probe): a static
-// program without libc whose syscalls are exactly the ones it names.
-func buildProbe(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("gcc"); err != nil {
-		skipOrFail(t, "skipping: gcc is needed to build the probe (apt-get install gcc)")
-	}
-	out := filepath.Join(t.TempDir(), "probe")
-	cmd := exec.Command("gcc", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin",
-		"-o", out, "../cmd/tailor/testdata/probe/probe.c")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build probe: %v\n%s", err, b)
-	}
-	return out
-}
-
-// skipOrFail skips a test whose prerequisites are missing, unless
-// TAILOR_REQUIRE_E2E is set (CI): there a skip would hide a broken setup.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("TAILOR_REQUIRE_E2E") != "" {
-		t.Fatalf("TAILOR_REQUIRE_E2E is set, but: "+format, args...)
-	}
-	t.Skipf(format, args...)
 }
 
 func loadedProgramIDs(t *testing.T, k *Kernel) []ebpf.ProgramID {
@@ -73,9 +47,9 @@ func loadedProgramIDs(t *testing.T, k *Kernel) []ebpf.ProgramID {
 func TestKernelRecordsNewMountNamespace(t *testing.T) {
 	requireKernel(t)
 	if _, err := exec.LookPath("unshare"); err != nil {
-		skipOrFail(t, "skipping: unshare (util-linux) not found")
+		tracertest.SkipOrFail(t, "skipping: unshare (util-linux) not found")
 	}
-	probe := buildProbe(t)
+	probe := tracertest.BuildProbe(t)
 
 	k, err := LoadKernel(KernelOptions{MaxTargets: 8})
 	if err != nil {

@@ -25,25 +25,16 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/tracer"
+	"github.com/tailorsec/tailor/tracer/tracertest"
 )
-
-// skipOrFail skips a test whose prerequisites are missing, unless
-// TAILOR_REQUIRE_E2E is set (CI): there a skip would hide a broken setup.
-func skipOrFail(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("TAILOR_REQUIRE_E2E") != "" {
-		t.Fatalf("TAILOR_REQUIRE_E2E is set, but: "+format, args...)
-	}
-	t.Skipf(format, args...)
-}
 
 func requireE2E(t *testing.T) {
 	t.Helper()
 	if err := tracer.CheckSupport(); err != nil {
-		skipOrFail(t, "skipping end-to-end test: %v (run as root on Linux 5.15+ with BTF)", err)
+		tracertest.SkipOrFail(t, "skipping end-to-end test: %v (run as root on Linux 5.15+ with BTF)", err)
 	}
 	if err := exec.Command("docker", "info").Run(); err != nil {
-		skipOrFail(t, "skipping end-to-end test: the Docker daemon does not answer (%v); start dockerd", err)
+		tracertest.SkipOrFail(t, "skipping end-to-end test: the Docker daemon does not answer (%v); start dockerd", err)
 	}
 }
 
@@ -64,27 +55,11 @@ func removeContainer(name string) {
 	_ = exec.Command("docker", "rm", "-f", "-v", name).Run()
 }
 
-// buildProbe compiles testdata/probe/probe.c: a static program without libc,
-// so that its syscalls are exactly the ones it names.
-func buildProbe(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("gcc"); err != nil {
-		skipOrFail(t, "skipping: gcc is needed to build the probe (apt-get install gcc)")
-	}
-	out := filepath.Join(t.TempDir(), "probe")
-	cmd := exec.Command("gcc", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin",
-		"-o", out, "testdata/probe/probe.c")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build probe: %v\n%s", err, b)
-	}
-	return out
-}
-
 // probeImage builds a FROM scratch image holding only the probe and an
 // empty /work directory.
 func probeImage(t *testing.T) (image, probe string) {
 	t.Helper()
-	probe = buildProbe(t)
+	probe = tracertest.BuildProbe(t)
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "work"), 0o755); err != nil {
 		t.Fatal(err)
@@ -296,15 +271,15 @@ func sharedImages(t *testing.T) string {
 	t.Helper()
 	dir, _ := filepath.Abs("../../../shared/images")
 	if _, err := os.Stat(filepath.Join(dir, "workloads.sh")); err != nil {
-		skipOrFail(t, "skipping: %s/workloads.sh not found (the shared test images sit beside the repository in CI)", dir)
+		tracertest.SkipOrFail(t, "skipping: %s/workloads.sh not found (the shared test images sit beside the repository in CI)", dir)
 	}
 	for _, img := range []string{"sptest/busybox", "sptest/nginx", "sptest/redis"} {
 		if exec.Command("docker", "image", "inspect", img).Run() != nil {
-			skipOrFail(t, "skipping: image %s is missing; build it with %s/build.sh (make images)", img, dir)
+			tracertest.SkipOrFail(t, "skipping: image %s is missing; build it with %s/build.sh (make images)", img, dir)
 		}
 	}
 	if _, err := exec.LookPath("redis-cli"); err != nil {
-		skipOrFail(t, "skipping: redis-cli is needed to drive redis (apt-get install redis-tools)")
+		tracertest.SkipOrFail(t, "skipping: redis-cli is needed to drive redis (apt-get install redis-tools)")
 	}
 	return dir
 }
@@ -386,7 +361,7 @@ func tailorEnv(t *testing.T, env []string, args ...string) (int, string, string)
 func TestHardenedBusyboxBlocksUnusedSyscalls(t *testing.T) {
 	requireE2E(t)
 	dir := sharedImages(t)
-	probe := buildProbe(t)
+	probe := tracertest.BuildProbe(t)
 	prefix := uniqueName("bb")
 	env := workloadEnv(prefix)
 	name := prefix + "-busybox"
@@ -496,7 +471,7 @@ func TestRecordErrors(t *testing.T) {
 	})
 	t.Run("docker unreachable", func(t *testing.T) {
 		if tracer.CheckSupport() != nil {
-			skipOrFail(t, "needs root")
+			tracertest.SkipOrFail(t, "needs root")
 		}
 		t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
 		code, _, stderr := tailor(t, "record", "-o", t.TempDir(), "--duration", "1s")
@@ -547,7 +522,7 @@ func TestDockerExecIsRecorded(t *testing.T) {
 // no-new-privileges, and the report says why.
 func TestPrivilegedExecKeepsPrivilegeGain(t *testing.T) {
 	requireE2E(t)
-	probe, err := os.ReadFile(buildProbe(t))
+	probe, err := os.ReadFile(tracertest.BuildProbe(t))
 	if err != nil {
 		t.Fatal(err)
 	}

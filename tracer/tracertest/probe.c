@@ -1,3 +1,5 @@
+//go:build ignore
+
 /*
  * probe: ground truth for tailor's end-to-end tests.
  *

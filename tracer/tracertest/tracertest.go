@@ -1,0 +1,48 @@
+// Package tracertest holds what tailor's root-only tests share: the ground
+// truth probe and the rule for skipping.
+package tracertest
+
+import (
+	_ "embed"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// probeSource is a static C program without libc (see probe.c): whatever a
+// recording of it holds beyond its own syscalls came from the runtime.
+//
+//go:embed probe.c
+var probeSource []byte
+
+// SkipOrFail skips a test whose prerequisites are missing, unless
+// TAILOR_REQUIRE_E2E is set (CI does): there a skip would hide a broken
+// setup, so it fails instead.
+func SkipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("TAILOR_REQUIRE_E2E") != "" {
+		t.Fatalf("TAILOR_REQUIRE_E2E is set, but: "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// BuildProbe compiles the probe into a temporary directory and returns its
+// path: `probe work` and `probe blocked` (see probe.c).
+func BuildProbe(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		SkipOrFail(t, "skipping: gcc is needed to build the probe (apt-get install gcc)")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "probe.c")
+	if err := os.WriteFile(src, probeSource, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "probe")
+	cmd := exec.Command("gcc", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin", "-o", out, src)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build probe: %v\n%s", err, b)
+	}
+	return out
+}

@@ -44,6 +44,10 @@ const enum ns_kind *unused_ns_kind __attribute__((unused));
 const enum event_type *unused_event_type __attribute__((unused));
 const enum stat_index *unused_stat_index __attribute__((unused));
 const struct event *unused_event __attribute__((unused));
+const struct file_event *unused_file_event __attribute__((unused));
+const enum syscall_kind *unused_syscall_kind __attribute__((unused));
+const enum access_bits *unused_access_bits __attribute__((unused));
+const enum file_event_flags *unused_file_event_flags __attribute__((unused));
 
 /* Set by the loader before the programs are verified. */
 const volatile __u32 host_mntns = 0;
@@ -104,9 +108,11 @@ struct {
 	__type(value, __u32);
 } free_slots SEC(".maps");
 
+/* Rare events and deduplicated file accesses. 4 MiB holds some thousands
+ * of paths while user space catches up with a burst. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, 4 * 1024 * 1024);
 } events SEC(".maps");
 
 struct {
@@ -149,13 +155,14 @@ static __always_inline struct target *target_of(struct task_state *ts)
 	return t;
 }
 
-static __always_inline void count_syscall(struct counters *c, struct task_struct *task, long id)
+/* Counts one syscall; returns its ABI. */
+static __always_inline __u32 count_syscall(struct counters *c, struct task_struct *task, long id)
 {
 	__u32 abi = ABI_NATIVE;
 	__u64 nr = id;
 
 	if (id < 0)
-		return; /* a tracer cancelled the call */
+		return ABI_NATIVE; /* a tracer cancelled the call */
 #if defined(__TARGET_ARCH_x86)
 	if (nr & X32_SYSCALL_BIT) {
 		abi = ABI_X32;
@@ -169,10 +176,13 @@ static __always_inline void count_syscall(struct counters *c, struct task_struct
 #endif
 	if (nr >= MAX_NR) {
 		c->overflow++;
-		return;
+		return abi;
 	}
 	c->sys[abi][nr]++;
+	return abi;
 }
+
+#include "files.bpf.h"
 
 /* Syscalls with which a runtime builds the container's filesystem and
  * identity. The syscalls a task makes after the last of these and before its
@@ -488,7 +498,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		__u32 slot = ts->slot;
 		struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
 		if (c && c->gen == ts->gen) {
-			count_syscall(c, task, id);
+			if (count_syscall(c, task, id) == ABI_NATIVE && ts->execed)
+				record_files(task, ts, regs, id);
 			return 0;
 		}
 	}
@@ -546,6 +557,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 	 * every capability until its final capset: only checks after the exec
 	 * are the container's. */
 	ts->execed = 1;
+	ts->pending_access = 0;
+	record_exec(p, ts, bprm);
 
 	/* setuid/setgid or file capabilities raised privileges: the container
 	 * needs them, so no-new-privileges must not be suggested. */

@@ -12,6 +12,11 @@
 #define DEFAULT_MAX_TARGETS 128
 #define CGROUP_NAME_LEN 80
 #define PATH_LEN 256
+#define NR_SOCK_TYPES 16
+/* The file recorder's path walk: components and bytes it goes to. */
+#define MAX_PATH_DEPTH 48
+#define FILE_PATH_MAX 1024
+#define FILE_NAME_MAX 256
 
 enum abi {
 	ABI_NATIVE = 0, /* x86_64, aarch64 */
@@ -44,13 +49,83 @@ enum event_type {
 	EVENT_NEW_TARGET = 1,
 	EVENT_ARMED = 2,
 	EVENT_PRIVILEGED_EXEC = 3,
+	EVENT_FILE = 4,	 /* struct file_event */
+	EVENT_MOUNT = 5, /* struct file_event: name = target, path = fstype */
+};
+
+/* What a syscall means to the file recorder. User space fills the
+ * syscall_kinds table from libseccomp's names, so the C code needs no
+ * architecture's numbers. */
+enum syscall_kind {
+	KIND_NONE = 0,
+	KIND_OPEN,	  /* open(path, flags) */
+	KIND_OPENAT,	  /* openat(dirfd, path, flags) */
+	KIND_OPENAT2,	  /* openat2(dirfd, path, how) */
+	KIND_CREAT,	  /* creat(path, mode) */
+	KIND_MMAP,	  /* mmap(addr, len, prot, flags, fd, off) */
+	KIND_PATH,	  /* op(path, ...): unlink, rmdir, mkdir, chmod, chown, lchown, truncate, mknod */
+	KIND_PATH_AT,	  /* op(dirfd, path, ...): unlinkat, mkdirat, fchmodat(2), fchownat, mknodat */
+	KIND_PATH2,	  /* op(old, new): rename, link, symlink (only new is a location for symlink) */
+	KIND_PATH2_AT,	  /* op(olddirfd, old, newdirfd, new): renameat(2), linkat */
+	KIND_SYMLINKAT,	  /* symlinkat(target, newdirfd, linkpath) */
+	KIND_FD,	  /* op(fd, ...): fchmod, fchown, ftruncate, flock */
+	KIND_FCNTL,	  /* fcntl(fd, cmd, ...): locks only */
+	KIND_SOCKET,	  /* socket(family, type, protocol) */
+	KIND_SOCKETPAIR,  /* socketpair(family, type, ...) */
+	KIND_CONNECT,	  /* connect/bind(fd, addr, len): unix socket paths */
+	KIND_KILL,	  /* kill(pid, sig), tkill(tid, sig) */
+	KIND_TGKILL,	  /* tgkill(tgid, tid, sig), rt_tgsigqueueinfo(tgid, tid, sig, ...) */
+	KIND_SIGQUEUE,	  /* rt_sigqueueinfo(pid, sig, info), pidfd_send_signal(fd, sig, ...) */
+	KIND_PTRACE,	  /* ptrace(request, pid, ...) */
+	KIND_MOUNT,	  /* mount(source, target, fstype, flags, data) */
+};
+
+/* The operation of a syscall of kind PATH/PATH_AT/PATH2/FD, set beside its
+ * kind by user space (syscall_ops table). */
+enum access_bits {
+	ACCESS_READ = 1 << 0,
+	ACCESS_WRITE = 1 << 1,
+	ACCESS_APPEND = 1 << 2,
+	ACCESS_CREATE = 1 << 3,
+	ACCESS_TRUNCATE = 1 << 4,
+	ACCESS_EXEC = 1 << 5,
+	ACCESS_MMAP = 1 << 6,
+	ACCESS_UNLINK = 1 << 7,
+	ACCESS_RENAME = 1 << 8,
+	ACCESS_MKDIR = 1 << 9,
+	ACCESS_RMDIR = 1 << 10,
+	ACCESS_LINK = 1 << 11,
+	ACCESS_SYMLINK = 1 << 12,
+	ACCESS_CHMOD = 1 << 13,
+	ACCESS_CHOWN = 1 << 14,
+	ACCESS_LOCK = 1 << 15,
+	ACCESS_CONNECT = 1 << 16,
+};
+
+enum file_event_flags {
+	FILE_DIR = 1 << 0,	       /* the path is a directory */
+	FILE_OUTSIDE_ROOT = 1 << 1,    /* the walk never met the task's root */
+	FILE_PATH_TRUNCATED = 1 << 2,  /* deeper than the walk goes */
+	FILE_NAME_UNRESOLVED = 1 << 3, /* path is a directory, name the user's relative rest */
+	FILE_DELETED = 1 << 4,	       /* unlinked while open */
 };
 
 enum stat_index {
-	STAT_EVENTS_LOST = 0, /* ring buffer full */
-	STAT_NO_SLOT = 1,     /* a new namespace found no free target slot */
-	STAT_NO_STORAGE = 2,  /* task storage allocation failed */
-	NR_STATS = 3,
+	STAT_EVENTS_LOST = 0,  /* ring buffer full */
+	STAT_NO_SLOT = 1,      /* a new namespace found no free target slot */
+	STAT_NO_STORAGE = 2,   /* task storage allocation failed */
+	STAT_FILE_EVENTS = 3,  /* file events sent */
+	STAT_FILE_DEDUP = 4,   /* file accesses dropped as repeats in the kernel */
+	STAT_OPEN_MISSED = 5,  /* opens whose file could not be found afterwards */
+	NR_STATS = 6,
+};
+
+struct pending_name {
+	__u64 dentry; /* the directory the name is resolved from */
+	__u64 mnt;
+	__u32 access;
+	__u32 _pad;
+	char name[FILE_NAME_MAX];
 };
 
 struct task_state {
@@ -60,6 +135,15 @@ struct task_state {
 	__u32 execed; /* exec'd since arming: capability checks are its own */
 	__u64 filter;	       /* seccomp filter when the task entered the target */
 	__u64 tail[NR_WORDS]; /* syscalls since the last runtime setup call */
+	/* An open whose file is looked up at the task's next syscall: the
+	 * new descriptor is next_fd - 1 then (open takes the lowest free). */
+	__u32 pending_access;  /* ACCESS_* of the open; 0: none pending */
+	__u32 pending_next_fd; /* files->next_fd when the open began */
+	/* Name operations (mkdir, unlink, rename, ...) waiting for their
+	 * syscall's exit: only those that succeed reach AppArmor's checks. */
+	__u32 npend;
+	__u32 _pad2;
+	struct pending_name pend[2];
 };
 
 struct counters {
@@ -86,6 +170,10 @@ struct target {
 	__u64 tail[NR_WORDS];  /* the arming task's syscalls after its last setup call */
 	/* Native syscalls during which each capability was checked. */
 	__u64 cap_syscalls[NR_CAPS][NR_WORDS];
+	/* sockets[type] has bit family set for each socket(family, type). */
+	__u64 sockets[NR_SOCK_TYPES];
+	__u64 signals_sent;	 /* bit n: signal n (0: kill(pid, 0)) */
+	__u64 ptrace_requests; /* bit n: ptrace request n (n < 64) */
 };
 
 struct ns_entry {
@@ -110,6 +198,22 @@ struct event {
 	char cgroup_v2[CGROUP_NAME_LEN];
 	char cgroup_v1[CGROUP_NAME_LEN];
 	char path[PATH_LEN];
+};
+
+/* A file event: the header, then path_len bytes of path, then name_len
+ * bytes of name (see flags). Variable length in the ring buffer. */
+struct file_event {
+	__u32 type;
+	__u32 slot;
+	__u32 gen;
+	__u32 access;
+	__u32 flags;
+	__u32 mnt_id;	   /* mount of the file */
+	__u32 root_mnt_id; /* the task's root mount */
+	__u16 path_len;
+	__u16 name_len;
+	char fstype[16];
+	char data[FILE_PATH_MAX + FILE_NAME_MAX];
 };
 
 #endif /* TAILOR_RECORDER_H */

@@ -22,6 +22,28 @@ const (
 	RecorderAbiNR_ABIS    RecorderAbi = 3
 )
 
+type RecorderAccessBits uint32
+
+const (
+	RecorderAccessBitsACCESS_READ     RecorderAccessBits = 1
+	RecorderAccessBitsACCESS_WRITE    RecorderAccessBits = 2
+	RecorderAccessBitsACCESS_APPEND   RecorderAccessBits = 4
+	RecorderAccessBitsACCESS_CREATE   RecorderAccessBits = 8
+	RecorderAccessBitsACCESS_TRUNCATE RecorderAccessBits = 16
+	RecorderAccessBitsACCESS_EXEC     RecorderAccessBits = 32
+	RecorderAccessBitsACCESS_MMAP     RecorderAccessBits = 64
+	RecorderAccessBitsACCESS_UNLINK   RecorderAccessBits = 128
+	RecorderAccessBitsACCESS_RENAME   RecorderAccessBits = 256
+	RecorderAccessBitsACCESS_MKDIR    RecorderAccessBits = 512
+	RecorderAccessBitsACCESS_RMDIR    RecorderAccessBits = 1024
+	RecorderAccessBitsACCESS_LINK     RecorderAccessBits = 2048
+	RecorderAccessBitsACCESS_SYMLINK  RecorderAccessBits = 4096
+	RecorderAccessBitsACCESS_CHMOD    RecorderAccessBits = 8192
+	RecorderAccessBitsACCESS_CHOWN    RecorderAccessBits = 16384
+	RecorderAccessBitsACCESS_LOCK     RecorderAccessBits = 32768
+	RecorderAccessBitsACCESS_CONNECT  RecorderAccessBits = 65536
+)
+
 type RecorderArmedBy uint32
 
 const (
@@ -62,7 +84,45 @@ const (
 	RecorderEventTypeEVENT_NEW_TARGET      RecorderEventType = 1
 	RecorderEventTypeEVENT_ARMED           RecorderEventType = 2
 	RecorderEventTypeEVENT_PRIVILEGED_EXEC RecorderEventType = 3
+	RecorderEventTypeEVENT_FILE            RecorderEventType = 4
+	RecorderEventTypeEVENT_MOUNT           RecorderEventType = 5
 )
+
+type RecorderFileEvent struct {
+	_         structs.HostLayout
+	Type      uint32
+	Slot      uint32
+	Gen       uint32
+	Access    uint32
+	Flags     uint32
+	MntId     uint32
+	RootMntId uint32
+	PathLen   uint16
+	NameLen   uint16
+	Fstype    [16]int8
+	Data      [1280]int8
+}
+
+type RecorderFileEventFlags uint32
+
+const (
+	RecorderFileEventFlagsFILE_DIR             RecorderFileEventFlags = 1
+	RecorderFileEventFlagsFILE_OUTSIDE_ROOT    RecorderFileEventFlags = 2
+	RecorderFileEventFlagsFILE_PATH_TRUNCATED  RecorderFileEventFlags = 4
+	RecorderFileEventFlagsFILE_NAME_UNRESOLVED RecorderFileEventFlags = 8
+	RecorderFileEventFlagsFILE_DELETED         RecorderFileEventFlags = 16
+)
+
+type RecorderFileKey struct {
+	_        structs.HostLayout
+	Slot     uint32
+	Gen      uint32
+	Access   uint32
+	NameHash uint32
+	Dentry   uint64
+	Parent   uint64
+	Ino      uint64
+}
 
 type RecorderNsEntry struct {
 	_    structs.HostLayout
@@ -79,6 +139,27 @@ const (
 	RecorderNsKindNS_IGNORE RecorderNsKind = 0
 	RecorderNsKindNS_TARGET RecorderNsKind = 1
 )
+
+type RecorderPathScratch struct {
+	_     structs.HostLayout
+	Ev    RecorderFileEvent
+	Names [48]uint64
+	Lens  [48]uint32
+	W     struct {
+		_     structs.HostLayout
+		D     uint64
+		Vmnt  uint64
+		Mnt   uint64
+		RootD uint64
+		RootM uint64
+		N     uint32
+		Flags uint32
+		Done  uint32
+		Off   uint32
+	}
+	PresetNameLen uint32
+	_             [4]byte
+}
 
 type RecorderPhase uint32
 
@@ -97,7 +178,36 @@ const (
 	RecorderStatIndexSTAT_EVENTS_LOST RecorderStatIndex = 0
 	RecorderStatIndexSTAT_NO_SLOT     RecorderStatIndex = 1
 	RecorderStatIndexSTAT_NO_STORAGE  RecorderStatIndex = 2
-	RecorderStatIndexNR_STATS         RecorderStatIndex = 3
+	RecorderStatIndexSTAT_FILE_EVENTS RecorderStatIndex = 3
+	RecorderStatIndexSTAT_FILE_DEDUP  RecorderStatIndex = 4
+	RecorderStatIndexSTAT_OPEN_MISSED RecorderStatIndex = 5
+	RecorderStatIndexNR_STATS         RecorderStatIndex = 6
+)
+
+type RecorderSyscallKind uint32
+
+const (
+	RecorderSyscallKindKIND_NONE       RecorderSyscallKind = 0
+	RecorderSyscallKindKIND_OPEN       RecorderSyscallKind = 1
+	RecorderSyscallKindKIND_OPENAT     RecorderSyscallKind = 2
+	RecorderSyscallKindKIND_OPENAT2    RecorderSyscallKind = 3
+	RecorderSyscallKindKIND_CREAT      RecorderSyscallKind = 4
+	RecorderSyscallKindKIND_MMAP       RecorderSyscallKind = 5
+	RecorderSyscallKindKIND_PATH       RecorderSyscallKind = 6
+	RecorderSyscallKindKIND_PATH_AT    RecorderSyscallKind = 7
+	RecorderSyscallKindKIND_PATH2      RecorderSyscallKind = 8
+	RecorderSyscallKindKIND_PATH2AT    RecorderSyscallKind = 9
+	RecorderSyscallKindKIND_SYMLINKAT  RecorderSyscallKind = 10
+	RecorderSyscallKindKIND_FD         RecorderSyscallKind = 11
+	RecorderSyscallKindKIND_FCNTL      RecorderSyscallKind = 12
+	RecorderSyscallKindKIND_SOCKET     RecorderSyscallKind = 13
+	RecorderSyscallKindKIND_SOCKETPAIR RecorderSyscallKind = 14
+	RecorderSyscallKindKIND_CONNECT    RecorderSyscallKind = 15
+	RecorderSyscallKindKIND_KILL       RecorderSyscallKind = 16
+	RecorderSyscallKindKIND_TGKILL     RecorderSyscallKind = 17
+	RecorderSyscallKindKIND_SIGQUEUE   RecorderSyscallKind = 18
+	RecorderSyscallKindKIND_PTRACE     RecorderSyscallKind = 19
+	RecorderSyscallKindKIND_MOUNT      RecorderSyscallKind = 20
 )
 
 type RecorderTarget struct {
@@ -116,42 +226,67 @@ type RecorderTarget struct {
 	Setup           [16]uint64
 	Tail            [16]uint64
 	CapSyscalls     [64][16]uint64
+	Sockets         [16]uint64
+	SignalsSent     uint64
+	PtraceRequests  uint64
 }
 
 type RecorderTaskState struct {
-	_      structs.HostLayout
-	Slot   uint32
-	Gen    uint32
-	Phase  uint32
-	Execed uint32
-	Filter uint64
-	Tail   [16]uint64
+	_             structs.HostLayout
+	Slot          uint32
+	Gen           uint32
+	Phase         uint32
+	Execed        uint32
+	Filter        uint64
+	Tail          [16]uint64
+	PendingAccess uint32
+	PendingNextFd uint32
+	Npend         uint32
+	Pad2          uint32
+	Pend          [2]struct {
+		_      structs.HostLayout
+		Dentry uint64
+		Mnt    uint64
+		Access uint32
+		Pad    uint32
+		Name   [256]int8
+	}
 }
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	RecorderMapEvents              = "events"
-	RecorderMapFreeSlots           = "free_slots"
-	RecorderMapMntnsIndex          = "mntns_index"
-	RecorderMapSlotCounters        = "slot_counters"
-	RecorderMapSlotTargets         = "slot_targets"
-	RecorderMapStats               = "stats"
-	RecorderMapTaskStates          = "task_states"
-	RecorderProgCapCapable         = "cap_capable"
-	RecorderProgSchedProcessExec   = "sched_process_exec"
-	RecorderProgSchedProcessFork   = "sched_process_fork"
-	RecorderProgSnapshotNamespaces = "snapshot_namespaces"
-	RecorderProgSysEnter           = "sys_enter"
-	RecorderVarHostMntns           = "host_mntns"
-	RecorderVarUnusedAbi           = "unused_abi"
-	RecorderVarUnusedArmedBy       = "unused_armed_by"
-	RecorderVarUnusedEvent         = "unused_event"
-	RecorderVarUnusedEventType     = "unused_event_type"
-	RecorderVarUnusedNsKind        = "unused_ns_kind"
-	RecorderVarUnusedPhase         = "unused_phase"
-	RecorderVarUnusedStatIndex     = "unused_stat_index"
+	RecorderMapEvents               = "events"
+	RecorderMapFileSeen             = "file_seen"
+	RecorderMapFreeSlots            = "free_slots"
+	RecorderMapMntnsIndex           = "mntns_index"
+	RecorderMapPathScratch          = "path_scratch"
+	RecorderMapSlotCounters         = "slot_counters"
+	RecorderMapSlotTargets          = "slot_targets"
+	RecorderMapStats                = "stats"
+	RecorderMapTaskStates           = "task_states"
+	RecorderProgCapCapable          = "cap_capable"
+	RecorderProgNameOpExit          = "name_op_exit"
+	RecorderProgSchedProcessExec    = "sched_process_exec"
+	RecorderProgSchedProcessFork    = "sched_process_fork"
+	RecorderProgSnapshotNamespaces  = "snapshot_namespaces"
+	RecorderProgSysEnter            = "sys_enter"
+	RecorderVarConfirmNames         = "confirm_names"
+	RecorderVarHostMntns            = "host_mntns"
+	RecorderVarSyscallKinds         = "syscall_kinds"
+	RecorderVarSyscallOps           = "syscall_ops"
+	RecorderVarUnusedAbi            = "unused_abi"
+	RecorderVarUnusedAccessBits     = "unused_access_bits"
+	RecorderVarUnusedArmedBy        = "unused_armed_by"
+	RecorderVarUnusedEvent          = "unused_event"
+	RecorderVarUnusedEventType      = "unused_event_type"
+	RecorderVarUnusedFileEvent      = "unused_file_event"
+	RecorderVarUnusedFileEventFlags = "unused_file_event_flags"
+	RecorderVarUnusedNsKind         = "unused_ns_kind"
+	RecorderVarUnusedPhase          = "unused_phase"
+	RecorderVarUnusedStatIndex      = "unused_stat_index"
+	RecorderVarUnusedSyscallKind    = "unused_syscall_kind"
 )
 
 // LoadRecorder returns the embedded CollectionSpec for Recorder.
@@ -197,6 +332,7 @@ type RecorderSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type RecorderProgramSpecs struct {
 	CapCapable         *ebpf.ProgramSpec `ebpf:"cap_capable"`
+	NameOpExit         *ebpf.ProgramSpec `ebpf:"name_op_exit"`
 	SchedProcessExec   *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
 	SchedProcessFork   *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
 	SnapshotNamespaces *ebpf.ProgramSpec `ebpf:"snapshot_namespaces"`
@@ -208,8 +344,10 @@ type RecorderProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type RecorderMapSpecs struct {
 	Events       *ebpf.MapSpec `ebpf:"events"`
+	FileSeen     *ebpf.MapSpec `ebpf:"file_seen"`
 	FreeSlots    *ebpf.MapSpec `ebpf:"free_slots"`
 	MntnsIndex   *ebpf.MapSpec `ebpf:"mntns_index"`
+	PathScratch  *ebpf.MapSpec `ebpf:"path_scratch"`
 	SlotCounters *ebpf.MapSpec `ebpf:"slot_counters"`
 	SlotTargets  *ebpf.MapSpec `ebpf:"slot_targets"`
 	Stats        *ebpf.MapSpec `ebpf:"stats"`
@@ -220,14 +358,21 @@ type RecorderMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RecorderVariableSpecs struct {
-	HostMntns       *ebpf.VariableSpec `ebpf:"host_mntns"`
-	UnusedAbi       *ebpf.VariableSpec `ebpf:"unused_abi"`
-	UnusedArmedBy   *ebpf.VariableSpec `ebpf:"unused_armed_by"`
-	UnusedEvent     *ebpf.VariableSpec `ebpf:"unused_event"`
-	UnusedEventType *ebpf.VariableSpec `ebpf:"unused_event_type"`
-	UnusedNsKind    *ebpf.VariableSpec `ebpf:"unused_ns_kind"`
-	UnusedPhase     *ebpf.VariableSpec `ebpf:"unused_phase"`
-	UnusedStatIndex *ebpf.VariableSpec `ebpf:"unused_stat_index"`
+	ConfirmNames         *ebpf.VariableSpec `ebpf:"confirm_names"`
+	HostMntns            *ebpf.VariableSpec `ebpf:"host_mntns"`
+	SyscallKinds         *ebpf.VariableSpec `ebpf:"syscall_kinds"`
+	SyscallOps           *ebpf.VariableSpec `ebpf:"syscall_ops"`
+	UnusedAbi            *ebpf.VariableSpec `ebpf:"unused_abi"`
+	UnusedAccessBits     *ebpf.VariableSpec `ebpf:"unused_access_bits"`
+	UnusedArmedBy        *ebpf.VariableSpec `ebpf:"unused_armed_by"`
+	UnusedEvent          *ebpf.VariableSpec `ebpf:"unused_event"`
+	UnusedEventType      *ebpf.VariableSpec `ebpf:"unused_event_type"`
+	UnusedFileEvent      *ebpf.VariableSpec `ebpf:"unused_file_event"`
+	UnusedFileEventFlags *ebpf.VariableSpec `ebpf:"unused_file_event_flags"`
+	UnusedNsKind         *ebpf.VariableSpec `ebpf:"unused_ns_kind"`
+	UnusedPhase          *ebpf.VariableSpec `ebpf:"unused_phase"`
+	UnusedStatIndex      *ebpf.VariableSpec `ebpf:"unused_stat_index"`
+	UnusedSyscallKind    *ebpf.VariableSpec `ebpf:"unused_syscall_kind"`
 }
 
 // RecorderObjects contains all objects after they have been loaded into the kernel.
@@ -251,8 +396,10 @@ func (o *RecorderObjects) Close() error {
 // It can be passed to LoadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RecorderMaps struct {
 	Events       *ebpf.Map `ebpf:"events"`
+	FileSeen     *ebpf.Map `ebpf:"file_seen"`
 	FreeSlots    *ebpf.Map `ebpf:"free_slots"`
 	MntnsIndex   *ebpf.Map `ebpf:"mntns_index"`
+	PathScratch  *ebpf.Map `ebpf:"path_scratch"`
 	SlotCounters *ebpf.Map `ebpf:"slot_counters"`
 	SlotTargets  *ebpf.Map `ebpf:"slot_targets"`
 	Stats        *ebpf.Map `ebpf:"stats"`
@@ -262,8 +409,10 @@ type RecorderMaps struct {
 func (m *RecorderMaps) Close() error {
 	return _RecorderClose(
 		m.Events,
+		m.FileSeen,
 		m.FreeSlots,
 		m.MntnsIndex,
+		m.PathScratch,
 		m.SlotCounters,
 		m.SlotTargets,
 		m.Stats,
@@ -275,14 +424,21 @@ func (m *RecorderMaps) Close() error {
 //
 // It can be passed to LoadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RecorderVariables struct {
-	HostMntns       *ebpf.Variable `ebpf:"host_mntns"`
-	UnusedAbi       *ebpf.Variable `ebpf:"unused_abi"`
-	UnusedArmedBy   *ebpf.Variable `ebpf:"unused_armed_by"`
-	UnusedEvent     *ebpf.Variable `ebpf:"unused_event"`
-	UnusedEventType *ebpf.Variable `ebpf:"unused_event_type"`
-	UnusedNsKind    *ebpf.Variable `ebpf:"unused_ns_kind"`
-	UnusedPhase     *ebpf.Variable `ebpf:"unused_phase"`
-	UnusedStatIndex *ebpf.Variable `ebpf:"unused_stat_index"`
+	ConfirmNames         *ebpf.Variable `ebpf:"confirm_names"`
+	HostMntns            *ebpf.Variable `ebpf:"host_mntns"`
+	SyscallKinds         *ebpf.Variable `ebpf:"syscall_kinds"`
+	SyscallOps           *ebpf.Variable `ebpf:"syscall_ops"`
+	UnusedAbi            *ebpf.Variable `ebpf:"unused_abi"`
+	UnusedAccessBits     *ebpf.Variable `ebpf:"unused_access_bits"`
+	UnusedArmedBy        *ebpf.Variable `ebpf:"unused_armed_by"`
+	UnusedEvent          *ebpf.Variable `ebpf:"unused_event"`
+	UnusedEventType      *ebpf.Variable `ebpf:"unused_event_type"`
+	UnusedFileEvent      *ebpf.Variable `ebpf:"unused_file_event"`
+	UnusedFileEventFlags *ebpf.Variable `ebpf:"unused_file_event_flags"`
+	UnusedNsKind         *ebpf.Variable `ebpf:"unused_ns_kind"`
+	UnusedPhase          *ebpf.Variable `ebpf:"unused_phase"`
+	UnusedStatIndex      *ebpf.Variable `ebpf:"unused_stat_index"`
+	UnusedSyscallKind    *ebpf.Variable `ebpf:"unused_syscall_kind"`
 }
 
 // RecorderPrograms contains all programs after they have been loaded into the kernel.
@@ -290,6 +446,7 @@ type RecorderVariables struct {
 // It can be passed to LoadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RecorderPrograms struct {
 	CapCapable         *ebpf.Program `ebpf:"cap_capable"`
+	NameOpExit         *ebpf.Program `ebpf:"name_op_exit"`
 	SchedProcessExec   *ebpf.Program `ebpf:"sched_process_exec"`
 	SchedProcessFork   *ebpf.Program `ebpf:"sched_process_fork"`
 	SnapshotNamespaces *ebpf.Program `ebpf:"snapshot_namespaces"`
@@ -299,6 +456,7 @@ type RecorderPrograms struct {
 func (p *RecorderPrograms) Close() error {
 	return _RecorderClose(
 		p.CapCapable,
+		p.NameOpExit,
 		p.SchedProcessExec,
 		p.SchedProcessFork,
 		p.SnapshotNamespaces,

@@ -64,6 +64,7 @@ struct pt_regs {
 	long unsigned int si;
 	long unsigned int di;
 	long unsigned int orig_ax;
+	long unsigned int ip;
 };
 #elif defined(__TARGET_ARCH_arm64)
 struct user_pt_regs {
@@ -140,6 +141,92 @@ struct css_set {
 
 struct cred;
 
+struct qstr {
+	union {
+		struct {
+			__u32 hash;
+			__u32 len;
+		};
+		__u64 hash_len;
+	};
+	const unsigned char *name;
+};
+
+struct file_system_type {
+	const char *name;
+};
+
+struct super_block {
+	struct file_system_type *s_type;
+	long unsigned int s_magic;
+};
+
+struct inode {
+	unsigned short i_mode;
+	long unsigned int i_ino;
+};
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+	struct super_block *d_sb;
+};
+
+struct vfsmount {
+	struct dentry *mnt_root;
+	struct super_block *mnt_sb;
+	int mnt_flags;
+};
+
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+	int mnt_id;
+};
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+};
+
+struct file {
+	struct path f_path;
+	struct inode *f_inode;
+	unsigned int f_flags;
+	unsigned int f_mode;
+};
+
+/* Linux 6.8+: overlayfs maps a layer's file through a backing file that
+ * remembers the path the process used. */
+struct backing_file {
+	struct file file;
+	struct path user_path;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+	unsigned int next_fd;
+};
+
+struct fs_struct {
+	struct path root;
+	struct path pwd;
+};
+
+struct vm_area_struct {
+	long unsigned int vm_start;
+	struct file *vm_file;
+};
+
+struct mm_struct;
+
 struct task_struct {
 	struct thread_info thread_info;
 	int pid;
@@ -151,10 +238,14 @@ struct task_struct {
 	struct nsproxy *nsproxy;
 	struct seccomp seccomp;
 	struct css_set *cgroups;
+	struct files_struct *files;
+	struct fs_struct *fs;
+	struct mm_struct *mm;
 };
 
 struct linux_binprm {
 	unsigned int secureexec : 1;
+	struct file *file;
 	const char *filename;
 };
 
@@ -168,5 +259,13 @@ struct bpf_iter__task {
 };
 
 #pragma clang attribute pop
+
+/* The context of a syscalls:sys_exit_* tracepoint: the tracefs format, a
+ * stable ABI, not a kernel struct (so outside the CO-RE region above). */
+struct syscall_exit_ctx {
+	__u64 common;
+	int syscall_nr;
+	long ret;
+};
 
 #endif /* TAILOR_KERNEL_H */

@@ -26,6 +26,8 @@ type ContainerInfo struct {
 	Pid                               int
 	Running                           bool
 	Learning                          profile.Learning
+	// Mounts are the volumes, binds and tmpfs mounts Docker set up.
+	Mounts []profile.ContainerMount
 }
 
 // ContainerEvent is a container's life-cycle event from the Docker daemon.
@@ -85,6 +87,9 @@ func (d *Docker) Inspect(ctx context.Context, idOrName string) (ContainerInfo, e
 	if r.HostConfig != nil {
 		info.Runtime = r.HostConfig.Runtime
 		info.Learning = learningFrom(r.HostConfig)
+	}
+	for _, m := range r.Mounts {
+		info.Mounts = append(info.Mounts, profile.ContainerMount{Type: string(m.Type), Destination: m.Destination, ReadOnly: !m.RW})
 	}
 	return info, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,12 +22,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tailorsec/tailor/bpf"
+	"github.com/tailorsec/tailor/profile"
 )
 
 // Sizes shared with the BPF programs (bpf/recorder.h).
 const (
 	maxSyscallNr = len(bpf.RecorderCounters{}.Sys[0])
 	numCaps      = len(bpf.RecorderCounters{}.CapGranted)
+	numSockTypes = len(bpf.RecorderTarget{}.Sockets)
 )
 
 // ErrUnsupported wraps every reason the running kernel cannot record.
@@ -42,7 +45,8 @@ type KernelOptions struct {
 // Kernel owns the loaded BPF programs and maps: the only code in tailor that
 // touches BPF. All methods are safe for concurrent use.
 type Kernel struct {
-	objs      bpf.RecorderObjects
+	objs      recorderObjects
+	optional  optionalPrograms
 	links     []link.Link
 	events    *ringbuf.Reader
 	ncpu      int
@@ -51,11 +55,55 @@ type Kernel struct {
 	// CapabilitiesRecorded is false when the kernel has no cap_capable
 	// tracepoint (before Linux 6.14): capability checks are then not seen.
 	CapabilitiesRecorded bool
+	// NameOpsConfirmed is false when the syscalls' exit tracepoints are out
+	// of reach (no tracefs): name operations (mkdir, unlink, ...) are then
+	// recorded as attempted, failed ones included.
+	NameOpsConfirmed bool
+	nameOpSyscalls   []string
+	unmountTracefs   string // tracefs mount point tailor made, to undo
 
 	mu      sync.Mutex
 	gens    []uint32 // current generation of each slot; user space owns it
 	closed  bool
 	closeMu sync.Once
+}
+
+// recorderObjects are the programs every recording needs and the maps.
+type recorderObjects struct {
+	bpf.RecorderMaps
+	SysEnter           *ebpf.Program `ebpf:"sys_enter"`
+	SchedProcessFork   *ebpf.Program `ebpf:"sched_process_fork"`
+	SchedProcessExec   *ebpf.Program `ebpf:"sched_process_exec"`
+	SnapshotNamespaces *ebpf.Program `ebpf:"snapshot_namespaces"`
+}
+
+// Close closes the programs and the maps. (Without it the embedded maps'
+// Close would be promoted and the programs would stay loaded.)
+func (o *recorderObjects) Close() error {
+	var errs []error
+	for _, p := range []*ebpf.Program{o.SysEnter, o.SchedProcessFork, o.SchedProcessExec, o.SnapshotNamespaces} {
+		if p != nil {
+			errs = append(errs, p.Close())
+		}
+	}
+	return errors.Join(append(errs, o.RecorderMaps.Close())...)
+}
+
+// optionalPrograms load only where the kernel has their hooks, beside
+// recorderObjects and sharing its maps.
+type optionalPrograms struct {
+	CapCapable *ebpf.Program `ebpf:"cap_capable"`
+	NameOpExit *ebpf.Program `ebpf:"name_op_exit"`
+}
+
+func (o *optionalPrograms) Close() error {
+	var errs []error
+	for _, p := range []*ebpf.Program{o.CapCapable, o.NameOpExit} {
+		if p != nil {
+			errs = append(errs, p.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Snapshot is what the kernel knows of one target at a point in time.
@@ -78,6 +126,9 @@ type Snapshot struct {
 	// CapSyscalls[cap] lists the native syscalls during which cap was checked.
 	CapSyscalls     [numCaps][]int
 	PrivilegedExecs uint32
+	Sockets         []profile.SocketUse
+	SignalsSent     []string
+	Ptrace          []string
 	CreatedAt       time.Time
 	ArmedAt         time.Time
 }
@@ -117,11 +168,14 @@ func (a ArmedBy) String() string {
 	return "armed-" + strconv.Itoa(int(a))
 }
 
-// Stats are the kernel side's own error counters.
+// Stats are the kernel side's own counters.
 type Stats struct {
 	EventsLost uint64 // ring buffer was full
 	NoSlot     uint64 // a new namespace found no free slot
 	NoStorage  uint64 // task storage allocation failed
+	FileEvents uint64 // file accesses sent to user space
+	FileDedup  uint64 // file accesses the kernel dropped as repeats
+	OpenMissed uint64 // opens whose file was gone at the next syscall
 }
 
 // CheckSupport reports, in one line, why this kernel cannot run the
@@ -179,30 +233,58 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 	for _, name := range []string{bpf.RecorderMapSlotCounters, bpf.RecorderMapSlotTargets, bpf.RecorderMapFreeSlots} {
 		spec.Maps[name].MaxEntries = uint32(opts.MaxTargets)
 	}
-	if err := spec.Variables["host_mntns"].Set(host); err != nil {
-		return nil, fmt.Errorf("configure BPF: %w", err)
+	kinds, ops, err := syscallTables()
+	if err != nil {
+		return nil, err
 	}
-
 	k := &Kernel{ncpu: ncpu, hostMntns: host, gens: make([]uint32, opts.MaxTargets)}
-	k.CapabilitiesRecorded = kernelHasTracepoint("cap_capable")
-	if !k.CapabilitiesRecorded {
-		delete(spec.Programs, bpf.RecorderProgCapCapable)
-	}
-	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
-		var ve *ebpf.VerifierError
-		if errors.As(err, &ve) {
-			return nil, fmt.Errorf("%w: the verifier rejected a program (kernel %s): %s", ErrUnsupported, kernelRelease(), lastLines(fmt.Sprintf("%+v", ve), 8))
-		}
-		if errors.Is(err, unix.EPERM) {
-			return nil, fmt.Errorf("%w: loading BPF programs was refused (EPERM): kernel lockdown or a seccomp/LSM policy forbids BPF: %v", ErrUnsupported, err)
-		}
-		return nil, fmt.Errorf("%w: load BPF programs: %v", ErrUnsupported, err)
-	}
 	defer func() {
 		if err != nil {
 			k.Close()
 		}
 	}()
+	k.CapabilitiesRecorded = kernelHasTracepoint("cap_capable")
+	k.nameOpSyscalls, k.unmountTracefs = nameOpTracepoints()
+	k.NameOpsConfirmed = k.nameOpSyscalls != nil
+	vars := map[string]any{"host_mntns": host, "syscall_kinds": kinds, "syscall_ops": ops, "confirm_names": k.NameOpsConfirmed}
+	for name, v := range vars {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("configure BPF (%s): %w", name, err)
+		}
+	}
+
+	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
+		return nil, loadError(err)
+	}
+	// The optional programs share the maps just made.
+	maps := map[string]*ebpf.Map{}
+	if err := mapsByName(&k.objs.RecorderMaps, maps); err != nil {
+		return nil, err
+	}
+	load := func(dst any) error {
+		if err := spec.LoadAndAssign(dst, &ebpf.CollectionOptions{MapReplacements: maps}); err != nil {
+			return loadError(err)
+		}
+		return nil
+	}
+	if k.CapabilitiesRecorded {
+		var o struct {
+			CapCapable *ebpf.Program `ebpf:"cap_capable"`
+		}
+		if err := load(&o); err != nil {
+			return nil, err
+		}
+		k.optional.CapCapable = o.CapCapable
+	}
+	if k.NameOpsConfirmed {
+		var o struct {
+			NameOpExit *ebpf.Program `ebpf:"name_op_exit"`
+		}
+		if err := load(&o); err != nil {
+			return nil, err
+		}
+		k.optional.NameOpExit = o.NameOpExit
+	}
 	if err := k.initSlots(); err != nil {
 		return nil, err
 	}
@@ -217,8 +299,8 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 // Register already running containers (RegisterRunning) before Start.
 func (k *Kernel) Start() error {
 	progs := []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec}
-	if k.objs.CapCapable != nil {
-		progs = append(progs, k.objs.CapCapable)
+	if k.optional.CapCapable != nil {
+		progs = append(progs, k.optional.CapCapable)
 	}
 	for _, p := range progs {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
@@ -227,9 +309,79 @@ func (k *Kernel) Start() error {
 		}
 		k.links = append(k.links, l)
 	}
+	// The kernel side parks name operations until these exits: every one
+	// must be attached, or what they parked would be lost.
+	for _, name := range k.nameOpSyscalls {
+		l, err := link.Tracepoint("syscalls", "sys_exit_"+name, k.optional.NameOpExit, nil)
+		if err != nil {
+			return fmt.Errorf("%w: attach to syscalls:sys_exit_%s: %v", ErrUnsupported, name, err)
+		}
+		k.links = append(k.links, l)
+	}
 	// Only now, with the hooks in place, list the namespaces that already
 	// exist: nothing created from here on can be mistaken for them.
 	return k.snapshotNamespaces()
+}
+
+// loadError names why the kernel refused the programs, in one line.
+func loadError(err error) error {
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("%w: the verifier rejected a program (kernel %s): %s", ErrUnsupported, kernelRelease(), lastLines(fmt.Sprintf("%+v", ve), 8))
+	}
+	if errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("%w: loading BPF programs was refused (EPERM): kernel lockdown or a seccomp/LSM policy forbids BPF: %v", ErrUnsupported, err)
+	}
+	return fmt.Errorf("%w: load BPF programs: %v", ErrUnsupported, err)
+}
+
+// mapsByName collects the maps of a bpf2go Maps struct by their ELF names.
+func mapsByName(m *bpf.RecorderMaps, out map[string]*ebpf.Map) error {
+	v := reflect.ValueOf(m).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		name := v.Type().Field(i).Tag.Get("ebpf")
+		if mp, ok := v.Field(i).Interface().(*ebpf.Map); ok && name != "" && mp != nil {
+			out[name] = mp
+		}
+	}
+	if len(out) == 0 {
+		return errors.New("no maps loaded")
+	}
+	return nil
+}
+
+// nameOpTracepoints returns the name-operation syscalls whose exit
+// tracepoints can be attached, or nil when not all of them can (then none
+// is used). tracefs is mounted if it is not; the mount point to unmount on
+// Close is returned.
+func nameOpTracepoints() (names []string, mounted string) {
+	root := ""
+	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if _, err := os.Stat(dir + "/events"); err == nil {
+			root = dir
+			break
+		}
+	}
+	if root == "" {
+		if err := unix.Mount("nodev", "/sys/kernel/tracing", "tracefs", 0, ""); err != nil {
+			return nil, ""
+		}
+		root, mounted = "/sys/kernel/tracing", "/sys/kernel/tracing"
+	}
+	native := profile.NativeArch()
+	for _, name := range nameOpSyscalls {
+		if _, ok := profile.SyscallNumber(native, name); !ok {
+			continue // not on this architecture
+		}
+		if _, err := os.Stat(root + "/events/syscalls/sys_exit_" + name + "/id"); err != nil {
+			if mounted != "" {
+				unix.Unmount(mounted, 0)
+			}
+			return nil, ""
+		}
+		names = append(names, name)
+	}
+	return names, mounted
 }
 
 func kernelHasTracepoint(name string) bool {
@@ -390,6 +542,9 @@ func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
 	for cp := range t.CapSyscalls {
 		s.CapSyscalls[cp] = bitmapNumbers(t.CapSyscalls[cp][:])
 	}
+	s.Sockets = socketUses(t.Sockets)
+	s.SignalsSent = signalSet(t.SignalsSent)
+	s.Ptrace = ptraceSet(t.PtraceRequests)
 	for abi := range s.Syscalls {
 		s.Syscalls[abi] = make([]uint64, maxSyscallNr)
 	}
@@ -425,15 +580,24 @@ func (k *Kernel) Stats() (Stats, error) {
 		}
 		return sum, nil
 	}
-	var err error
-	if st.EventsLost, err = read(bpf.RecorderStatIndexSTAT_EVENTS_LOST); err != nil {
-		return st, err
+	for _, f := range []struct {
+		dst *uint64
+		idx bpf.RecorderStatIndex
+	}{
+		{&st.EventsLost, bpf.RecorderStatIndexSTAT_EVENTS_LOST},
+		{&st.NoSlot, bpf.RecorderStatIndexSTAT_NO_SLOT},
+		{&st.NoStorage, bpf.RecorderStatIndexSTAT_NO_STORAGE},
+		{&st.FileEvents, bpf.RecorderStatIndexSTAT_FILE_EVENTS},
+		{&st.FileDedup, bpf.RecorderStatIndexSTAT_FILE_DEDUP},
+		{&st.OpenMissed, bpf.RecorderStatIndexSTAT_OPEN_MISSED},
+	} {
+		v, err := read(f.idx)
+		if err != nil {
+			return st, err
+		}
+		*f.dst = v
 	}
-	if st.NoSlot, err = read(bpf.RecorderStatIndexSTAT_NO_SLOT); err != nil {
-		return st, err
-	}
-	st.NoStorage, err = read(bpf.RecorderStatIndexSTAT_NO_STORAGE)
-	return st, err
+	return st, nil
 }
 
 // Close detaches and unloads everything. Safe to call more than once.
@@ -446,7 +610,10 @@ func (k *Kernel) Close() error {
 		if k.events != nil {
 			errs = append(errs, k.events.Close())
 		}
-		errs = append(errs, k.objs.Close())
+		errs = append(errs, k.objs.Close(), k.optional.Close())
+		if k.unmountTracefs != "" {
+			errs = append(errs, unix.Unmount(k.unmountTracefs, 0))
+		}
 		k.mu.Lock()
 		k.closed = true
 		k.mu.Unlock()
@@ -512,6 +679,8 @@ const (
 	EventNewTarget      = EventType(bpf.RecorderEventTypeEVENT_NEW_TARGET)
 	EventArmed          = EventType(bpf.RecorderEventTypeEVENT_ARMED)
 	EventPrivilegedExec = EventType(bpf.RecorderEventTypeEVENT_PRIVILEGED_EXEC)
+	EventFile           = EventType(bpf.RecorderEventTypeEVENT_FILE)
+	EventMount          = EventType(bpf.RecorderEventTypeEVENT_MOUNT)
 )
 
 // Event is one of the rare things the kernel tells user space as it happens.
@@ -526,6 +695,8 @@ type Event struct {
 	// hierarchy): for Docker they hold the container id.
 	Cgroups []string
 	Path    string // the executed file, for EventPrivilegedExec
+	// File is set for EventFile and EventMount.
+	File *FileEvent
 }
 
 // FlushEvents makes ReadEvent return the events queued now and then
@@ -538,6 +709,17 @@ func (k *Kernel) ReadEvent() (Event, error) {
 	rec, err := k.events.Read()
 	if err != nil {
 		return Event{}, err
+	}
+	if len(rec.RawSample) < 4 {
+		return Event{}, fmt.Errorf("event of %d bytes", len(rec.RawSample))
+	}
+	switch t := EventType(binary.NativeEndian.Uint32(rec.RawSample)); t {
+	case EventFile, EventMount:
+		fe, err := decodeFileEvent(rec.RawSample)
+		if err != nil {
+			return Event{}, err
+		}
+		return Event{Type: t, Slot: fe.Slot, Gen: fe.Gen, File: &fe}, nil
 	}
 	var raw bpf.RecorderEvent
 	if err := binaryRead(rec.RawSample, &raw); err != nil {

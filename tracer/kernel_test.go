@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,14 +19,14 @@ import (
 func requireKernel(t *testing.T) {
 	t.Helper()
 	if err := CheckSupport(); err != nil {
-		tracertest.SkipOrFail(t, "skipping: the BPF recorder cannot run here (%v); run the tests as root on Linux 5.15+ with BTF", err)
+		tracertest.SkipOrFail(t, "skipping: the BPF recorder cannot run here (%v); run the tests as root on Linux 5.17+ with BTF", err)
 	}
 }
 
 func loadedProgramIDs(t *testing.T, k *Kernel) []ebpf.ProgramID {
 	t.Helper()
 	var ids []ebpf.ProgramID
-	for _, p := range []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.CapCapable, k.objs.SnapshotNamespaces} {
+	for _, p := range []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.optional.CapCapable, k.optional.NameOpExit, k.objs.SnapshotNamespaces} {
 		if p == nil {
 			continue
 		}
@@ -185,6 +187,90 @@ func TestContainerIDFromCgroups(t *testing.T) {
 	} {
 		if got := ContainerIDFromCgroups(tc.names); got != tc.want {
 			t.Errorf("ContainerIDFromCgroups(%q) = %q, want %q", tc.names, got, tc.want)
+		}
+	}
+}
+
+// The file recorder against ground truth: the probe's file operations in a
+// directory, failed ones included, give exactly these paths and accesses.
+func TestKernelRecordsFileAccess(t *testing.T) {
+	requireKernel(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		tracertest.SkipOrFail(t, "skipping: unshare (util-linux) not found")
+	}
+	probe := tracertest.BuildProbe(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/existing", []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir+"/existing_dir", 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	k, err := LoadKernel(KernelOptions{MaxTargets: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if !k.NameOpsConfirmed {
+		tracertest.SkipOrFail(t, "skipping: the syscalls' exit tracepoints are not available (no tracefs)")
+	}
+	if err := k.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("unshare", "--mount", probe, "files", dir).CombinedOutput(); err != nil {
+		t.Fatalf("probe files: %v\n%s", err, out)
+	}
+	k.FlushEvents()
+	got := map[string][]string{}
+	var sockets []profile.SocketUse
+	var signals []string
+	for {
+		e, err := k.ReadEvent()
+		if err != nil {
+			break
+		}
+		if e.Type == EventArmed && e.Comm == "probe" {
+			defer func(slot, gen uint32) {
+				snap, ok, err := k.Snapshot(slot, gen)
+				if err != nil || !ok {
+					t.Errorf("snapshot: %v %v", ok, err)
+					return
+				}
+				sockets, signals = snap.Sockets, snap.SignalsSent
+				if !slices.Contains(sockets, profile.SocketUse{Family: "inet", Type: "stream"}) || !slices.Contains(sockets, profile.SocketUse{Family: "unix", Type: "dgram"}) {
+					t.Errorf("sockets = %v", sockets)
+				}
+				if !slices.Equal(signals, []string{"exists"}) {
+					t.Errorf("signals = %v", signals)
+				}
+			}(e.Slot, e.Gen)
+		}
+		if e.File != nil && strings.HasPrefix(e.File.Path, dir+"/") {
+			name := strings.TrimPrefix(e.File.Path, dir+"/")
+			got[name] = append(got[name], accessNames(e.File.Access)...)
+		}
+	}
+	for name := range got {
+		slices.Sort(got[name])
+		got[name] = slices.Compact(got[name])
+	}
+	want := map[string][]string{
+		"existing": {"read"},
+		"new":      {"create", "rename", "truncate", "write"},
+		"renamed":  {"chmod", "rename"},
+		"log":      {"append", "create"},
+		"newdir":   {"mkdir", "rmdir"},
+		"link":     {"symlink", "unlink"},
+	}
+	for name, w := range want {
+		if !slices.Equal(got[name], w) {
+			t.Errorf("%s: recorded %v, want %v", name, got[name], w)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("%s recorded (%v), but the probe only failed on it or never touched it", name, got[name])
 		}
 	}
 }

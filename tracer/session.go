@@ -13,6 +13,7 @@ import (
 
 	"github.com/cilium/ebpf/ringbuf"
 
+	"github.com/tailorsec/tailor/bpf"
 	"github.com/tailorsec/tailor/profile"
 )
 
@@ -66,6 +67,17 @@ type containerRec struct {
 	exitCode    *int
 	privExecs   []string
 	warnings    []string
+	files       map[string]*fileUse // by path inside the container
+	mounts      []profile.MountUse
+	outsideRoot int // file accesses the kernel could not place under the root
+}
+
+// fileUse accumulates what was done to one path.
+type fileUse struct {
+	access   bpf.RecorderAccessBits
+	onRoot   bool
+	fstype   string
+	resolved bool // seen as a file by the kernel at least once, not only as a name
 }
 
 // StartSession connects to Docker, loads and attaches the BPF programs and
@@ -222,7 +234,47 @@ func (s *Session) handleKernelEvent(e Event) {
 			rec.privExecs = append(rec.privExecs, e.Path)
 		}
 		s.mu.Unlock()
+	case EventFile, EventMount:
+		s.mu.Lock()
+		if rec := s.targets[sg]; rec != nil {
+			rec.addFile(e.File)
+		}
+		s.mu.Unlock()
 	}
+}
+
+// addFile records one file event of the container.
+func (rec *containerRec) addFile(f *FileEvent) {
+	if f.Mount {
+		rec.mounts = append(rec.mounts, profile.MountUse{Target: f.Path})
+		return
+	}
+	if f.Flags&bpf.RecorderFileEventFlagsFILE_OUTSIDE_ROOT != 0 {
+		// Not reachable from the container's root (a descriptor passed
+		// in from outside): no path inside it to name.
+		rec.outsideRoot++
+		return
+	}
+	// An exec through a /proc magic link (/proc/self/exe): the kernel
+	// checks the file it points to, which the event of the exec'd file
+	// names already.
+	if f.Flags&bpf.RecorderFileEventFlagsFILE_NAME_UNRESOLVED != 0 && f.Access&bpf.RecorderAccessBitsACCESS_EXEC != 0 && strings.HasPrefix(f.Path, "/proc/") {
+		return
+	}
+	p := f.Path
+	if f.Access&(bpf.RecorderAccessBitsACCESS_MKDIR|bpf.RecorderAccessBitsACCESS_RMDIR) != 0 && !strings.HasSuffix(p, "/") {
+		p += "/" // a directory, as AppArmor names it
+	}
+	if rec.files == nil {
+		rec.files = map[string]*fileUse{}
+	}
+	u := rec.files[p]
+	if u == nil {
+		u = &fileUse{onRoot: f.OnRoot, fstype: f.FSType}
+		rec.files[p] = u
+	}
+	u.access |= f.Access
+	u.resolved = u.resolved || f.Flags&bpf.RecorderFileEventFlagsFILE_NAME_UNRESOLVED == 0
 }
 
 // attribute ties an armed namespace to its Docker container, or lets the
@@ -489,8 +541,65 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 	if r.ArmedBy == "" {
 		r.ArmedBy = armedByName(ArmedNone)
 	}
+
+	r.ContainerMounts = slices.Clone(rec.info.Mounts)
+	r.FilesRecorded = true
+	for _, snap := range rec.snaps {
+		r.Sockets = append(r.Sockets, snap.Sockets...)
+		r.SignalsSent = append(r.SignalsSent, snap.SignalsSent...)
+		r.Ptrace = append(r.Ptrace, snap.Ptrace...)
+		for abi := ABICompat; abi <= ABIX32; abi++ {
+			for _, n := range snap.Syscalls[abi] {
+				if n > 0 {
+					r.FilesRecorded = false
+				}
+			}
+		}
+	}
+	if !r.FilesRecorded {
+		r.Warnings = append(r.Warnings, "the container made 32-bit syscalls, whose file access tailor does not record: the AppArmor profile allows all file access")
+	}
+	for p, u := range rec.files {
+		kind, point := classifyMount(p, u.onRoot, u.fstype, rec.info.Mounts)
+		r.Files = append(r.Files, profile.FileAccess{Path: p, Access: accessNames(u.access), Mount: kind, MountPoint: point, NameOnly: !u.resolved})
+	}
+	r.Mounts = slices.Clone(rec.mounts)
+	if rec.outsideRoot > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d file accesses were to files outside the container's root (descriptors passed in from outside) and are not in the profile", rec.outsideRoot))
+	}
 	profile.Normalize(r)
 	return r
+}
+
+// classifyMount says where a path lives: the container's root filesystem,
+// a mount Docker made for it (the longest matching destination), or one of
+// the kernel's own filesystems.
+func classifyMount(p string, onRoot bool, fstype string, mounts []profile.ContainerMount) (kind, point string) {
+	if onRoot {
+		return profile.MountRootfs, ""
+	}
+	best := -1
+	for i, m := range mounts {
+		d := strings.TrimSuffix(m.Destination, "/")
+		if (p == d || strings.HasPrefix(p, d+"/")) && (best < 0 || len(d) > len(mounts[best].Destination)) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		return mounts[best].Type, mounts[best].Destination
+	}
+	switch {
+	case fstype == "proc":
+		return profile.MountProc, "/proc"
+	case fstype == "sysfs" || strings.HasPrefix(fstype, "cgroup"):
+		return profile.MountSys, "/sys"
+	case p == "/dev" || strings.HasPrefix(p, "/dev/"):
+		return profile.MountDev, "/dev"
+	case fstype == "tmpfs":
+		return profile.MountTmpfs, ""
+	}
+	// Docker's own bind mounts: /etc/hosts, /etc/hostname, /etc/resolv.conf.
+	return profile.MountBind, p
 }
 
 func armedByName(a ArmedBy) string {

@@ -11,6 +11,8 @@
  *                   (see expectations in e2e_test.go), then exit 0
  *   probe blocked   try syscalls a hardened container must not make and
  *                   print "name=errno" for each (0: it worked)
+ *   probe files DIR file operations in DIR (which holds a file "existing" and
+ *                   a directory "existing_dir"), some of them failing
  */
 #if defined(__x86_64__)
 #define NR_read 0
@@ -36,6 +38,12 @@
 #define NR_openat 257
 #define NR_mknodat 259
 #define NR_unshare 272
+#define NR_mkdirat 258
+#define NR_unlinkat 263
+#define NR_renameat2 316
+#define NR_symlinkat 266
+#define NR_fchmodat 268
+#define NR_socket 41
 #elif defined(__aarch64__)
 #define NR_read 63
 #define NR_write 64
@@ -60,6 +68,12 @@
 #define NR_openat 56
 #define NR_mknodat 33
 #define NR_unshare 97
+#define NR_mkdirat 34
+#define NR_unlinkat 35
+#define NR_renameat2 276
+#define NR_symlinkat 36
+#define NR_fchmodat 53
+#define NR_socket 198
 #else
 #error "unsupported architecture"
 #endif
@@ -181,13 +195,83 @@ static int blocked(void)
 	return 0;
 }
 
+static char pathbuf[4][512];
+
+/* DIR + "/" + name in buffer k. */
+static const char *in(const char *dir, const char *name, int k)
+{
+	char *p = pathbuf[k];
+	unsigned long n = 0;
+	while (dir[n] && n < 400) {
+		p[n] = dir[n];
+		n++;
+	}
+	p[n++] = '/';
+	for (unsigned long i = 0; name[i] && n < 510; i++)
+		p[n++] = name[i];
+	p[n] = 0;
+	return p;
+}
+
+#define O_APPEND 02000
+#define AT_REMOVEDIR 0x200
+#define AF_UNIX 1
+#define AF_INET 2
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+
+static int files(const char *dir)
+{
+	char buf[16];
+	long fd;
+
+	fd = sys6(NR_openat, AT_FDCWD, (long)in(dir, "existing", 0), 0, 0, 0, 0);
+	if (fd < 0)
+		return 20;
+	sys(NR_read, fd, buf, sizeof(buf));
+	sys(NR_close, fd, 0, 0);
+	fd = sys6(NR_openat, AT_FDCWD, (long)in(dir, "new", 0), O_CREAT | O_WRONLY | 01000, 0644, 0, 0);
+	if (fd < 0)
+		return 21;
+	sys(NR_write, fd, "x", 1);
+	sys(NR_close, fd, 0, 0);
+	fd = sys6(NR_openat, AT_FDCWD, (long)in(dir, "log", 0), O_CREAT | O_WRONLY | O_APPEND, 0644, 0, 0);
+	if (fd < 0)
+		return 22;
+	sys(NR_close, fd, 0, 0);
+	/* These fail: no rule needed, nothing to record. */
+	sys(NR_mkdirat, AT_FDCWD, in(dir, "existing_dir", 0), 0755);
+	sys6(NR_openat, AT_FDCWD, (long)in(dir, "missing", 0), 0, 0, 0, 0);
+	sys(NR_unlinkat, AT_FDCWD, in(dir, "missing", 0), 0);
+
+	if (sys(NR_mkdirat, AT_FDCWD, in(dir, "newdir", 0), 0755) < 0)
+		return 23;
+	if (sys6(NR_renameat2, AT_FDCWD, (long)in(dir, "new", 0), AT_FDCWD, (long)in(dir, "renamed", 1), 0, 0) < 0)
+		return 24;
+	if (sys(NR_fchmodat, AT_FDCWD, in(dir, "renamed", 0), 0600) < 0)
+		return 25;
+	if (sys(NR_symlinkat, "target", AT_FDCWD, in(dir, "link", 0)) < 0)
+		return 26;
+	if (sys(NR_unlinkat, AT_FDCWD, in(dir, "link", 0), 0) < 0)
+		return 27;
+	if (sys(NR_unlinkat, AT_FDCWD, in(dir, "newdir", 0), AT_REMOVEDIR) < 0)
+		return 28;
+	sys(NR_socket, AF_INET, SOCK_STREAM, 0);
+	sys(NR_socket, AF_UNIX, SOCK_DGRAM, 0);
+	sys(NR_kill, sys(NR_getpid, 0, 0, 0), 0, 0);
+	say("probe: files done\n");
+	return 0;
+}
+
 static int probe_main(long argc, char **argv)
 {
 	if (argc > 1 && streq(argv[1], "work"))
 		return work();
 	if (argc > 1 && streq(argv[1], "blocked"))
 		return blocked();
-	say("usage: probe work|blocked\n");
+	if (argc > 2 && streq(argv[1], "files"))
+		return files(argv[2]);
+	say("usage: probe work|blocked|files DIR\n");
 	return 2;
 }
 

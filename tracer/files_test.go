@@ -1,0 +1,137 @@
+package tracer
+
+import (
+	"encoding/binary"
+	"slices"
+	"testing"
+
+	"github.com/tailorsec/tailor/bpf"
+	"github.com/tailorsec/tailor/profile"
+)
+
+// rawFileEvent lays out a struct file_event as the kernel sends it.
+func rawFileEvent(access, flags uint32, onRoot bool, fstype, path, name string) []byte {
+	b := make([]byte, fileEventDataOffset)
+	ne := binary.NativeEndian
+	ne.PutUint32(b[0:], uint32(bpf.RecorderEventTypeEVENT_FILE))
+	ne.PutUint32(b[4:], 3)
+	ne.PutUint32(b[8:], 7)
+	ne.PutUint32(b[12:], access)
+	ne.PutUint32(b[16:], flags)
+	ne.PutUint32(b[20:], 11)
+	if onRoot {
+		ne.PutUint32(b[24:], 11)
+	} else {
+		ne.PutUint32(b[24:], 12)
+	}
+	ne.PutUint16(b[28:], uint16(len(path)))
+	ne.PutUint16(b[30:], uint16(len(name)))
+	copy(b[32:48], fstype)
+	b = append(b, path...)
+	if name != "" {
+		pad := make([]byte, 1024-len(path))
+		b = append(append(b, pad...), name...)
+	}
+	return b
+}
+
+func TestDecodeFileEvent(t *testing.T) {
+	read := uint32(bpf.RecorderAccessBitsACCESS_READ)
+	unlink := uint32(bpf.RecorderAccessBitsACCESS_UNLINK)
+	dir := uint32(bpf.RecorderFileEventFlagsFILE_DIR)
+	named := uint32(bpf.RecorderFileEventFlagsFILE_NAME_UNRESOLVED)
+	for _, tc := range []struct {
+		raw    []byte
+		path   string
+		onRoot bool
+	}{
+		{rawFileEvent(read, 0, true, "overlay", "/etc/passwd", ""), "/etc/passwd", true},
+		{rawFileEvent(read, dir, true, "overlay", "/tmp", ""), "/tmp/", true},
+		{rawFileEvent(unlink, named, false, "tmpfs", "/tmp", "work/../x y"), "/tmp/x y", false},
+		{rawFileEvent(unlink, named, true, "overlay", "/", "/abs/./z"), "/abs/z", true},
+		{rawFileEvent(read, 0, true, "overlay", "/odd\n\xff\"name", ""), "/odd\n\xff\"name", true},
+	} {
+		e, err := decodeFileEvent(tc.raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Path != tc.path || e.OnRoot != tc.onRoot || e.Slot != 3 || e.Gen != 7 {
+			t.Errorf("decoded %+v, want path %q onRoot %v", e, tc.path, tc.onRoot)
+		}
+	}
+	// Truncated or lying events are errors, not panics.
+	good := rawFileEvent(read, 0, true, "overlay", "/etc/passwd", "")
+	for _, bad := range [][]byte{good[:10], good[:fileEventDataOffset+3]} {
+		if _, err := decodeFileEvent(bad); err == nil {
+			t.Errorf("decoding %d bytes: no error", len(bad))
+		}
+	}
+}
+
+func FuzzDecodeFileEvent(f *testing.F) {
+	f.Add(rawFileEvent(1, 8, true, "overlay", "/tmp", "x"))
+	f.Add(rawFileEvent(1, 0, false, "proc", "/proc/1/stat", ""))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = decodeFileEvent(b) // must not panic
+	})
+}
+
+func TestClassifyMount(t *testing.T) {
+	mounts := []profile.ContainerMount{{Type: "volume", Destination: "/data"}, {Type: "bind", Destination: "/data/conf"}, {Type: "tmpfs", Destination: "/run"}}
+	for _, tc := range []struct {
+		path        string
+		onRoot      bool
+		fstype      string
+		kind, point string
+	}{
+		{"/etc/passwd", true, "overlay", profile.MountRootfs, ""},
+		{"/data/dump.rdb", false, "ext4", "volume", "/data"},
+		{"/data/conf/x", false, "ext4", "bind", "/data/conf"},
+		{"/database", false, "ext4", profile.MountBind, "/database"}, // not under /data
+		{"/run/nginx.pid", false, "tmpfs", "tmpfs", "/run"},
+		{"/proc/1/stat", false, "proc", profile.MountProc, "/proc"},
+		{"/sys/fs/cgroup/memory.max", false, "cgroup2", profile.MountSys, "/sys"},
+		{"/dev/null", false, "tmpfs", profile.MountDev, "/dev"},
+		{"/etc/hosts", false, "ext4", profile.MountBind, "/etc/hosts"},
+	} {
+		kind, point := classifyMount(tc.path, tc.onRoot, tc.fstype, mounts)
+		if kind != tc.kind || point != tc.point {
+			t.Errorf("classifyMount(%q) = %q %q, want %q %q", tc.path, kind, point, tc.kind, tc.point)
+		}
+	}
+}
+
+func TestSocketsSignalsPtrace(t *testing.T) {
+	var bits [numSockTypes]uint64
+	bits[1] = 1<<2 | 1<<1 // stream: inet, unix
+	bits[2] = 1 << 10     // dgram: inet6
+	got := socketUses(bits)
+	want := []profile.SocketUse{{Family: "unix", Type: "stream"}, {Family: "inet", Type: "stream"}, {Family: "inet6", Type: "dgram"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("socketUses = %v, want %v", got, want)
+	}
+	if got := signalSet(1<<0 | 1<<15 | 1<<9 | 1<<34); !slices.Equal(got, []string{"exists", "kill", "term", "rtmin+2"}) {
+		t.Errorf("signalSet = %v", got)
+	}
+	if got := ptraceSet(1 << 2); !slices.Equal(got, []string{"read"}) {
+		t.Errorf("ptraceSet(PEEKDATA) = %v", got)
+	}
+	if got := ptraceSet(1<<16 | 1<<63); !slices.Equal(got, []string{"trace"}) {
+		t.Errorf("ptraceSet(ATTACH, SEIZE) = %v", got)
+	}
+}
+
+func TestSyscallTables(t *testing.T) {
+	kinds, ops, err := syscallTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nr, _ := profile.SyscallNumber(profile.NativeArch(), "openat")
+	if kinds[nr] != uint8(bpf.RecorderSyscallKindKIND_OPENAT) {
+		t.Errorf("openat (%d) has kind %d", nr, kinds[nr])
+	}
+	nr, _ = profile.SyscallNumber(profile.NativeArch(), "unlinkat")
+	if ops[nr] != uint32(bpf.RecorderAccessBitsACCESS_UNLINK) {
+		t.Errorf("unlinkat (%d) has op %d", nr, ops[nr])
+	}
+}

@@ -21,7 +21,20 @@ func shuffled(rec *Recording, r *rand.Rand) *Recording {
 		c.Capabilities[i].Syscalls = s
 	}
 	shuffle(len(c.Capabilities), reflect.Swapper(c.Capabilities))
-	for _, p := range []*[]string{&c.PrivilegedExecs, &c.Warnings, &c.Learning.CapAdd, &c.Learning.CapDrop} {
+	c.Files = append([]FileAccess(nil), rec.Files...)
+	for i := range c.Files {
+		a := append([]string(nil), c.Files[i].Access...)
+		shuffle(len(a), reflect.Swapper(a))
+		c.Files[i].Access = a
+	}
+	shuffle(len(c.Files), reflect.Swapper(c.Files))
+	c.Sockets = append([]SocketUse(nil), rec.Sockets...)
+	shuffle(len(c.Sockets), reflect.Swapper(c.Sockets))
+	c.Mounts = append([]MountUse(nil), rec.Mounts...)
+	shuffle(len(c.Mounts), reflect.Swapper(c.Mounts))
+	c.ContainerMounts = append([]ContainerMount(nil), rec.ContainerMounts...)
+	shuffle(len(c.ContainerMounts), reflect.Swapper(c.ContainerMounts))
+	for _, p := range []*[]string{&c.PrivilegedExecs, &c.Warnings, &c.Learning.CapAdd, &c.Learning.CapDrop, &c.SignalsSent, &c.Ptrace} {
 		s := append([]string(nil), (*p)...)
 		shuffle(len(s), reflect.Swapper(s))
 		*p = s
@@ -34,12 +47,17 @@ func TestShuffledInputGivesIdenticalOutput(t *testing.T) {
 	for _, tc := range testCases(t) {
 		tc.rec.PrivilegedExecs = append(tc.rec.PrivilegedExecs, "/bin/su", "/usr/bin/newgrp")
 		tc.rec.Warnings = append(tc.rec.Warnings, "b", "a", "b")
-		want, _, err := renderProfile(tc.rec, tc.seccompPath)
+		// Duplicates, split entries of one path: merged by Normalize.
+		tc.rec.Files = append(tc.rec.Files, FileAccess{Path: "/tmp/dup", Access: []string{AccessRead}},
+			FileAccess{Path: "/tmp/dup", Access: []string{AccessWrite, AccessRead}})
+		tc.rec.Sockets = append(tc.rec.Sockets, SocketUse{Family: "inet", Type: "stream"})
+		tc.rec.SignalsSent = append(tc.rec.SignalsSent, "term", "hup")
+		want, _, _, err := renderProfile(tc.rec, tc.seccompPath)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 25 {
-			got, _, err := renderProfile(shuffled(tc.rec, r), tc.seccompPath)
+			got, _, _, err := renderProfile(shuffled(tc.rec, r), tc.seccompPath)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +76,7 @@ func TestEmittersDoNotChangeTheRecording(t *testing.T) {
 	for _, tc := range testCases(t) {
 		rec := shuffled(tc.rec, r)
 		before := cloneRecording(rec)
-		if _, _, err := renderProfile(rec, tc.seccompPath); err != nil {
+		if _, _, _, err := renderProfile(rec, tc.seccompPath); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(rec, before) {

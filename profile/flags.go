@@ -12,7 +12,9 @@ import (
 // DockerRunFlags returns the docker run flags that apply the profile:
 // --cap-drop=ALL, one --cap-add per needed capability, the seccomp profile
 // at seccompPath (which should be absolute: docker resolves it against the
-// client's working directory) and, when suggested, no-new-privileges.
+// client's working directory), the AppArmor profile by name (it must be
+// loaded on the host, see report.json) and, when suggested,
+// no-new-privileges and --read-only with its --tmpfs mounts.
 func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []string {
 	flags := []string{"--cap-drop=ALL"}
 	for _, c := range sortedSet(caps.Add) {
@@ -20,8 +22,15 @@ func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []st
 		flags = append(flags, "--cap-add="+strings.TrimPrefix(canonicalCapability(c), "CAP_"))
 	}
 	flags = append(flags, "--security-opt=seccomp="+seccompPath)
+	flags = append(flags, "--security-opt=apparmor="+AppArmorProfileName(rec))
 	if noNewPrivileges(normalized(rec)).Suggested {
 		flags = append(flags, "--security-opt=no-new-privileges")
+	}
+	if ro := ReadOnlyRoot(rec); ro.Suggested {
+		flags = append(flags, "--read-only")
+		for _, dir := range sortedSet(ro.Tmpfs) {
+			flags = append(flags, "--tmpfs="+dir)
+		}
 	}
 	return flags
 }

@@ -78,13 +78,17 @@ func TestDockerRunFlags(t *testing.T) {
 		"--cap-add=SETGID",
 		"--cap-add=SETUID",
 		"--security-opt=seccomp=/srv/profiles/my web/seccomp.json",
+		"--security-opt=apparmor=tailor-web",
 		"--security-opt=no-new-privileges",
+		"--read-only",
+		"--tmpfs=/run",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("flags =\n%q\nwant\n%q", got, want)
 	}
 	wantLine := "--cap-drop=ALL --cap-add=CHOWN --cap-add=NET_BIND_SERVICE --cap-add=SETGID --cap-add=SETUID " +
-		"'--security-opt=seccomp=/srv/profiles/my web/seccomp.json' --security-opt=no-new-privileges"
+		"'--security-opt=seccomp=/srv/profiles/my web/seccomp.json' --security-opt=apparmor=tailor-web " +
+		"--security-opt=no-new-privileges --read-only --tmpfs=/run"
 	if line := FlagsLine(got); line != wantLine {
 		t.Errorf("line =\n%s\nwant\n%s", line, wantLine)
 	}
@@ -92,5 +96,16 @@ func TestDockerRunFlags(t *testing.T) {
 	rec.PrivilegedExecs = []string{"/usr/bin/passwd"}
 	if slices.Contains(DockerRunFlags(rec, caps, "/p.json"), "--security-opt=no-new-privileges") {
 		t.Error("no-new-privileges suggested despite a privileged exec")
+	}
+
+	rec.Files = append(rec.Files, FileAccess{Path: "/var/tmp/x", Access: created, Mount: MountRootfs},
+		FileAccess{Path: "/tmp/y", Access: created, Mount: MountRootfs})
+	got = DockerRunFlags(rec, caps, "/p.json")
+	if want := []string{"--read-only", "--tmpfs=/run", "--tmpfs=/tmp", "--tmpfs=/var/tmp"}; !slices.Equal(got[len(got)-4:], want) {
+		t.Errorf("flags end in %q, want %q", got[len(got)-4:], want)
+	}
+	rec.Files = append(rec.Files, FileAccess{Path: "/data/dump.rdb", Access: created, Mount: MountRootfs})
+	if slices.Contains(DockerRunFlags(rec, caps, "/p.json"), "--read-only") {
+		t.Error("--read-only suggested despite a write to /data")
 	}
 }

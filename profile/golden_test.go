@@ -47,7 +47,10 @@ func TestGolden(t *testing.T) {
 	sameLibseccomp := string(goldenVersion) == libseccompVersion()
 
 	for _, tc := range testCases(t) {
-		files, line, err := renderProfile(tc.rec, tc.seccompPath)
+		files, line, problems, err := renderProfile(tc.rec, tc.seccompPath)
+		if len(problems) > 0 {
+			t.Errorf("%s: apparmor problems: %v", tc.name, problems)
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}

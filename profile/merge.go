@@ -9,8 +9,11 @@ import (
 // MergeRecordings unites recordings of the same workload (one container
 // recreated under the same name, replicas, test shards) into one that allows
 // everything any of them needed: syscalls and capability checks are summed,
-// a syscall that any input made as workload stays workload. The result
-// describes the first recording's container and notes the others.
+// a syscall that any input made as workload stays workload; files (their
+// accesses merged per path), sockets, signals, ptrace requests and mounts
+// are united, and file access counts as recorded only if it was in every
+// input. The result describes the first recording's container and notes
+// the others.
 func MergeRecordings(recs ...*Recording) *Recording {
 	switch len(recs) {
 	case 0:
@@ -23,6 +26,12 @@ func MergeRecordings(recs ...*Recording) *Recording {
 	out.Capabilities = nil
 	out.PrivilegedExecs = nil
 	out.Warnings = nil
+	out.Files = nil
+	out.Sockets = nil
+	out.SignalsSent = nil
+	out.Ptrace = nil
+	out.Mounts = nil
+	out.ContainerMounts = nil
 
 	type sysKey struct {
 		arch Arch
@@ -43,6 +52,7 @@ func MergeRecordings(recs ...*Recording) *Recording {
 		out.Partial = out.Partial || r.Partial
 		out.StartMissed = out.StartMissed || r.StartMissed
 		out.CapabilitiesRecorded = out.CapabilitiesRecorded && r.CapabilitiesRecorded
+		out.FilesRecorded = out.FilesRecorded && r.FilesRecorded
 		out.UnknownSyscalls += r.UnknownSyscalls
 		out.EventsLost = max(out.EventsLost, r.EventsLost)
 		if r.ArmedBy == ArmedByExec {
@@ -77,6 +87,17 @@ func MergeRecordings(recs ...*Recording) *Recording {
 		}
 		out.PrivilegedExecs = append(out.PrivilegedExecs, r.PrivilegedExecs...)
 		out.Warnings = append(out.Warnings, r.Warnings...)
+		// Normalize merges the entries of one path; the copies keep it
+		// from sorting the inputs' access lists.
+		for _, f := range r.Files {
+			f.Access = slices.Clone(f.Access)
+			out.Files = append(out.Files, f)
+		}
+		out.Sockets = append(out.Sockets, r.Sockets...)
+		out.SignalsSent = append(out.SignalsSent, r.SignalsSent...)
+		out.Ptrace = append(out.Ptrace, r.Ptrace...)
+		out.Mounts = append(out.Mounts, r.Mounts...)
+		out.ContainerMounts = append(out.ContainerMounts, r.ContainerMounts...)
 	}
 	for _, s := range syscalls {
 		out.Syscalls = append(out.Syscalls, *s)

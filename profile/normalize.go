@@ -14,7 +14,9 @@ import (
 // Normalize sorts the Recording's slices in place: syscalls by arch, name,
 // number and source; capabilities by name, each with its syscalls sorted and
 // de-duplicated; privileged execs, warnings and the learning settings'
-// capability lists sorted and de-duplicated.
+// capability lists sorted and de-duplicated; files by path, one entry per
+// path with its accesses sorted and de-duplicated; sockets, signals, ptrace
+// requests, mounts and container mounts sorted and de-duplicated.
 func Normalize(rec *Recording) {
 	slices.SortFunc(rec.Syscalls, compareSyscallUse)
 	for i := range rec.Capabilities {
@@ -25,6 +27,44 @@ func Normalize(rec *Recording) {
 	rec.Warnings = sortedSetOrNil(rec.Warnings)
 	rec.Learning.CapAdd = sortedSetOrNil(rec.Learning.CapAdd)
 	rec.Learning.CapDrop = sortedSetOrNil(rec.Learning.CapDrop)
+
+	rec.Files = normalizeFiles(rec.Files)
+	slices.SortFunc(rec.Sockets, compareSocketUse)
+	rec.Sockets = slices.Compact(rec.Sockets)
+	rec.SignalsSent = sortedSetOrNil(rec.SignalsSent)
+	rec.Ptrace = sortedSetOrNil(rec.Ptrace)
+	slices.SortFunc(rec.Mounts, compareMountUse)
+	rec.Mounts = slices.Compact(rec.Mounts)
+	slices.SortFunc(rec.ContainerMounts, compareContainerMount)
+	rec.ContainerMounts = slices.Compact(rec.ContainerMounts)
+}
+
+// normalizeFiles sorts files by path and merges the entries of one path:
+// their accesses united, the mount taken from the first that names one.
+func normalizeFiles(files []FileAccess) []FileAccess {
+	if len(files) == 0 {
+		return files
+	}
+	slices.SortStableFunc(files, func(a, b FileAccess) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Mount, b.Mount),
+			strings.Compare(a.MountPoint, b.MountPoint))
+	})
+	out := files[:0]
+	for _, f := range files {
+		if n := len(out); n > 0 && out[n-1].Path == f.Path {
+			last := &out[n-1]
+			last.Access = append(last.Access, f.Access...)
+			if last.Mount == "" {
+				last.Mount, last.MountPoint = f.Mount, f.MountPoint
+			}
+			continue
+		}
+		out = append(out, f)
+	}
+	for i := range out {
+		out[i].Access = sortedSet(out[i].Access)
+	}
+	return out
 }
 
 // normalized returns a normalized deep copy of rec.
@@ -47,6 +87,15 @@ func cloneRecording(rec *Recording) *Recording {
 	c.Warnings = slices.Clone(rec.Warnings)
 	c.Learning.CapAdd = slices.Clone(rec.Learning.CapAdd)
 	c.Learning.CapDrop = slices.Clone(rec.Learning.CapDrop)
+	c.Files = slices.Clone(rec.Files)
+	for i := range c.Files {
+		c.Files[i].Access = slices.Clone(c.Files[i].Access)
+	}
+	c.Sockets = slices.Clone(rec.Sockets)
+	c.SignalsSent = slices.Clone(rec.SignalsSent)
+	c.Ptrace = slices.Clone(rec.Ptrace)
+	c.Mounts = slices.Clone(rec.Mounts)
+	c.ContainerMounts = slices.Clone(rec.ContainerMounts)
 	return &c
 }
 
@@ -67,6 +116,37 @@ func compareCapabilityUse(a, b CapabilityUse) int {
 		cmp.Compare(a.Denied, b.Denied),
 		slices.Compare(a.Syscalls, b.Syscalls),
 	)
+}
+
+func compareSocketUse(a, b SocketUse) int {
+	return cmp.Or(strings.Compare(a.Family, b.Family), strings.Compare(a.Type, b.Type))
+}
+
+func compareMountUse(a, b MountUse) int {
+	return cmp.Or(
+		strings.Compare(a.Target, b.Target),
+		strings.Compare(a.FSType, b.FSType),
+		strings.Compare(a.Source, b.Source),
+		cmp.Compare(a.Flags, b.Flags),
+	)
+}
+
+func compareContainerMount(a, b ContainerMount) int {
+	return cmp.Or(
+		strings.Compare(a.Destination, b.Destination),
+		strings.Compare(a.Type, b.Type),
+		compareBool(a.ReadOnly, b.ReadOnly),
+	)
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
 }
 
 // sortedSetOrNil is sortedSet that keeps an empty list nil, so a normalized

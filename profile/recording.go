@@ -66,6 +66,22 @@ type Recording struct {
 	// (setuid/setgid bits or file capabilities).
 	PrivilegedExecs []string `json:"privileged_execs,omitempty"`
 
+	// FilesRecorded is false when file access could not be recorded; the
+	// AppArmor profile then allows all file access, as docker-default does.
+	FilesRecorded bool         `json:"files_recorded"`
+	Files         []FileAccess `json:"files,omitempty"`
+	Sockets       []SocketUse  `json:"sockets,omitempty"`
+	// SignalsSent are the signals the container's processes sent ("term",
+	// "kill", "exists" for kill(pid, 0), ...), in AppArmor's spelling.
+	SignalsSent []string `json:"signals_sent,omitempty"`
+	// Ptrace are the ptrace requests it made, in AppArmor's spelling
+	// ("trace", "read").
+	Ptrace []string   `json:"ptrace,omitempty"`
+	Mounts []MountUse `json:"mounts,omitempty"`
+	// ContainerMounts are the mounts Docker gave the container (volumes,
+	// binds, tmpfs), so that writes can be told from root filesystem writes.
+	ContainerMounts []ContainerMount `json:"container_mounts,omitempty"`
+
 	// UnknownSyscalls counts syscall numbers too large for the kernel
 	// tables: they are reported, never silently dropped.
 	UnknownSyscalls uint64   `json:"unknown_syscalls,omitempty"`
@@ -121,4 +137,79 @@ type CapabilityUse struct {
 	Denied  uint64 `json:"denied"`
 	// Syscalls are the native syscalls during which it was checked.
 	Syscalls []string `json:"syscalls,omitempty"`
+}
+
+// Access operations on a path, as recorded (report.json spells them so).
+const (
+	AccessRead     = "read"     // opened for reading (directories: listed)
+	AccessWrite    = "write"    // opened for writing
+	AccessAppend   = "append"   // opened for appending only
+	AccessCreate   = "create"   // created by open(O_CREAT) or mknod
+	AccessTruncate = "truncate" // truncated (O_TRUNC, truncate)
+	AccessExec     = "exec"     // executed (or the interpreter of what was)
+	AccessMmapExec = "mmap"     // mapped executable (libraries, the ELF interpreter)
+	AccessUnlink   = "unlink"
+	AccessRename   = "rename" // renamed from or to this path
+	AccessMkdir    = "mkdir"
+	AccessRmdir    = "rmdir"
+	AccessLink     = "link"    // a hard link was made at this path
+	AccessSymlink  = "symlink" // a symlink was made at this path
+	AccessChmod    = "chmod"
+	AccessChown    = "chown"
+	AccessLock     = "lock"    // flock/fcntl lock
+	AccessConnect  = "connect" // connected to (or bound) a unix socket at this path
+)
+
+// Where a path lives.
+const (
+	MountRootfs = "rootfs" // the container's own root filesystem (image layers + its writable layer)
+	MountVolume = "volume"
+	MountBind   = "bind"
+	MountTmpfs  = "tmpfs"
+	MountProc   = "proc"
+	MountSys    = "sysfs"
+	MountDev    = "dev" // /dev and its devpts, mqueue, shm mounts
+)
+
+// FileAccess is one path the container used and what it did to it.
+type FileAccess struct {
+	// Path is the path inside the container, resolved by the kernel
+	// through the container's root and mounts (symlinks followed where the
+	// kernel followed them). Directories end in "/". It may hold any byte
+	// but NUL, also invalid UTF-8: emitters must quote it.
+	Path string `json:"path"`
+	// Access lists Access* operations, sorted.
+	Access []string `json:"access"`
+	// Mount is one of the Mount* constants, or "other:<fstype>".
+	Mount string `json:"mount,omitempty"`
+	// MountPoint is the mount the path lives on when it is not the root
+	// filesystem, e.g. "/data" for a volume.
+	MountPoint string `json:"mount_point,omitempty"`
+	// NameOnly: the kernel saw only the name the process passed (chmod,
+	// chown, rename, ... of a name), not the file itself, so the path was
+	// not resolved through symlinks and may name a file or a directory.
+	NameOnly bool `json:"name_only,omitempty"`
+}
+
+// SocketUse is a socket the container created, in AppArmor's spelling:
+// family "inet", "inet6", "unix", "netlink", ...; type "stream", "dgram",
+// "raw", "seqpacket", ...
+type SocketUse struct {
+	Family string `json:"family"`
+	Type   string `json:"type"`
+}
+
+// MountUse is a mount(2) the container made.
+type MountUse struct {
+	Source string `json:"source,omitempty"`
+	Target string `json:"target"`
+	FSType string `json:"fstype,omitempty"`
+	Flags  uint64 `json:"flags,omitempty"`
+}
+
+// ContainerMount is a mount Docker set up for the container.
+type ContainerMount struct {
+	Type        string `json:"type"` // "bind", "volume", "tmpfs"
+	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"read_only,omitempty"`
 }

@@ -4,6 +4,7 @@ package profile
 // imitate what the recorder produces for three typical containers.
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -22,7 +23,59 @@ func testCases(t *testing.T) []testCase {
 		{"nginx", nginxRecording(t), "/profiles/nginx/seccomp.json"},
 		{"unconfined", unconfinedRecording(t), "/profiles/unconfined/seccomp.json"},
 		{"compat", compatRecording(t), "/profiles/with space's/seccomp.json"},
+		{"hostile", hostileRecording(t), "/profiles/hostile/seccomp.json"},
 	}
+}
+
+// files builds FileAccess entries on one mount, all with the same accesses.
+func files(mount string, access []string, paths ...string) []FileAccess {
+	var out []FileAccess
+	for _, p := range paths {
+		out = append(out, FileAccess{Path: p, Access: access, Mount: mount})
+	}
+	return out
+}
+
+var (
+	readOnly  = []string{AccessRead}
+	mapped    = []string{AccessMmapExec, AccessRead}
+	created   = []string{AccessCreate, AccessWrite}
+	tempFiles = []string{AccessCreate, AccessRead, AccessUnlink, AccessWrite}
+)
+
+// nginxFiles: the binary and its libraries, a configuration directory big
+// enough to become /etc/nginx/*, the page it served, its pid file in /run,
+// temporary files on a cache volume, and /proc entries of its own pids.
+func nginxFiles() []FileAccess {
+	var f []FileAccess
+	f = append(f, FileAccess{Path: "/usr/sbin/nginx", Access: []string{AccessExec}, Mount: MountRootfs})
+	f = append(f, files(MountRootfs, mapped,
+		"/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+		"/lib/x86_64-linux-gnu/libc.so.6",
+		"/lib/x86_64-linux-gnu/libcrypt.so.1",
+		"/lib/x86_64-linux-gnu/libcrypto.so.3",
+		"/lib/x86_64-linux-gnu/libpcre2-8.so.0",
+		"/lib/x86_64-linux-gnu/libssl.so.3",
+		"/lib/x86_64-linux-gnu/libz.so.1")...)
+	f = append(f, files(MountRootfs, readOnly,
+		"/etc/ld.so.cache", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
+		"/etc/nginx/nginx.conf", "/etc/nginx/mime.types", "/etc/nginx/fastcgi_params",
+		"/etc/nginx/koi-utf", "/etc/nginx/koi-win", "/etc/nginx/scgi_params",
+		"/etc/nginx/uwsgi_params", "/etc/nginx/win-utf",
+		"/etc/nginx/conf.d/", "/etc/nginx/conf.d/default.conf",
+		"/var/www/html/index.nginx-debian.html")...)
+	f = append(f, FileAccess{Path: "/run/nginx.pid", Access: created, Mount: MountRootfs})
+	f = append(f, FileAccess{Path: "/var/cache/nginx/client_temp/", Access: []string{AccessMkdir},
+		Mount: MountVolume, MountPoint: "/var/cache/nginx"})
+	f = append(f, files(MountVolume, tempFiles,
+		"/var/cache/nginx/client_temp/0000000001",
+		"/var/cache/nginx/client_temp/0000000002")...)
+	f[len(f)-1].MountPoint, f[len(f)-2].MountPoint = "/var/cache/nginx", "/var/cache/nginx"
+	f = append(f, files(MountProc, readOnly,
+		"/proc/29/fd/", "/proc/29/status", "/proc/sys/kernel/ngroups_max", "/proc/meminfo")...)
+	f = append(f, FileAccess{Path: "/proc/29/task/31/comm", Access: []string{AccessWrite}, Mount: MountProc})
+	f = append(f, files(MountDev, []string{AccessRead, AccessWrite}, "/dev/null")...)
+	return f
 }
 
 // use builds a SyscallUse whose number libseccomp gives for name on arch.
@@ -88,6 +141,11 @@ func nginxRecording(t *testing.T) *Recording {
 			{Name: "CAP_SYS_ADMIN", Denied: 57, Syscalls: []string{"brk", "mmap"}},
 		},
 		CapabilitiesRecorded: true,
+		FilesRecorded:        true,
+		Files:                nginxFiles(),
+		Sockets:              []SocketUse{{Family: "inet", Type: "stream"}, {Family: "unix", Type: "dgram"}},
+		SignalsSent:          []string{"term", "quit"},
+		ContainerMounts:      []ContainerMount{{Type: "volume", Destination: "/var/cache/nginx"}},
 	}
 }
 
@@ -127,6 +185,11 @@ func unconfinedRecording(t *testing.T) *Recording {
 			{Name: "CAP_SYS_ADMIN", Granted: 31, Syscalls: []string{"brk", "mmap", "mount"}},
 		},
 		PrivilegedExecs: []string{"/usr/bin/sudo"},
+		// File access was not recorded: the AppArmor profile says file,
+		Sockets:         []SocketUse{{Family: "inet6", Type: "dgram"}, {Family: "netlink", Type: "raw"}},
+		SignalsSent:     []string{"kill", "rtmin+3"},
+		Ptrace:          []string{"read", "trace"},
+		Mounts:          []MountUse{{Source: "tmpfs", Target: "/mnt/scratch", FSType: "tmpfs"}},
 		UnknownSyscalls: 2,
 		EventsLost:      5,
 		Warnings:        []string{"the container was killed (SIGKILL)"},
@@ -151,5 +214,55 @@ func compatRecording(t *testing.T) *Recording {
 		StartMissed: true,
 		Learning:    Learning{Seccomp: "default", NoNewPrivileges: true},
 		Syscalls:    syscalls,
+		// redis-like: the dump is written on the root filesystem (no
+		// volume), through a temporary file named after the pid.
+		FilesRecorded: true,
+		Files: []FileAccess{
+			{Path: "/bin/busybox", Access: []string{AccessExec}, Mount: MountRootfs},
+			{Path: "/data/", Access: []string{AccessRead}, Mount: MountRootfs},
+			{Path: "/data/dump.rdb", Access: []string{AccessRead, AccessRename, AccessWrite}, Mount: MountRootfs},
+			{Path: "/data/temp-1234.rdb", Access: []string{AccessCreate, AccessRename, AccessWrite}, Mount: MountRootfs},
+			{Path: "/etc/passwd", Access: []string{AccessRead}, Mount: MountRootfs},
+		},
+		Sockets: []SocketUse{{Family: "inet", Type: "stream"}},
+	}
+}
+
+// hostileChars are the bytes a file name may hold that mean something to
+// AppArmor, to a shell, to JSON or to a terminal.
+var hostileChars = []string{
+	" ", `"`, `\`, "*", "?", "[", "]", "{", "}", "^", ",", "#", "@", "$", "@{PROC}", "${x}",
+	"\n", "\t", "\r", "\x01", "\x7f", "\x80", "\xff", "\xc3\x28", "é", "->", "/**", "'",
+}
+
+// hostilePaths are paths with each of hostileChars, each in a directory of
+// its own so that none is generalised with another.
+func hostilePaths() []string {
+	var paths []string
+	for i, c := range hostileChars {
+		paths = append(paths, fmt.Sprintf("/srv/d%02d%sx/f%sx", i, c, c))
+	}
+	// A backslash or quote just before the closing quote.
+	return append(paths, `/srv/end1/x\`, `/srv/end2/x"`, `/srv/end3/x\"`, `/srv/end4/x"\`)
+}
+
+// hostileRecording: file names, a container name and an image name made to
+// break out of quotes, rules, lines and comments.
+func hostileRecording(t *testing.T) *Recording {
+	var f []FileAccess
+	for _, p := range hostilePaths() {
+		f = append(f, FileAccess{Path: p, Access: []string{AccessRead}, Mount: MountRootfs})
+	}
+	return &Recording{
+		Container:            Container{ID: "badc0ffee0ddf00d", Name: "evil\n}\nprofile x {", Image: "img\n  file,\n#"},
+		Host:                 Host{Kernel: "6.8.0", Arch: "x86_64", TailorVersion: "0.1.0"},
+		Start:                testStart,
+		Stop:                 testStop,
+		ArmedBy:              ArmedByFilter,
+		Learning:             Learning{Seccomp: "default"},
+		Syscalls:             uses(t, ArchX86_64, SourceWorkload, "execve", "openat", "read", "exit_group"),
+		CapabilitiesRecorded: true,
+		FilesRecorded:        true,
+		Files:                f,
 	}
 }

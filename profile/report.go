@@ -6,10 +6,12 @@ package profile
 // capture, so that nobody has to trust the profile blindly.
 
 import (
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ReportSchemaVersion is the version of report.json's layout.
@@ -39,10 +41,37 @@ type Report struct {
 	Syscalls        []ReportSyscall    `json:"syscalls"`
 	Capabilities    []ReportCapability `json:"capabilities"`
 	PrivilegedExecs []string           `json:"privileged_execs"`
+	FilesRecorded   bool               `json:"files_recorded"`
+	Files           []ReportFileAccess `json:"files"`
+	Sockets         []SocketUse        `json:"sockets"`
+	SignalsSent     []string           `json:"signals_sent"`
+	Ptrace          []string           `json:"ptrace"`
+	Mounts          []MountUse         `json:"mounts"`
+	ContainerMounts []ContainerMount   `json:"container_mounts"`
 	UnknownSyscalls uint64             `json:"unknown_syscalls"`
 	EventsLost      uint64             `json:"events_lost"`
 	NoNewPrivileges NoNewPrivileges    `json:"no_new_privileges"`
+	ReadOnly        ReadOnly           `json:"read_only"`
+	AppArmor        ReportAppArmor     `json:"apparmor"`
 	Warnings        []string           `json:"warnings"`
+}
+
+// ReportFileAccess is one recorded path. JSON cannot hold bytes that are not
+// UTF-8 (they would turn into U+FFFD), so such a path also comes in base64.
+type ReportFileAccess struct {
+	Path       string   `json:"path"`
+	PathBase64 string   `json:"path_base64,omitempty"`
+	Access     []string `json:"access"`
+	Mount      string   `json:"mount,omitempty"`
+	MountPoint string   `json:"mount_point,omitempty"`
+}
+
+// ReportAppArmor says how to load apparmor.profile and what CheckAppArmor
+// found wrong with it (WriteProfileDir writes no profile with problems).
+type ReportAppArmor struct {
+	Profile  string   `json:"profile"`
+	Load     string   `json:"load"`
+	Problems []string `json:"problems"`
 }
 
 // ReportSyscall is one recorded syscall. Unlike SyscallUse every field is
@@ -72,9 +101,17 @@ type NoNewPrivileges struct {
 }
 
 // NewReport builds the report for rec, given the capabilities decided for it
-// (see Capabilities).
+// (see Capabilities). Its load command names apparmor.profile relative to
+// the profile directory.
 func NewReport(rec *Recording, caps CapabilitySet) *Report {
+	return newReport(rec, caps, AppArmorFile)
+}
+
+// newReport is NewReport for a profile whose AppArmor profile is at
+// apparmorPath.
+func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report {
 	rec = normalized(rec)
+	apparmor := AppArmor(rec)
 	r := &Report{
 		SchemaVersion:   ReportSchemaVersion,
 		Container:       rec.Container,
@@ -88,9 +125,29 @@ func NewReport(rec *Recording, caps CapabilitySet) *Report {
 		Syscalls:        []ReportSyscall{},
 		Capabilities:    []ReportCapability{},
 		PrivilegedExecs: sortedSet(rec.PrivilegedExecs),
+		FilesRecorded:   rec.FilesRecorded,
+		Files:           []ReportFileAccess{},
+		Sockets:         append([]SocketUse{}, rec.Sockets...),
+		SignalsSent:     sortedSet(rec.SignalsSent),
+		Ptrace:          sortedSet(rec.Ptrace),
+		Mounts:          append([]MountUse{}, rec.Mounts...),
+		ContainerMounts: append([]ContainerMount{}, rec.ContainerMounts...),
 		UnknownSyscalls: rec.UnknownSyscalls,
 		EventsLost:      rec.EventsLost,
 		NoNewPrivileges: noNewPrivileges(rec),
+		ReadOnly:        ReadOnlyRoot(rec),
+		AppArmor: ReportAppArmor{
+			Profile:  apparmor.Name,
+			Load:     "apparmor_parser -r -W " + ShellQuote(apparmorPath),
+			Problems: append([]string{}, CheckAppArmor(rec, apparmor.Render())...),
+		},
+	}
+	for _, f := range rec.Files {
+		rf := ReportFileAccess{Path: f.Path, Access: sortedSet(f.Access), Mount: f.Mount, MountPoint: f.MountPoint}
+		if !utf8.ValidString(f.Path) {
+			rf.PathBase64 = base64.StdEncoding.EncodeToString([]byte(f.Path))
+		}
+		r.Files = append(r.Files, rf)
 	}
 	for _, s := range rec.Syscalls {
 		source := "workload"
@@ -112,7 +169,7 @@ func NewReport(rec *Recording, caps CapabilitySet) *Report {
 			Reason:   reason,
 		})
 	}
-	r.Warnings = reportWarnings(rec)
+	r.Warnings = sortedSet(append(reportWarnings(rec), apparmor.Warnings...))
 	return r
 }
 
@@ -182,6 +239,10 @@ func reportWarnings(rec *Recording) []string {
 	if !rec.CapabilitiesRecorded {
 		w = append(w, "the kernel could not report capability checks: "+
 			"capabilities.json keeps Docker's default capabilities")
+	}
+	if !rec.FilesRecorded {
+		w = append(w, "file access was not recorded: apparmor.profile allows all file access "+
+			"(as docker-default does, with its deny rules) and --read-only is not suggested")
 	}
 	for _, exe := range rec.PrivilegedExecs {
 		w = append(w, exe+" gained privileges through exec (setuid/setgid or file capabilities): "+

@@ -1,6 +1,9 @@
 package profile
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -69,11 +72,49 @@ func TestReportWarningsAndNoNewPrivileges(t *testing.T) {
 	}
 
 	clean := NewReport(nginxRecording(t), Capabilities(nginxRecording(t)))
+	if !clean.ReadOnly.Suggested || !slices.Equal(clean.ReadOnly.Tmpfs, []string{"/run"}) {
+		t.Errorf("nginx: read-only %+v", clean.ReadOnly)
+	}
+	if clean.AppArmor.Profile != "tailor-web" || len(clean.AppArmor.Problems) != 0 || clean.AppArmor.Load != "apparmor_parser -r -W apparmor.profile" {
+		t.Errorf("nginx: apparmor %+v", clean.AppArmor)
+	}
 	if !clean.NoNewPrivileges.Suggested || len(clean.Warnings) != 0 {
 		t.Errorf("nginx: nnp %+v, warnings %q", clean.NoNewPrivileges, clean.Warnings)
 	}
 	if clean.Start != "2025-03-14T09:30:00.123456789Z" {
 		t.Errorf("start = %s, want RFC 3339 in UTC", clean.Start)
+	}
+}
+
+func TestReportFiles(t *testing.T) {
+	rec := &Recording{FilesRecorded: true, Files: []FileAccess{
+		{Path: "/b", Access: []string{AccessWrite, AccessRead, AccessWrite}, Mount: MountRootfs},
+		{Path: "/a\xff\n", Access: []string{AccessRead}},
+		{Path: "/b", Access: []string{AccessCreate}},
+	}}
+	r := NewReport(rec, Capabilities(rec))
+	want := []ReportFileAccess{
+		{Path: "/a\xff\n", PathBase64: base64.StdEncoding.EncodeToString([]byte("/a\xff\n")), Access: []string{AccessRead}},
+		{Path: "/b", Access: []string{AccessCreate, AccessRead, AccessWrite}, Mount: MountRootfs},
+	}
+	if !reflect.DeepEqual(r.Files, want) {
+		t.Errorf("files = %+v, want %+v", r.Files, want)
+	}
+	data, err := MarshalReport(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Files []struct {
+			PathBase64 string `json:"path_base64"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(back.Files[0].PathBase64)
+	if string(raw) != "/a\xff\n" || back.Files[1].PathBase64 != "" {
+		t.Errorf("path_base64 = %q, %q", raw, back.Files[1].PathBase64)
 	}
 }
 

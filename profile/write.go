@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Names of the files WriteProfileDir writes.
@@ -19,6 +20,7 @@ const (
 	CapabilitiesFile = "capabilities.json"
 	FlagsFile        = "docker-run.flags"
 	ReportFile       = "report.json"
+	AppArmorFile     = "apparmor.profile"
 )
 
 // Written says where WriteProfileDir put each file.
@@ -28,14 +30,19 @@ type Written struct {
 	Capabilities string
 	Flags        string
 	Report       string
+	AppArmor     string
 	// FlagsLine is the content of the flags file, without its newline.
 	FlagsLine string
 }
 
 // WriteProfileDir creates dir (0755) and writes the profile for rec into
-// it: seccomp.json, capabilities.json, docker-run.flags (which names
-// seccomp.json by its absolute path) and report.json. The emitters
-// normalize a copy of rec; rec itself is not changed.
+// it: seccomp.json, apparmor.profile, capabilities.json, docker-run.flags
+// (which names seccomp.json by its absolute path) and report.json. When
+// CheckAppArmor finds that the AppArmor profile would deny what was
+// recorded, or expose what it must not, everything is still written (the
+// problems are in report.json) and an *AppArmorProblems error says so: the
+// recording is never lost, and the caller can refuse to call it a success.
+// The emitters normalize a copy of rec; rec itself is not changed.
 func WriteProfileDir(dir string, rec *Recording) (Written, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -50,20 +57,35 @@ func WriteProfileDir(dir string, rec *Recording) (Written, error) {
 		Capabilities: filepath.Join(abs, CapabilitiesFile),
 		Flags:        filepath.Join(abs, FlagsFile),
 		Report:       filepath.Join(abs, ReportFile),
+		AppArmor:     filepath.Join(abs, AppArmorFile),
 	}
-	files, flagsLine, err := renderProfile(rec, w.Seccomp)
+	files, flagsLine, problems, err := renderProfile(rec, w.Seccomp)
 	if err != nil {
 		return Written{}, err
 	}
-	// seccomp.json goes first, so that the flags never name a file that is
-	// not there yet.
+	// seccomp.json and apparmor.profile go first, so that the flags never
+	// name a profile that is not there yet.
 	for _, f := range files {
 		if err := WriteFileAtomic(filepath.Join(abs, f.name), f.data, 0o644); err != nil {
 			return Written{}, err
 		}
 	}
 	w.FlagsLine = flagsLine
+	if len(problems) > 0 {
+		return w, &AppArmorProblems{Path: w.AppArmor, Problems: problems}
+	}
 	return w, nil
+}
+
+// AppArmorProblems reports an apparmor.profile that was written although
+// the offline check found it does not fit the recording (a bug in tailor).
+type AppArmorProblems struct {
+	Path     string
+	Problems []string
+}
+
+func (e *AppArmorProblems) Error() string {
+	return fmt.Sprintf("%s does not fit the recording (a bug in tailor; report.json lists it): %s", e.Path, strings.Join(e.Problems, "; "))
 }
 
 type renderedFile struct {
@@ -71,31 +93,35 @@ type renderedFile struct {
 	data []byte
 }
 
-// renderProfile produces the four files, in writing order, for a profile
-// whose seccomp.json will be at seccompPath.
-func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, error) {
+// renderProfile produces the five files, in writing order, for a profile
+// whose seccomp.json will be at seccompPath (apparmor.profile next to it).
+func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, []string, error) {
 	rec = normalized(rec)
 	caps := Capabilities(rec)
+	apparmorPath := filepath.Join(filepath.Dir(seccompPath), AppArmorFile)
 
+	apparmor := AppArmor(rec).Render()
+	problems := CheckAppArmor(rec, apparmor)
 	seccompJSON, err := MarshalSeccomp(Seccomp(rec))
 	if err != nil {
-		return nil, "", fmt.Errorf("encode %s: %w", SeccompFile, err)
+		return nil, "", nil, fmt.Errorf("encode %s: %w", SeccompFile, err)
 	}
 	capsJSON, err := MarshalCapabilities(caps)
 	if err != nil {
-		return nil, "", fmt.Errorf("encode %s: %w", CapabilitiesFile, err)
+		return nil, "", nil, fmt.Errorf("encode %s: %w", CapabilitiesFile, err)
 	}
-	reportJSON, err := MarshalReport(NewReport(rec, caps))
+	reportJSON, err := MarshalReport(newReport(rec, caps, apparmorPath))
 	if err != nil {
-		return nil, "", fmt.Errorf("encode %s: %w", ReportFile, err)
+		return nil, "", nil, fmt.Errorf("encode %s: %w", ReportFile, err)
 	}
 	line := FlagsLine(DockerRunFlags(rec, caps, seccompPath))
 	return []renderedFile{
 		{SeccompFile, seccompJSON},
+		{AppArmorFile, apparmor},
 		{CapabilitiesFile, capsJSON},
 		{FlagsFile, []byte(line + "\n")},
 		{ReportFile, reportJSON},
-	}, line, nil
+	}, line, problems, nil
 }
 
 // MarshalCapabilities renders capabilities.json: indented with two spaces,

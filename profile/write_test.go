@@ -113,7 +113,7 @@ func TestWriteProfileDir(t *testing.T) {
 	if !filepath.IsAbs(w.Dir) || w.Seccomp != filepath.Join(w.Dir, "seccomp.json") {
 		t.Errorf("paths not absolute: %+v", w)
 	}
-	want := []string{"capabilities.json", "docker-run.flags", "report.json", "seccomp.json"}
+	want := []string{"apparmor.profile", "capabilities.json", "docker-run.flags", "report.json", "seccomp.json"}
 	if got := dirEntries(t, w.Dir); !slices.Equal(got, want) {
 		t.Errorf("directory holds %v, want %v", got, want)
 	}
@@ -138,6 +138,28 @@ func TestWriteProfileDir(t *testing.T) {
 	}
 	seccompJSON, _ := os.ReadFile(w.Seccomp)
 	loadWithDocker(t, seccompJSON, Capabilities(rec).Add)
+
+	if w.AppArmor != filepath.Join(w.Dir, "apparmor.profile") {
+		t.Errorf("AppArmor = %s", w.AppArmor)
+	}
+	profile, err := os.ReadFile(w.AppArmor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := CheckAppArmor(rec, profile); len(problems) > 0 {
+		t.Errorf("written profile: %q", problems)
+	}
+	if !strings.Contains(w.FlagsLine, "--security-opt=apparmor=tailor-web") {
+		t.Errorf("flags do not name the AppArmor profile: %s", w.FlagsLine)
+	}
+	var report Report
+	data, _ := os.ReadFile(w.Report)
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	if want := "apparmor_parser -r -W " + ShellQuote(w.AppArmor); report.AppArmor.Load != want {
+		t.Errorf("load command %q, want %q", report.AppArmor.Load, want)
+	}
 
 	// Writing again replaces the files, leaving nothing else behind.
 	if _, err := WriteProfileDir(w.Dir, rec); err != nil {

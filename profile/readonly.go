@@ -1,0 +1,186 @@
+package profile
+
+// --read-only makes the container's root filesystem read-only: a
+// compromised process can no longer change the programs and configuration
+// it runs from. It is suggested when the recording shows writes to the root
+// filesystem only in scratch directories, which then get a tmpfs each.
+// Writes to volumes, bind mounts, tmpfs, /proc, /sys and /dev are not on
+// the root filesystem and do not matter.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ReadOnly is whether --read-only is suggested, with the --tmpfs mounts it
+// needs.
+type ReadOnly struct {
+	Suggested bool `json:"suggested"`
+	// Tmpfs are the directories to mount a tmpfs on (--tmpfs=DIR), sorted.
+	Tmpfs  []string `json:"tmpfs"`
+	Reason string   `json:"reason"`
+}
+
+// tmpfsRoots are the scratch directories a tmpfs may replace.
+var tmpfsRoots = []string{"/tmp", "/var/tmp", "/run", "/var/run"}
+
+// ReadOnlyRoot decides whether --read-only suits the container. Each write
+// to the root filesystem under a scratch directory gets a tmpfs on the
+// directory holding it, or on the outermost directory above that the
+// container created itself (a tmpfs must be mounted on a directory of the
+// image). It is not suggested when the container wrote anywhere else, or
+// read a file of the image where a tmpfs would hide it, or executed a file
+// where the tmpfs would be (Docker mounts --tmpfs noexec).
+func ReadOnlyRoot(rec *Recording) ReadOnly {
+	rec = normalized(rec)
+	no := func(reason string) ReadOnly { return ReadOnly{Tmpfs: []string{}, Reason: reason} }
+	if !rec.FilesRecorded {
+		return no("file access was not recorded, so it is not known where the container writes")
+	}
+
+	created := map[string]bool{} // directories it made, without their trailing '/'
+	for _, f := range rec.Files {
+		if onRootfs(f, rec) && slices.Contains(f.Access, AccessMkdir) {
+			created[strings.TrimSuffix(f.Path, "/")] = true
+		}
+	}
+	var outside []string
+	written := map[string][]string{} // mount point -> paths written under it
+	for _, f := range rec.Files {
+		if !onRootfs(f, rec) || !slices.ContainsFunc(f.Access, isWriteAccess) {
+			continue
+		}
+		p := strings.TrimSuffix(f.Path, "/")
+		root := scratchRoot(p)
+		if root == "" {
+			outside = append(outside, f.Path)
+			continue
+		}
+		mp := root
+		if p != root {
+			mp = parentDir(p)
+			for mp != root && created[mp] {
+				mp = parentDir(mp)
+			}
+		}
+		written[mp] = append(written[mp], f.Path)
+	}
+	if len(outside) > 0 {
+		return no(fmt.Sprintf("the container wrote to its root filesystem at %s: "+
+			"mount a volume there or make it a tmpfs to allow --read-only", listPaths(outside)))
+	}
+
+	var tmpfs []string
+	for _, mp := range sortedKeys(written) {
+		if !slices.ContainsFunc(tmpfs, func(outer string) bool { return isUnder(mp, outer) }) {
+			tmpfs = append(tmpfs, mp)
+		}
+	}
+	for _, mp := range tmpfs {
+		if strings.Contains(mp, ":") {
+			return no(fmt.Sprintf("a tmpfs would be needed on %s, which docker run --tmpfs cannot name (it holds ':')", displayPath(mp)))
+		}
+	}
+	for _, f := range rec.Files {
+		if !onRootfs(f, rec) {
+			continue
+		}
+		p := strings.TrimSuffix(f.Path, "/")
+		i := slices.IndexFunc(tmpfs, func(mp string) bool { return isUnder(p, mp) && p != mp })
+		if i < 0 {
+			continue
+		}
+		if slices.Contains(f.Access, AccessExec) || slices.Contains(f.Access, AccessMmapExec) {
+			return no(fmt.Sprintf("the container executed %s, and Docker mounts --tmpfs noexec: "+
+				"to use --read-only, add --tmpfs=%s:exec yourself", displayPath(f.Path), tmpfs[i]))
+		}
+		if !slices.ContainsFunc(f.Access, isWriteAccess) {
+			return no(fmt.Sprintf("the container read %s from the image, and the tmpfs on %s "+
+				"that its writes there need would hide it", displayPath(f.Path), tmpfs[i]))
+		}
+	}
+
+	if len(tmpfs) == 0 {
+		return ReadOnly{Suggested: true, Tmpfs: []string{}, Reason: "the container did not write to its root filesystem"}
+	}
+	var held []string
+	for _, mp := range tmpfs {
+		var paths []string
+		for _, inner := range sortedKeys(written) {
+			if isUnder(inner, mp) {
+				paths = append(paths, written[inner]...)
+			}
+		}
+		slices.Sort(paths)
+		held = append(held, fmt.Sprintf("--tmpfs=%s holds %s", mp, listPaths(paths)))
+	}
+	return ReadOnly{
+		Suggested: true,
+		Tmpfs:     tmpfs,
+		Reason: "the container wrote to its root filesystem only in scratch directories, which " +
+			"tmpfs mounts keep in memory: " + strings.Join(held, "; "),
+	}
+}
+
+// dockerMounts are mounted by Docker in every container, whatever the
+// recording says about them.
+var dockerMounts = []string{"/proc", "/sys", "/dev", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"}
+
+// onRootfs reports whether f is on the container's root filesystem: so
+// recorded, or of unknown mount (the cautious answer), and not under one of
+// the mounts Docker makes or gave the container.
+func onRootfs(f FileAccess, rec *Recording) bool {
+	if f.Mount != MountRootfs && f.Mount != "" {
+		return false
+	}
+	for _, m := range dockerMounts {
+		if isUnder(f.Path, m) {
+			return false
+		}
+	}
+	for _, m := range rec.ContainerMounts {
+		if isUnder(f.Path, strings.TrimRight(m.Destination, "/")) {
+			return false
+		}
+	}
+	return true
+}
+
+// scratchRoot returns the scratch directory p is in (or is), "" if none.
+func scratchRoot(p string) string {
+	for _, root := range tmpfsRoots {
+		if isUnder(p, root) {
+			return root
+		}
+	}
+	return ""
+}
+
+// isUnder reports whether path is dir or inside it (dir without a trailing
+// '/'; path with or without one).
+func isUnder(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, dir+"/")
+}
+
+// parentDir is the directory holding p ("/a/b" -> "/a", "/a" -> "/").
+func parentDir(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+// listPaths names up to three paths, and how many more there are.
+func listPaths(paths []string) string {
+	shown := make([]string, 0, 3)
+	for _, p := range paths[:min(3, len(paths))] {
+		shown = append(shown, displayPath(p))
+	}
+	s := strings.Join(shown, ", ")
+	if len(paths) > 3 {
+		s += fmt.Sprintf(" and %d more", len(paths)-3)
+	}
+	return s
+}

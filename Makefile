@@ -9,7 +9,7 @@ export BPF_CLANG BPF_CFLAGS
 
 SHARED_IMAGES ?= $(abspath ../shared/images)
 # Debian packages the demo and the tests need (go is expected to be there).
-PACKAGES := docker.io gcc libc6-dev libseccomp-dev pkg-config curl redis-tools debootstrap
+PACKAGES := docker.io gcc libc6-dev libseccomp-dev pkg-config curl redis-tools debootstrap apparmor wrk
 DOCKERD_LOG ?= /var/log/tailor-dockerd.log
 TEST_TIMEOUT ?= 80m
 
@@ -46,7 +46,7 @@ demo: setup build
 
 # Overhead of recording: prints a table, writes cmd/tailor/bench-results.json.
 bench: setup
-	cd cmd/tailor && $(GO) test -count=1 -run '^$$' -bench RecorderOverhead -benchtime 1x -timeout 30m .
+	cd cmd/tailor && $(GO) test -count=1 -run '^$$' -bench 'RecorderOverhead|NginxThroughput' -benchtime 1x -timeout 30m .
 
 setup: packages dockerd images
 

@@ -232,3 +232,56 @@ func kernelRelease() string {
 	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
 	return strings.TrimSpace(string(b))
 }
+
+// BenchmarkNginxThroughput: requests per second of sptest/nginx under wrk,
+// three ways in alternating runs: untraced, with the empty sys_enter program
+// attached (the floor), and recorded by tailor (syscalls, capabilities and
+// files). nginx and wrk run on separate CPUs to keep the runs comparable.
+func BenchmarkNginxThroughput(b *testing.B) {
+	requireE2EBench(b)
+	if _, err := exec.LookPath("wrk"); err != nil {
+		b.Skip("skipping: wrk is needed (apt-get install wrk)")
+	}
+	if exec.Command("docker", "image", "inspect", "sptest/nginx").Run() != nil {
+		b.Skip("skipping: sptest/nginx is missing (make images)")
+	}
+	repeats := envInt("TAILOR_BENCH_REPEATS", 5)
+	seconds := envInt("TAILOR_BENCH_SECONDS", 8)
+	tailorBin := buildTailor(b)
+	name, port := uniqueName("nginx-bench"), "18088"
+	defer removeContainer(name)
+	// One shell script does start, wait, load and stop, so the traced run
+	// records the container from its start like a user would.
+	script := fmt.Sprintf(`docker rm -f %[1]s >/dev/null 2>&1
+docker run -d --cpuset-cpus=1 --name %[1]s -p 127.0.0.1:%[2]s:80 sptest/nginx >/dev/null || exit 1
+for i in $(seq 1 100); do curl -fs -o /dev/null http://127.0.0.1:%[2]s/ && break; sleep 0.1; done
+taskset -c 0 wrk -t1 -c16 -d%[3]ds http://127.0.0.1:%[2]s/ | awk '/Requests\/sec/ {print $2}'
+docker rm -f %[1]s >/dev/null`, name, port, seconds)
+	run := func(args ...string) float64 {
+		out, err := exec.Command(args[0], args[1:]...).Output()
+		if err != nil {
+			b.Fatalf("%s: %v", args[0], err)
+		}
+		return parseNs(b, string(out))
+	}
+
+	rps := map[string][]float64{}
+	for i := 0; i < repeats && b.N > 0; i++ {
+		rps["untraced"] = append(rps["untraced"], run("sh", "-c", script))
+		detach := attachFloor(b)
+		rps["floor"] = append(rps["floor"], run("sh", "-c", script))
+		detach()
+		rps["tailor"] = append(rps["tailor"], run(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script))
+	}
+	base := median(rps["untraced"])
+	fmt.Printf("\nnginx under wrk (1 thread, 16 connections, %ds, %d repeats; nginx on CPU 1, wrk on CPU 0)\n", seconds, repeats)
+	fmt.Printf("%-9s %10s %8s  %s\n", "mode", "req/s", "loss", "runs")
+	for _, mode := range []string{"untraced", "floor", "tailor"} {
+		m := median(rps[mode])
+		fmt.Printf("%-9s %10.0f %7.1f%%  %v\n", mode, m, 100*(base-m)/base, rps[mode])
+		b.ReportMetric(m, "req/s-"+mode)
+	}
+	fmt.Println()
+	b.ReportMetric(100*(base-median(rps["tailor"]))/base, "%-loss-tailor")
+	b.ReportMetric(100*(base-median(rps["floor"]))/base, "%-loss-floor")
+}

@@ -8,6 +8,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,7 +32,7 @@ import (
 func requireE2E(t *testing.T) {
 	t.Helper()
 	if err := tracer.CheckSupport(); err != nil {
-		tracertest.SkipOrFail(t, "skipping end-to-end test: %v (run as root on Linux 5.15+ with BTF)", err)
+		tracertest.SkipOrFail(t, "skipping end-to-end test: %v (run as root on Linux 5.17+ with BTF)", err)
 	}
 	if err := exec.Command("docker", "info").Run(); err != nil {
 		tracertest.SkipOrFail(t, "skipping end-to-end test: the Docker daemon does not answer (%v); start dockerd", err)
@@ -124,7 +125,29 @@ func readProfile(t *testing.T, dir string) written {
 	read("capabilities.json", &w.caps)
 	read("report.json", &w.report)
 	read("docker-run.flags", nil)
+	checkAppArmorProfile(t, dir, w)
+	if lost := w.report["events_lost"]; lost != float64(0) {
+		t.Errorf("%s: events_lost = %v, want 0", dir, lost)
+	}
 	return w
+}
+
+// checkAppArmorProfile: every generated AppArmor profile must parse as
+// apparmor_parser reads it (nothing is loaded: this kernel has no AppArmor)
+// and pass the offline check that it allows what was recorded.
+func checkAppArmorProfile(t *testing.T, dir string, w written) {
+	t.Helper()
+	path := filepath.Join(dir, "apparmor.profile")
+	if _, err := exec.LookPath("apparmor_parser"); err != nil {
+		tracertest.SkipOrFail(t, "skipping: apparmor_parser is needed to check AppArmor profiles (apt-get install apparmor)")
+	}
+	if out, err := exec.Command("apparmor_parser", "-Q", "-K", path).CombinedOutput(); err != nil {
+		t.Fatalf("apparmor_parser -Q rejects %s: %v\n%s", path, err, out)
+	}
+	aa, _ := w.report["apparmor"].(map[string]any)
+	if problems, _ := aa["problems"].([]any); len(problems) > 0 {
+		t.Errorf("the AppArmor profile does not fit the recording: %v", problems)
+	}
 }
 
 func (w written) allowed() map[string]bool {
@@ -293,14 +316,25 @@ func workloadEnv(prefix string) []string {
 		"SPTEST_REDIS_NAME="+prefix+"-redis", "SPTEST_REDIS_PORT=16379")
 }
 
-// Record nginx and redis while driving them with real clients, once under
-// Docker's default seccomp profile and once unconfined, then run them again
-// with only the generated flags: they must serve the same workload and stop
-// cleanly.
+// Record busybox, nginx and redis while driving them with real clients, once
+// under Docker's default seccomp profile and once unconfined, then run them
+// again with only the generated flags (--read-only and --tmpfs included where
+// suggested): they must do the same work and stop cleanly.
 func TestSharedImagesHardenedRerun(t *testing.T) {
 	requireE2E(t)
 	dir := sharedImages(t)
-	for _, app := range []string{"nginx", "redis"} {
+	// What --read-only should say: busybox writes only under /tmp; nginx
+	// makes and chowns its temp directories under /var/lib/nginx; redis
+	// saves /data/dump.rdb on the root filesystem (no volume).
+	readOnly := map[string]struct {
+		suggested bool
+		mention   string
+	}{
+		"busybox": {true, "/tmp"},
+		"nginx":   {false, "/var/lib/nginx"},
+		"redis":   {false, "/data"},
+	}
+	for _, app := range []string{"busybox", "nginx", "redis"} {
 		for _, learning := range []string{"", "--security-opt seccomp=unconfined"} {
 			label := "default"
 			if learning != "" {
@@ -322,6 +356,14 @@ func TestSharedImagesHardenedRerun(t *testing.T) {
 					if w.allowed()[s] {
 						t.Errorf("runtime-only syscall %s leaked into %s's profile", s, app)
 					}
+				}
+				ro, _ := w.report["read_only"].(map[string]any)
+				want := readOnly[app]
+				if ro["suggested"] != want.suggested || !strings.Contains(fmt.Sprint(ro), want.mention) {
+					t.Errorf("read_only = %v, want suggested=%v mentioning %s", ro, want.suggested, want.mention)
+				}
+				if strings.Contains(w.flags, "--read-only") != want.suggested {
+					t.Errorf("flags %q: --read-only should be there: %v", w.flags, want.suggested)
 				}
 				t.Logf("%s (%s): %d syscalls, caps %v, flags %s", app, label, len(w.allowed()), w.caps.Add, w.flags)
 
@@ -623,4 +665,89 @@ func waitForLine(t *testing.T, r io.Reader, want string) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no %q within 30s", want)
 	}
+}
+
+// File names are hostile input: a container creating files with quotes,
+// commas, braces, globs, newlines and bytes that are not UTF-8 gets an
+// AppArmor profile that parses, allows exactly those files, and reports
+// each name byte for byte.
+func TestHostileFileNames(t *testing.T) {
+	requireE2E(t)
+	sharedImages(t)
+	names := map[string][]string{ // directory -> names (fewer than 8 each: no dir/* glob)
+		"/tmp/h1": {"a b", "quo\"te", "comma,x", "brace{x}", "star*x", "hash#x"},
+		"/tmp/h2": {"new\nline", "bad\xffbyte", "back\\slash", "q?x", "br[x]", "trailing\\"},
+		"/tmp/h3": {"at@{PROC}", "dollar$x", "caret^x", "tab\tx", "-rf", " lead"},
+	}
+	var script strings.Builder
+	script.WriteString("set -e\n")
+	for dir, list := range names {
+		fmt.Fprintf(&script, "mkdir -p %s\n", dir)
+		for _, n := range list {
+			// printf %b turns the octal escapes back into the raw bytes.
+			fmt.Fprintf(&script, ": > \"%s/$(printf '%%b' '%s')\"\n", dir, octal(n))
+		}
+	}
+	name := uniqueName("hostile")
+	defer removeContainer(name)
+	out := t.TempDir()
+	code, _, stderr := tailor(t, "record", "-q", "-o", out, "--", "docker", "run", "--rm", "--name", name, "sptest/busybox", "sh", "-c", script.String())
+	if code != 0 {
+		t.Fatalf("record exited %d: %s\n%s", code, stderr, script.String())
+	}
+	w := readProfile(t, filepath.Join(out, name)) // parses, fits the recording
+	recorded := map[string]bool{}
+	files, _ := w.report["files"].([]any)
+	for _, f := range files {
+		m := f.(map[string]any)
+		p, _ := m["path"].(string)
+		if b64, ok := m["path_base64"].(string); ok {
+			raw, err := base64.StdEncoding.DecodeString(b64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p = string(raw)
+		}
+		recorded[p] = true
+	}
+	text, err := os.ReadFile(filepath.Join(out, name, "apparmor.profile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := profile.ParseAppArmorRules(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, list := range names {
+		for _, n := range list {
+			p := dir + "/" + n
+			if !recorded[p] {
+				t.Errorf("%q is not in report.json's files", p)
+			}
+			matching := 0
+			for _, r := range rules {
+				if !r.Deny && r.Matches(p) {
+					matching++
+				}
+			}
+			if matching != 1 {
+				t.Errorf("%q is matched by %d allow rules, want exactly its own", p, matching)
+			}
+		}
+	}
+}
+
+// octal writes every byte that is not a plain letter or digit as a \0NNN
+// escape for printf %b, so the shell never sees the raw name.
+func octal(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "\\0%03o", c)
+		}
+	}
+	return b.String()
 }

@@ -125,7 +125,7 @@ func setupHint(err error) string {
 	case errors.Is(err, tracer.ErrDocker):
 		return "\n  fix: start the Docker daemon (systemctl start docker, or dockerd &) or set DOCKER_HOST"
 	case errors.Is(err, tracer.ErrUnsupported):
-		return "\n  fix: tailor needs Linux 5.15 or newer with BTF (CONFIG_DEBUG_INFO_BTF=y) and BPF allowed for root"
+		return "\n  fix: tailor needs Linux 5.17 or newer with BTF (CONFIG_DEBUG_INFO_BTF=y) and BPF allowed for root"
 	}
 	return ""
 }
@@ -247,10 +247,17 @@ func writeProfiles(dir string, recs []*profile.Recording, quiet bool, stdout, st
 		}
 		byName[n] = append(byName[n], r)
 	}
+	var misfits []error // written, but the AppArmor check failed
 	write := func(base string) ([]profile.Written, error) {
 		var out []profile.Written
+		misfits = nil
 		for _, n := range names {
 			w, err := profile.WriteProfileDir(filepath.Join(base, n), profile.MergeRecordings(byName[n]...))
+			var problems *profile.AppArmorProblems
+			if errors.As(err, &problems) {
+				misfits = append(misfits, err)
+				err = nil
+			}
 			if err != nil {
 				return out, err
 			}
@@ -274,7 +281,10 @@ func writeProfiles(dir string, recs []*profile.Recording, quiet bool, stdout, st
 	if !quiet {
 		printSummary(stdout, names, byName, written)
 	}
-	return nil
+	for _, m := range misfits {
+		fmt.Fprintf(stderr, "tailor: error: %v\n", m)
+	}
+	return errors.Join(misfits...)
 }
 
 func printSummary(w io.Writer, names []string, byName map[string][]*profile.Recording, written []profile.Written) {
@@ -291,12 +301,23 @@ func printSummary(w io.Writer, names []string, byName map[string][]*profile.Reco
 		if rec.Partial {
 			state = ", partial (still running)"
 		}
-		fmt.Fprintf(w, "%s (%s): %d syscalls allowed, capabilities kept: %s%s\n", n, rec.Container.Image, allowed, capsList(caps.Add), state)
+		fmt.Fprintf(w, "%s (%s): %d syscalls allowed, capabilities kept: %s, %d file rules, read-only root: %s%s\n",
+			n, rec.Container.Image, allowed, capsList(caps.Add), len(profile.AppArmor(rec).Files), readOnlyWord(profile.ReadOnlyRoot(rec)), state)
 		fmt.Fprintf(w, "  %s\n  docker run %s\n", written[i].Dir, written[i].FlagsLine)
 		for _, warning := range profile.NewReport(rec, caps).Warnings {
 			fmt.Fprintf(w, "  note: %s\n", warning)
 		}
 	}
+}
+
+func readOnlyWord(ro profile.ReadOnly) string {
+	if !ro.Suggested {
+		return "no"
+	}
+	if len(ro.Tmpfs) == 0 {
+		return "yes"
+	}
+	return "yes, with tmpfs " + strings.Join(ro.Tmpfs, " ")
 }
 
 func capsList(caps []string) string {

@@ -567,7 +567,8 @@ static __always_inline void record_files(struct task_struct *task, struct task_s
 {
 	if (ts->pending_access)
 		resolve_pending_open(task, ts);
-	ts->npend = 0; /* a name operation whose exit never came (it was interrupted) */
+	if (ts->npend)
+		ts->npend = 0; /* a name operation whose exit never came (interrupted) */
 	if (id < 0 || id >= MAX_NR)
 		return;
 	__u32 kind = syscall_kinds[id];

@@ -48,6 +48,8 @@ const struct file_event *unused_file_event __attribute__((unused));
 const enum syscall_kind *unused_syscall_kind __attribute__((unused));
 const enum access_bits *unused_access_bits __attribute__((unused));
 const enum file_event_flags *unused_file_event_flags __attribute__((unused));
+const enum arg_select *unused_arg_select __attribute__((unused));
+const enum ns_masks *unused_ns_masks __attribute__((unused));
 
 /* Set by the loader before the programs are verified. */
 const volatile __u32 host_mntns = 0;
@@ -239,6 +241,8 @@ static __always_inline void set_bit(__u64 *bitmap, long id)
 	__sync_fetch_and_or(&bitmap[bitmap_word(id)], 1ULL << (id & 63));
 }
 
+#include "args.bpf.h"
+
 /* A runtime task before arming: keep what it does for the report, and the
  * task's syscalls since its last setup call for seccomp=unconfined runs. */
 static __always_inline void record_setup(struct task_state *ts, long id)
@@ -416,7 +420,7 @@ static __noinline void enter_namespace(struct task_struct *task, struct task_sta
 	}
 }
 
-static __noinline void slow_path(struct task_struct *task, struct task_state *ts, long id)
+static __noinline void slow_path(struct task_struct *task, struct task_state *ts, struct pt_regs *regs, long id)
 {
 	if (!ts) {
 		enter_namespace(task, NULL, false, id);
@@ -440,12 +444,14 @@ static __noinline void slow_path(struct task_struct *task, struct task_state *ts
 			arm_task(task, ts, ARMED_FILTER);
 			__u32 slot = ts->slot;
 			struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
-			if (c && c->gen == ts->gen)
-				count_syscall(c, task, id);
+			if (c && c->gen == ts->gen && count_syscall(c, task, id) == ABI_NATIVE)
+				record_args(ts, regs, id, 0);
 			return;
 		}
-		if (ts->phase == PHASE_SETUP)
+		if (ts->phase == PHASE_SETUP) {
 			record_setup(ts, id);
+			record_args(ts, regs, id, 1);
+		}
 		return;
 	default:
 		/* ARMED in a slot that user space recycled. */
@@ -498,12 +504,15 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		__u32 slot = ts->slot;
 		struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
 		if (c && c->gen == ts->gen) {
-			if (count_syscall(c, task, id) == ABI_NATIVE && ts->execed)
-				record_files(task, ts, regs, id);
+			if (count_syscall(c, task, id) == ABI_NATIVE) {
+				record_args(ts, regs, id, 0);
+				if (ts->execed)
+					record_files(task, ts, regs, id);
+			}
 			return 0;
 		}
 	}
-	slow_path(task, ts, id);
+	slow_path(task, ts, regs, id);
 	return 0;
 }
 

@@ -80,6 +80,31 @@ enum syscall_kind {
 	KIND_MOUNT,	  /* mount(source, target, fstype, flags, data) */
 };
 
+/* Which argument of a syscall the recorder keeps (syscall_argsel table). */
+enum arg_select {
+	ARGSEL_NONE = 0,
+	ARGSEL_ARG0 = 1, /* ARGSEL_ARG0 + n: argument n, whole */
+	ARGSEL_ARG1 = 2,
+	ARGSEL_CLONE = 7,  /* clone's flags & CLONE_NS_MASK */
+	ARGSEL_CLONE3 = 8, /* clone3's clone_args.flags & CLONE3_NS_MASK (user memory) */
+};
+
+/* Namespace flags: clone's as Docker's default profile masks them, clone3
+ * adds CLONE_NEWTIME (its low bits are no exit signal). An enum, so that
+ * bpf2go hands the values to Go. */
+enum ns_masks {
+	CLONE_NS_MASK = 0x7E020000,
+	CLONE3_NS_MASK = 0x7E020080,
+};
+
+struct arg_key {
+	__u32 slot;
+	__u32 gen;
+	__u32 nr;
+	__u32 setup; /* 1: made by the runtime before arming */
+	__u64 value;
+};
+
 /* The operation of a syscall of kind PATH/PATH_AT/PATH2/FD, set beside its
  * kind by user space (syscall_ops table). */
 enum access_bits {
@@ -117,7 +142,8 @@ enum stat_index {
 	STAT_FILE_EVENTS = 3,  /* file events sent */
 	STAT_FILE_DEDUP = 4,   /* file accesses dropped as repeats in the kernel */
 	STAT_OPEN_MISSED = 5,  /* opens whose file could not be found afterwards */
-	NR_STATS = 6,
+	STAT_ARGS_FULL = 6,    /* argument values not kept: the map was full */
+	NR_STATS = 7,
 };
 
 struct pending_name {
@@ -172,6 +198,7 @@ struct target {
 	__u64 cap_syscalls[NR_CAPS][NR_WORDS];
 	/* sockets[type] has bit family set for each socket(family, type). */
 	__u64 sockets[NR_SOCK_TYPES];
+	__u64 args_overflow[NR_WORDS]; /* syscalls whose argument values did not all fit */
 	__u64 signals_sent;	 /* bit n: signal n (0: kill(pid, 0)) */
 	__u64 ptrace_requests; /* bit n: ptrace request n (n < 64) */
 };

@@ -44,6 +44,25 @@ const (
 	RecorderAccessBitsACCESS_CONNECT  RecorderAccessBits = 65536
 )
 
+type RecorderArgKey struct {
+	_     structs.HostLayout
+	Slot  uint32
+	Gen   uint32
+	Nr    uint32
+	Setup uint32
+	Value uint64
+}
+
+type RecorderArgSelect uint32
+
+const (
+	RecorderArgSelectARGSEL_NONE   RecorderArgSelect = 0
+	RecorderArgSelectARGSEL_ARG0   RecorderArgSelect = 1
+	RecorderArgSelectARGSEL_ARG1   RecorderArgSelect = 2
+	RecorderArgSelectARGSEL_CLONE  RecorderArgSelect = 7
+	RecorderArgSelectARGSEL_CLONE3 RecorderArgSelect = 8
+)
+
 type RecorderArmedBy uint32
 
 const (
@@ -140,6 +159,13 @@ const (
 	RecorderNsKindNS_TARGET RecorderNsKind = 1
 )
 
+type RecorderNsMasks uint32
+
+const (
+	RecorderNsMasksCLONE_NS_MASK RecorderNsMasks = 2114060288
+	RecorderNsMasksCLONE3NS_MASK RecorderNsMasks = 2114060416
+)
+
 type RecorderPathScratch struct {
 	_     structs.HostLayout
 	Ev    RecorderFileEvent
@@ -181,7 +207,8 @@ const (
 	RecorderStatIndexSTAT_FILE_EVENTS RecorderStatIndex = 3
 	RecorderStatIndexSTAT_FILE_DEDUP  RecorderStatIndex = 4
 	RecorderStatIndexSTAT_OPEN_MISSED RecorderStatIndex = 5
-	RecorderStatIndexNR_STATS         RecorderStatIndex = 6
+	RecorderStatIndexSTAT_ARGS_FULL   RecorderStatIndex = 6
+	RecorderStatIndexNR_STATS         RecorderStatIndex = 7
 )
 
 type RecorderSyscallKind uint32
@@ -227,6 +254,7 @@ type RecorderTarget struct {
 	Tail            [16]uint64
 	CapSyscalls     [64][16]uint64
 	Sockets         [16]uint64
+	ArgsOverflow    [16]uint64
 	SignalsSent     uint64
 	PtraceRequests  uint64
 }
@@ -257,6 +285,7 @@ type RecorderTaskState struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	RecorderMapArgValues            = "arg_values"
 	RecorderMapEvents               = "events"
 	RecorderMapFileSeen             = "file_seen"
 	RecorderMapFreeSlots            = "free_slots"
@@ -274,16 +303,19 @@ const (
 	RecorderProgSysEnter            = "sys_enter"
 	RecorderVarConfirmNames         = "confirm_names"
 	RecorderVarHostMntns            = "host_mntns"
+	RecorderVarSyscallArgsel        = "syscall_argsel"
 	RecorderVarSyscallKinds         = "syscall_kinds"
 	RecorderVarSyscallOps           = "syscall_ops"
 	RecorderVarUnusedAbi            = "unused_abi"
 	RecorderVarUnusedAccessBits     = "unused_access_bits"
+	RecorderVarUnusedArgSelect      = "unused_arg_select"
 	RecorderVarUnusedArmedBy        = "unused_armed_by"
 	RecorderVarUnusedEvent          = "unused_event"
 	RecorderVarUnusedEventType      = "unused_event_type"
 	RecorderVarUnusedFileEvent      = "unused_file_event"
 	RecorderVarUnusedFileEventFlags = "unused_file_event_flags"
 	RecorderVarUnusedNsKind         = "unused_ns_kind"
+	RecorderVarUnusedNsMasks        = "unused_ns_masks"
 	RecorderVarUnusedPhase          = "unused_phase"
 	RecorderVarUnusedStatIndex      = "unused_stat_index"
 	RecorderVarUnusedSyscallKind    = "unused_syscall_kind"
@@ -343,6 +375,7 @@ type RecorderProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RecorderMapSpecs struct {
+	ArgValues    *ebpf.MapSpec `ebpf:"arg_values"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	FileSeen     *ebpf.MapSpec `ebpf:"file_seen"`
 	FreeSlots    *ebpf.MapSpec `ebpf:"free_slots"`
@@ -360,16 +393,19 @@ type RecorderMapSpecs struct {
 type RecorderVariableSpecs struct {
 	ConfirmNames         *ebpf.VariableSpec `ebpf:"confirm_names"`
 	HostMntns            *ebpf.VariableSpec `ebpf:"host_mntns"`
+	SyscallArgsel        *ebpf.VariableSpec `ebpf:"syscall_argsel"`
 	SyscallKinds         *ebpf.VariableSpec `ebpf:"syscall_kinds"`
 	SyscallOps           *ebpf.VariableSpec `ebpf:"syscall_ops"`
 	UnusedAbi            *ebpf.VariableSpec `ebpf:"unused_abi"`
 	UnusedAccessBits     *ebpf.VariableSpec `ebpf:"unused_access_bits"`
+	UnusedArgSelect      *ebpf.VariableSpec `ebpf:"unused_arg_select"`
 	UnusedArmedBy        *ebpf.VariableSpec `ebpf:"unused_armed_by"`
 	UnusedEvent          *ebpf.VariableSpec `ebpf:"unused_event"`
 	UnusedEventType      *ebpf.VariableSpec `ebpf:"unused_event_type"`
 	UnusedFileEvent      *ebpf.VariableSpec `ebpf:"unused_file_event"`
 	UnusedFileEventFlags *ebpf.VariableSpec `ebpf:"unused_file_event_flags"`
 	UnusedNsKind         *ebpf.VariableSpec `ebpf:"unused_ns_kind"`
+	UnusedNsMasks        *ebpf.VariableSpec `ebpf:"unused_ns_masks"`
 	UnusedPhase          *ebpf.VariableSpec `ebpf:"unused_phase"`
 	UnusedStatIndex      *ebpf.VariableSpec `ebpf:"unused_stat_index"`
 	UnusedSyscallKind    *ebpf.VariableSpec `ebpf:"unused_syscall_kind"`
@@ -395,6 +431,7 @@ func (o *RecorderObjects) Close() error {
 //
 // It can be passed to LoadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RecorderMaps struct {
+	ArgValues    *ebpf.Map `ebpf:"arg_values"`
 	Events       *ebpf.Map `ebpf:"events"`
 	FileSeen     *ebpf.Map `ebpf:"file_seen"`
 	FreeSlots    *ebpf.Map `ebpf:"free_slots"`
@@ -408,6 +445,7 @@ type RecorderMaps struct {
 
 func (m *RecorderMaps) Close() error {
 	return _RecorderClose(
+		m.ArgValues,
 		m.Events,
 		m.FileSeen,
 		m.FreeSlots,
@@ -426,16 +464,19 @@ func (m *RecorderMaps) Close() error {
 type RecorderVariables struct {
 	ConfirmNames         *ebpf.Variable `ebpf:"confirm_names"`
 	HostMntns            *ebpf.Variable `ebpf:"host_mntns"`
+	SyscallArgsel        *ebpf.Variable `ebpf:"syscall_argsel"`
 	SyscallKinds         *ebpf.Variable `ebpf:"syscall_kinds"`
 	SyscallOps           *ebpf.Variable `ebpf:"syscall_ops"`
 	UnusedAbi            *ebpf.Variable `ebpf:"unused_abi"`
 	UnusedAccessBits     *ebpf.Variable `ebpf:"unused_access_bits"`
+	UnusedArgSelect      *ebpf.Variable `ebpf:"unused_arg_select"`
 	UnusedArmedBy        *ebpf.Variable `ebpf:"unused_armed_by"`
 	UnusedEvent          *ebpf.Variable `ebpf:"unused_event"`
 	UnusedEventType      *ebpf.Variable `ebpf:"unused_event_type"`
 	UnusedFileEvent      *ebpf.Variable `ebpf:"unused_file_event"`
 	UnusedFileEventFlags *ebpf.Variable `ebpf:"unused_file_event_flags"`
 	UnusedNsKind         *ebpf.Variable `ebpf:"unused_ns_kind"`
+	UnusedNsMasks        *ebpf.Variable `ebpf:"unused_ns_masks"`
 	UnusedPhase          *ebpf.Variable `ebpf:"unused_phase"`
 	UnusedStatIndex      *ebpf.Variable `ebpf:"unused_stat_index"`
 	UnusedSyscallKind    *ebpf.Variable `ebpf:"unused_syscall_kind"`

@@ -57,7 +57,10 @@ type Recording struct {
 	// Learning describes the security settings the container ran with.
 	Learning Learning `json:"learning"`
 
-	Syscalls     []SyscallUse    `json:"syscalls"`
+	Syscalls []SyscallUse `json:"syscalls"`
+	// SyscallArgs are the argument values learned for the syscalls whose
+	// arguments matter (clone flags, socket families, prctl options, ...).
+	SyscallArgs  []ArgValues     `json:"syscall_args,omitempty"`
 	Capabilities []CapabilityUse `json:"capabilities"`
 	// CapabilitiesRecorded is false when the kernel could not report
 	// capability checks (no cap_capable tracepoint).
@@ -212,4 +215,26 @@ type ContainerMount struct {
 	Type        string `json:"type"` // "bind", "volume", "tmpfs"
 	Destination string `json:"destination"`
 	ReadOnly    bool   `json:"read_only,omitempty"`
+}
+
+// ArgValues are the values one argument of one syscall took while the
+// container was recorded: the seccomp profile allows exactly those (see
+// Seccomp), unless there were too many.
+type ArgValues struct {
+	Arch    Arch   `json:"arch"`
+	Syscall string `json:"syscall"`
+	// Index is the argument's position (0 is the first), as seccomp numbers
+	// them. For clone3 it is 0 and Field says which member of the struct
+	// the values come from: seccomp cannot look into it, so those values
+	// only decide whether clone3 is answered ENOSYS.
+	Index int    `json:"index"`
+	Field string `json:"field,omitempty"`
+	// Mask, when not 0, says the values were recorded as arg & Mask (clone's
+	// namespace flags); the rule then compares arg & Mask.
+	Mask uint64 `json:"mask,omitempty"`
+	// Values are sorted and distinct.
+	Values []uint64 `json:"values"`
+	// Overflow: more distinct values were seen than the recorder keeps; the
+	// syscall is then allowed with any value.
+	Overflow bool `json:"overflow,omitempty"`
 }

@@ -133,6 +133,12 @@ func nginxRecording(t *testing.T) *Recording {
 			"set_robust_list", "set_tid_address", "setgid", "setgroups",
 			"setsockopt", "setuid", "socket", "socketpair", "statfs", "sysinfo",
 			"uname", "wait4", "write", "writev"),
+		SyscallArgs: []ArgValues{
+			{Arch: ArchX86_64, Syscall: "clone", Index: 0, Mask: cloneNamespaceMask, Values: []uint64{0}},
+			{Arch: ArchX86_64, Syscall: "ioctl", Index: 1, Values: []uint64{0x5401, 0x5421}},
+			{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{1, 2, 10}},
+			{Arch: ArchX86_64, Syscall: "socketpair", Index: 0, Values: []uint64{1}},
+		},
 		Capabilities: []CapabilityUse{
 			{Name: "CAP_CHOWN", Granted: 2, Syscalls: []string{"chown"}},
 			{Name: "CAP_NET_BIND_SERVICE", Granted: 2, Syscalls: []string{"bind"}},

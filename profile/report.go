@@ -39,6 +39,7 @@ type Report struct {
 	Learning      Learning  `json:"learning"`
 
 	Syscalls        []ReportSyscall    `json:"syscalls"`
+	SyscallArgs     []ArgRule          `json:"syscall_args"`
 	Capabilities    []ReportCapability `json:"capabilities"`
 	PrivilegedExecs []string           `json:"privileged_execs"`
 	FilesRecorded   bool               `json:"files_recorded"`
@@ -123,6 +124,7 @@ func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report 
 		Partial:         rec.Partial,
 		Learning:        rec.Learning,
 		Syscalls:        []ReportSyscall{},
+		SyscallArgs:     append([]ArgRule{}, argRules(rec, recordedNames(rec))...),
 		Capabilities:    []ReportCapability{},
 		PrivilegedExecs: sortedSet(rec.PrivilegedExecs),
 		FilesRecorded:   rec.FilesRecorded,

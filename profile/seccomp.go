@@ -105,13 +105,20 @@ func Seccomp(rec *Recording) *seccomp.Seccomp {
 		},
 		Syscalls: []*seccomp.Syscall{},
 	}
-	if len(allowed) > 0 {
+	unconditional, argEntries, _ := applyArgRules(argRules(rec, allowed), allowed)
+	if len(unconditional) > 0 {
 		p.Syscalls = append(p.Syscalls, &seccomp.Syscall{
-			LinuxSyscall: specs.LinuxSyscall{Names: allowed, Action: specs.ActAllow},
+			LinuxSyscall: specs.LinuxSyscall{Names: unconditional, Action: specs.ActAllow},
 			Comment:      "made by the container while it was recorded, and the signal-return syscalls every process needs",
 		})
 	}
-	p.Syscalls = append(p.Syscalls, unmadeErrnoRules(allowed, arches)...)
+	p.Syscalls = append(p.Syscalls, argEntries...)
+	// Whatever is allowed in some form is not answered with an errno.
+	allowedSomehow := slices.Clone(unconditional)
+	for _, e := range argEntries {
+		allowedSomehow = append(allowedSomehow, e.Names...)
+	}
+	p.Syscalls = append(p.Syscalls, unmadeErrnoRules(sortedSet(allowedSomehow), arches)...)
 	return p
 }
 

@@ -61,8 +61,26 @@ func TestDockerLoadsGeneratedProfiles(t *testing.T) {
 					t.Errorf("recorded %s is not allowed", s.Name)
 				}
 			}
-			if len(allowed) != len(sortedSet(allowed)) {
-				t.Errorf("allowed names are not unique: %v", allowed)
+			// A syscall is either allowed with any arguments (once) or with
+			// recorded argument values (an entry per value), never both.
+			var unconditional, restricted []string
+			for _, r := range oci.Syscalls {
+				if r.Action != specs.ActAllow {
+					continue
+				}
+				if len(r.Args) == 0 {
+					unconditional = append(unconditional, r.Names...)
+				} else {
+					restricted = append(restricted, r.Names...)
+				}
+			}
+			if len(unconditional) != len(sortedSet(unconditional)) {
+				t.Errorf("unconditionally allowed names are not unique: %v", unconditional)
+			}
+			for _, n := range restricted {
+				if slices.Contains(unconditional, n) {
+					t.Errorf("%s is allowed both with any arguments and with recorded ones", n)
+				}
 			}
 			enosys := rulesWith(oci, specs.ActErrno, errnoENOSYS)
 			for _, name := range enosys {

@@ -127,10 +127,14 @@ type Snapshot struct {
 	CapSyscalls     [numCaps][]int
 	PrivilegedExecs uint32
 	Sockets         []profile.SocketUse
-	SignalsSent     []string
-	Ptrace          []string
-	CreatedAt       time.Time
-	ArmedAt         time.Time
+	// Args are the argument values kept, by syscall number; ArgsOverflow
+	// the syscalls whose values did not all fit.
+	Args         argValues
+	ArgsOverflow []int
+	SignalsSent  []string
+	Ptrace       []string
+	CreatedAt    time.Time
+	ArmedAt      time.Time
 }
 
 // ABI indexes Snapshot.Syscalls.
@@ -176,6 +180,7 @@ type Stats struct {
 	FileEvents uint64 // file accesses sent to user space
 	FileDedup  uint64 // file accesses the kernel dropped as repeats
 	OpenMissed uint64 // opens whose file was gone at the next syscall
+	ArgsFull   uint64 // argument values not kept: the map was full
 }
 
 // CheckSupport reports, in one line, why this kernel cannot run the
@@ -237,6 +242,10 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 	if err != nil {
 		return nil, err
 	}
+	argsel, err := argSelectTable()
+	if err != nil {
+		return nil, err
+	}
 	k := &Kernel{ncpu: ncpu, hostMntns: host, gens: make([]uint32, opts.MaxTargets)}
 	defer func() {
 		if err != nil {
@@ -246,7 +255,8 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 	k.CapabilitiesRecorded = kernelHasTracepoint("cap_capable")
 	k.nameOpSyscalls, k.unmountTracefs = nameOpTracepoints()
 	k.NameOpsConfirmed = k.nameOpSyscalls != nil
-	vars := map[string]any{"host_mntns": host, "syscall_kinds": kinds, "syscall_ops": ops, "confirm_names": k.NameOpsConfirmed}
+	vars := map[string]any{"host_mntns": host, "syscall_kinds": kinds, "syscall_ops": ops, "syscall_argsel": argsel,
+		"confirm_names": k.NameOpsConfirmed}
 	for name, v := range vars {
 		if err := spec.Variables[name].Set(v); err != nil {
 			return nil, fmt.Errorf("configure BPF (%s): %w", name, err)
@@ -504,6 +514,10 @@ func (k *Kernel) Release(slot, gen uint32) error {
 }
 
 func (k *Kernel) recycle(slot, gen uint32) error {
+	// The next container in this slot starts without this one's values.
+	if _, err := k.readArgValues(slot, gen, true); err != nil {
+		return err
+	}
 	next := gen + 1
 	if next == 0 {
 		next = 1
@@ -543,6 +557,10 @@ func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
 		s.CapSyscalls[cp] = bitmapNumbers(t.CapSyscalls[cp][:])
 	}
 	s.Sockets = socketUses(t.Sockets)
+	s.ArgsOverflow = bitmapNumbers(t.ArgsOverflow[:])
+	if s.Args, err = k.readArgValues(slot, gen, false); err != nil {
+		return s, false, err
+	}
 	s.SignalsSent = signalSet(t.SignalsSent)
 	s.Ptrace = ptraceSet(t.PtraceRequests)
 	for abi := range s.Syscalls {
@@ -590,6 +608,7 @@ func (k *Kernel) Stats() (Stats, error) {
 		{&st.FileEvents, bpf.RecorderStatIndexSTAT_FILE_EVENTS},
 		{&st.FileDedup, bpf.RecorderStatIndexSTAT_FILE_DEDUP},
 		{&st.OpenMissed, bpf.RecorderStatIndexSTAT_OPEN_MISSED},
+		{&st.ArgsFull, bpf.RecorderStatIndexSTAT_ARGS_FULL},
 	} {
 		v, err := read(f.idx)
 		if err != nil {

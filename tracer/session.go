@@ -476,6 +476,7 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 	}
 	counts := map[key]uint64{}
 	runtimeNrs := map[int]bool{}
+	argsWorkload, argsSetup, argsOverflow := map[int][]uint64{}, map[int][]uint64{}, map[int]bool{}
 	var granted, denied [numCaps]uint64
 	var capSyscalls [numCaps]map[int]bool
 	for _, snap := range rec.snaps {
@@ -499,6 +500,15 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 			for _, nr := range snap.Tail {
 				runtimeNrs[nr] = true
 			}
+		}
+		for nr, v := range snap.Args.workload {
+			argsWorkload[nr] = append(argsWorkload[nr], v...)
+		}
+		for nr, v := range snap.Args.setup {
+			argsSetup[nr] = append(argsSetup[nr], v...)
+		}
+		for _, nr := range snap.ArgsOverflow {
+			argsOverflow[nr] = true
 		}
 		for cp := 0; cp < numCaps; cp++ {
 			granted[cp] += snap.CapGranted[cp]
@@ -542,6 +552,10 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 		r.ArmedBy = armedByName(ArmedNone)
 	}
 
+	r.SyscallArgs = syscallArgs(native, argsWorkload, argsSetup, runtimeNrs, argsOverflow)
+	if stats.ArgsFull > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d argument values could not be kept (the kernel's table was full): those syscalls are allowed with any argument", stats.ArgsFull))
+	}
 	r.ContainerMounts = slices.Clone(rec.info.Mounts)
 	r.FilesRecorded = true
 	for _, snap := range rec.snaps {

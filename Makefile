@@ -13,7 +13,7 @@ PACKAGES := docker.io gcc libc6-dev libseccomp-dev pkg-config curl redis-tools d
 DOCKERD_LOG ?= /var/log/tailor-dockerd.log
 TEST_TIMEOUT ?= 80m
 
-.PHONY: all build generate test test-unit demo setup packages dockerd images bench fmt vet clean
+.PHONY: all build generate cross test test-unit demo setup packages dockerd images bench fmt vet clean
 
 all: build
 
@@ -23,9 +23,16 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/tailor ./cmd/tailor
 
-# Regenerate the committed BPF objects and Go bindings (needs clang and llvm).
+# Regenerate the committed BPF objects and Go bindings (needs clang and llvm)
+# and the syscall table for builds without cgo (needs libseccomp).
 generate:
 	cd bpf && $(GO) generate ./...
+	cd profile && $(GO) generate .
+
+# tailor builds for arm64 too (and without cgo, which cross builds lack).
+cross:
+	GOARCH=arm64 $(GO) build ./...
+	GOARCH=arm64 $(GO) vet ./...
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
@@ -34,7 +41,7 @@ vet:
 	$(GO) vet ./...
 
 # Everything: unit tests (no root) and end-to-end tests (root, real dockerd).
-test: setup fmt vet
+test: setup fmt vet cross
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # Only what runs without root or Docker.

@@ -12,23 +12,15 @@ package profile
 import (
 	"bytes"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	libseccomp "github.com/seccomp/libseccomp-golang"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 const goldenDir = "testdata/golden"
-
-func libseccompVersion() string {
-	major, minor, micro := libseccomp.GetLibraryVersion()
-	return fmt.Sprintf("%d.%d.%d\n", major, minor, micro)
-}
 
 func TestGolden(t *testing.T) {
 	versionFile := filepath.Join(goldenDir, "libseccomp-version")
@@ -36,7 +28,7 @@ func TestGolden(t *testing.T) {
 		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(versionFile, []byte(libseccompVersion()), 0o644); err != nil {
+		if err := os.WriteFile(versionFile, []byte(libseccompVersion()+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,7 +36,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run go test ./profile -run Golden -update)", err)
 	}
-	sameLibseccomp := string(goldenVersion) == libseccompVersion()
+	sameLibseccomp := string(goldenVersion) == libseccompVersion()+"\n"
 
 	for _, tc := range testCases(t) {
 		files, line, problems, err := renderProfile(tc.rec, tc.seccompPath)
@@ -71,7 +63,7 @@ func TestGolden(t *testing.T) {
 				}
 				if f.name == SeccompFile && !sameLibseccomp {
 					t.Skipf("goldens were made with libseccomp %s, this is %s",
-						strings.TrimSpace(string(goldenVersion)), strings.TrimSpace(libseccompVersion()))
+						strings.TrimSpace(string(goldenVersion)), strings.TrimSpace(libseccompVersion()+"\n"))
 				}
 				want, err := os.ReadFile(path)
 				if err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
-	libseccomp "github.com/seccomp/libseccomp-golang"
 )
 
 // loadWithDocker feeds a generated profile to Docker's own loader, the code
@@ -94,8 +93,8 @@ func TestDockerLoadsGeneratedProfiles(t *testing.T) {
 			// Every name must be one libseccomp (so runc) can compile.
 			for _, r := range oci.Syscalls {
 				for _, name := range r.Names {
-					if _, err := libseccomp.GetSyscallFromName(name); err != nil {
-						t.Errorf("%s is unknown to libseccomp: %v", name, err)
+					if !knownOnAny(name, []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32, specs.ArchAARCH64, specs.ArchARM}) {
+						t.Errorf("%s is unknown to libseccomp", name)
 					}
 				}
 			}

@@ -3,53 +3,32 @@ package profile
 // Syscall names come from libseccomp, not from a table of our own: it is the
 // library runc uses to compile the profile, so a name it resolves is exactly
 // a name the container runtime will accept, on every architecture, and a
-// number it cannot name is one a Docker profile cannot express.
+// number it cannot name is one a Docker profile cannot express. Builds
+// without cgo (cross-compiles, static binaries) use a table generated from
+// libseccomp by `make generate` (zsyscall_table.go); a test keeps the two
+// equal.
 
-import (
-	"runtime"
+import "runtime"
 
-	libseccomp "github.com/seccomp/libseccomp-golang"
-)
+//go:generate go run gen_syscall_table.go
 
 // x32SyscallBit is __X32_SYSCALL_BIT. libseccomp's x32 numbers carry it; the
 // recorder strips it (the kernel tables it indexes do not), so it is added
 // before asking libseccomp and removed from what libseccomp answers.
 const x32SyscallBit = 0x40000000
 
-// scmpArch maps our architecture spelling to libseccomp's.
-func scmpArch(arch Arch) (libseccomp.ScmpArch, bool) {
-	switch arch {
-	case ArchX86_64:
-		return libseccomp.ArchAMD64, true
-	case ArchX86:
-		return libseccomp.ArchX86, true
-	case ArchX32:
-		return libseccomp.ArchX32, true
-	case ArchAArch64:
-		return libseccomp.ArchARM64, true
-	case ArchARM:
-		return libseccomp.ArchARM, true
-	}
-	return libseccomp.ArchInvalid, false
-}
-
 // SyscallName returns the name libseccomp gives syscall nr on arch. For x32,
 // nr is the number without __X32_SYSCALL_BIT, as the recorder reports it.
 func SyscallName(arch Arch, nr int) (string, bool) {
-	sa, ok := scmpArch(arch)
 	// Negative numbers are libseccomp's pseudo-syscalls (e.g. socket
 	// multiplexed through socketcall on x86): never something a process made.
-	if !ok || nr < 0 {
+	if nr < 0 {
 		return "", false
 	}
 	if arch == ArchX32 {
-		nr |= x32SyscallBit
+		nr &^= x32SyscallBit // with or without the bit, the same syscall
 	}
-	name, err := libseccomp.ScmpSyscall(nr).GetNameByArch(sa)
-	if err != nil || name == "" {
-		return "", false
-	}
-	return name, true
+	return resolveName(arch, nr)
 }
 
 // SyscallNumber returns the number of the named syscall on arch, false when
@@ -63,22 +42,28 @@ func SyscallName(arch Arch, nr int) (string, bool) {
 // SyscallName does name). A profile may still list them: libseccomp
 // compiles a rule for both ways in.
 func SyscallNumber(arch Arch, name string) (int, bool) {
-	sa, ok := scmpArch(arch)
-	if !ok || name == "" {
+	if name == "" {
 		return 0, false
 	}
-	nr, err := libseccomp.GetSyscallFromNameByArch(name, sa)
-	// A negative answer is a pseudo-syscall: libseccomp knows the name but
-	// the architecture has no such syscall.
-	if err != nil || nr < 0 {
-		return 0, false
-	}
-	n := int(nr)
-	if arch == ArchX32 {
-		n &^= x32SyscallBit
-	}
-	return n, true
+	return resolveNumber(arch, name)
 }
+
+// tableArches are the architectures of the generated table (see
+// gen_syscall_table.go), in a fixed order.
+var tableArches = []Arch{ArchX86_64, ArchX86, ArchX32, ArchAArch64, ArchARM}
+
+// knownArch: one of the architectures tailor can name syscalls of.
+func knownArch(a Arch) bool {
+	for _, k := range tableArches {
+		if a == k {
+			return true
+		}
+	}
+	return false
+}
+
+// maxTableNr bounds the syscall numbers the table holds per architecture.
+const maxTableNr = 1024
 
 // NativeArch is the architecture tailor itself runs on, "" when tailor does
 // not support it.

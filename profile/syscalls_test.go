@@ -100,3 +100,25 @@ func TestNativeAndCompatArchs(t *testing.T) {
 		}
 	}
 }
+
+// The table that builds without cgo use must say what libseccomp says.
+func TestSyscallTableMatchesLibseccomp(t *testing.T) {
+	for _, arch := range tableArches {
+		names := syscallNames[arch]
+		for nr := 0; nr < maxTableNr; nr++ {
+			want, ok := SyscallName(arch, nr)
+			got := ""
+			if nr < len(names) {
+				got = names[nr]
+			}
+			if ok && got != want || !ok && got != "" {
+				t.Fatalf("%s %d: table %q, libseccomp %q (run make generate)", arch, nr, got, want)
+			}
+		}
+		for name, nr := range syscallNumbers[arch] {
+			if want, ok := SyscallNumber(arch, name); !ok || want != nr {
+				t.Fatalf("%s %s: table %d, libseccomp %d %v (run make generate)", arch, name, nr, want, ok)
+			}
+		}
+	}
+}

@@ -9,11 +9,11 @@ export BPF_CLANG BPF_CFLAGS
 
 SHARED_IMAGES ?= $(abspath ../shared/images)
 # Debian packages the demo and the tests need (go is expected to be there).
-PACKAGES := docker.io gcc libc6-dev libseccomp-dev pkg-config curl redis-tools debootstrap apparmor wrk
+PACKAGES := docker.io crun podman gcc libc6-dev libseccomp-dev pkg-config curl redis-tools debootstrap apparmor wrk
 DOCKERD_LOG ?= /var/log/tailor-dockerd.log
 TEST_TIMEOUT ?= 80m
 
-.PHONY: all build generate cross test test-unit demo setup packages dockerd images bench fmt vet clean
+.PHONY: all build generate cross runtimes test test-unit demo setup packages dockerd images bench fmt vet clean
 
 all: build
 
@@ -55,7 +55,7 @@ demo: setup build
 bench: setup
 	cd cmd/tailor && $(GO) test -count=1 -run '^$$' -bench 'RecorderOverhead|NginxThroughput' -benchtime 1x -timeout 30m .
 
-setup: packages dockerd images
+setup: packages dockerd runtimes images
 
 # Install whatever of $(PACKAGES) is missing (Debian/Ubuntu).
 packages:
@@ -73,6 +73,24 @@ dockerd:
 		nohup dockerd >>$(DOCKERD_LOG) 2>&1 & \
 		for i in $$(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done; \
 		docker info >/dev/null 2>&1 || { echo "dockerd did not start, see $(DOCKERD_LOG)"; exit 1; }; \
+	fi
+
+# crun as a second runtime for the tests: dockerd must know it (registered
+# in /etc/docker/daemon.json when that file does not exist yet; otherwise add
+# it yourself), and on hosts with a hybrid cgroup layout crun starts only
+# once the hugetlb controller sits on a v1 hierarchy.
+runtimes:
+	@if ! docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"crun"'; then \
+		if [ ! -e /etc/docker/daemon.json ]; then \
+			mkdir -p /etc/docker && echo '{"runtimes": {"crun": {"path": "/usr/bin/crun"}}}' >/etc/docker/daemon.json; \
+			kill -HUP $$(pidof dockerd) && sleep 2; \
+		else \
+			echo "note: add crun to the runtimes in /etc/docker/daemon.json to run the crun tests"; \
+		fi; \
+	fi
+	@if awk '$$1 == "hugetlb" && $$2 == 0 { found = 1 } END { exit !found }' /proc/cgroups && \
+		mountpoint -q /sys/fs/cgroup/memory && ! mountpoint -q /sys/fs/cgroup/hugetlb; then \
+		mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb; \
 	fi
 
 # The shared test images (sptest/*), when the shared tree is beside us.

@@ -718,6 +718,13 @@ type Event struct {
 	File *FileEvent
 }
 
+// SetEventDeadline bounds how long ReadEvent waits (os.ErrDeadlineExceeded
+// when it passes); the zero time waits forever.
+func (k *Kernel) SetEventDeadline(t time.Time) { k.events.SetDeadline(t) }
+
+// EventsPending says whether events are queued, unread.
+func (k *Kernel) EventsPending() bool { return k.events.AvailableBytes() > 0 }
+
 // FlushEvents makes ReadEvent return the events queued now and then
 // ringbuf.ErrFlushed, waking a reader blocked in ReadEvent.
 func (k *Kernel) FlushEvents() error { return k.events.Flush() }

@@ -44,16 +44,32 @@ type Session struct {
 	stopped bool
 
 	mu         sync.Mutex
-	pending    map[slotGen]string        // new namespaces of a container, not armed yet
+	pending    map[slotGen]pendingTarget // new namespaces, not armed yet
 	targets    map[slotGen]*containerRec // armed namespaces and their container
 	containers map[string]*containerRec  // by container id
 	order      []string                  // container ids in order of arming
 	seen       map[string]ContainerEvent // names and images from Docker's event stream
 	died       map[string]ContainerEvent // deaths of containers not attributed yet
-	warnings   []string                  // session-wide, copied into every report
+	// dead are containers that died, to finalize once the kernel's events
+	// queued before their death have been read (their last files).
+	dead     []ContainerEvent
+	warnings []string // session-wide, copied into every report
 }
 
 type slotGen struct{ slot, gen uint32 }
+
+// pendingTarget is a new mount namespace that has not armed yet. Its
+// container id may be unknown: crun makes the namespace before it joins
+// the container's cgroup.
+type pendingTarget struct {
+	id    string
+	since time.Time
+}
+
+// pendingLimit is how long a new namespace may stay unarmed before it is
+// taken for no container (a service's private /tmp, an unshare that never
+// execs) and ignored. Runtimes arm within milliseconds.
+const pendingLimit = time.Minute
 
 // containerRec accumulates one container. A restarted container gets a new
 // mount namespace, so it may span several kernel targets.
@@ -101,7 +117,7 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 	}
 	s := &Session{
 		opts: opts, kernel: kernel, docker: docker,
-		pending:    map[slotGen]string{},
+		pending:    map[slotGen]pendingTarget{},
 		targets:    map[slotGen]*containerRec{},
 		containers: map[string]*containerRec{},
 		seen:       map[string]ContainerEvent{},
@@ -136,9 +152,10 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 		cancel()
 		return nil, err
 	}
-	s.loops.Add(2)
+	s.loops.Add(3)
 	go s.kernelLoop()
 	go s.dockerLoop(dockerEvents, dockerErrs)
+	go s.reapLoop(loopCtx)
 	return s, nil
 }
 
@@ -190,43 +207,65 @@ func (s *Session) registerRunning(ctx context.Context) error {
 	return nil
 }
 
+// kernelLoop reads the kernel's events. Whenever the queue is empty it
+// finalizes the containers that died: every event of theirs was queued
+// before their death, so by then it has been read.
 func (s *Session) kernelLoop() {
 	defer s.loops.Done()
 	for {
+		s.kernel.SetEventDeadline(time.Now().Add(100 * time.Millisecond))
 		e, err := s.kernel.ReadEvent()
-		if err != nil {
-			if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
-				return
-			}
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			s.finalizeDead()
+			continue
+		case errors.Is(err, ringbuf.ErrFlushed), errors.Is(err, ringbuf.ErrClosed):
+			s.finalizeDead()
+			return
+		case err != nil:
 			s.warn("reading kernel events: %v", err)
+			s.finalizeDead()
 			return
 		}
 		s.handleKernelEvent(e)
+		if !s.kernel.EventsPending() {
+			s.finalizeDead()
+		}
 	}
+}
+
+// finalizeDead finalizes the containers whose death was reported.
+func (s *Session) finalizeDead() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ev := range s.dead {
+		if rec := s.containers[ev.ID]; rec != nil && len(rec.live) > 0 {
+			s.finalizeLocked(rec, ev.Time, ev.ExitCode)
+		}
+	}
+	s.dead = nil
 }
 
 func (s *Session) handleKernelEvent(e Event) {
 	sg := slotGen{e.Slot, e.Gen}
 	switch e.Type {
 	case EventNewTarget:
-		id := ContainerIDFromCgroups(e.Cgroups)
-		if id == "" {
-			// A mount namespace that is no container (a service's
-			// private /tmp, an unshare): stop looking at it.
-			_ = s.kernel.Ignore(e.Slot, e.Gen)
-			return
-		}
+		// Judged when it arms: by then the runtime has put it in the
+		// container's cgroup (crun joins it only after making the
+		// namespace).
 		s.mu.Lock()
-		s.pending[sg] = id
+		s.pending[sg] = pendingTarget{id: ContainerIDFromCgroups(e.Cgroups), since: time.Now()}
 		s.mu.Unlock()
 	case EventArmed:
 		id := ContainerIDFromCgroups(e.Cgroups)
 		s.mu.Lock()
 		if id == "" {
-			id = s.pending[sg]
+			id = s.pending[sg].id
 		}
 		delete(s.pending, sg)
 		s.mu.Unlock()
+		// No container id: a mount namespace that is no container (a
+		// service's private /tmp, an unshare): stop looking at it.
 		s.attribute(sg, id)
 	case EventPrivilegedExec:
 		s.mu.Lock()
@@ -323,7 +362,29 @@ func (s *Session) attribute(sg slotGen, id string) {
 	s.targets[sg] = rec
 	if ev, ok := s.died[id]; ok {
 		delete(s.died, id)
-		s.finalizeLocked(rec, ev.Time, ev.ExitCode)
+		s.dead = append(s.dead, ev) // after the events still queued behind this one
+	}
+}
+
+// reapLoop ignores new namespaces that never arm (see pendingLimit).
+func (s *Session) reapLoop(ctx context.Context) {
+	defer s.loops.Done()
+	tick := time.NewTicker(pendingLimit / 6)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			s.mu.Lock()
+			for sg, p := range s.pending {
+				if now.Sub(p.since) > pendingLimit {
+					_ = s.kernel.Ignore(sg.slot, sg.gen)
+					delete(s.pending, sg)
+				}
+			}
+			s.mu.Unlock()
+		}
 	}
 }
 
@@ -350,7 +411,7 @@ func (s *Session) handleDockerEvent(ev ContainerEvent) {
 		s.seen[ev.ID] = ev
 	case "die":
 		if rec := s.containers[ev.ID]; rec != nil && len(rec.live) > 0 {
-			s.finalizeLocked(rec, ev.Time, ev.ExitCode)
+			s.dead = append(s.dead, ev)
 		} else {
 			s.died[ev.ID] = ev
 		}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -177,76 +178,102 @@ func runHardened(t *testing.T, w written, extra string, image string, args ...st
 // seccomp filter, so they must never appear in a profile.
 var runtimeOnly = []string{"mount", "umount2", "pivot_root", "keyctl", "sethostname", "setns", "unshare", "seccomp", "symlinkat", "mkdirat"}
 
+// The runtimes the arming point is tested with: each loads the container's
+// seccomp filter at its own place in its own code.
+var runtimes = []string{"runc", "crun"}
+
+// requireRuntime skips (fails in CI) when dockerd does not know runtime.
+func requireRuntime(t *testing.T, runtime string) {
+	t.Helper()
+	out, _ := exec.Command("docker", "info", "--format", "{{json .Runtimes}}").Output()
+	if !strings.Contains(string(out), `"`+runtime+`"`) {
+		tracertest.SkipOrFail(t, "skipping: dockerd has no %s runtime (make setup registers crun in /etc/docker/daemon.json)", runtime)
+	}
+}
+
 func TestRecordProbe(t *testing.T) {
 	requireE2E(t)
 	image, _ := probeImage(t)
-	for _, tc := range []struct {
-		name     string
-		learning []string
-		armedBy  string
-	}{
-		{"default-seccomp", nil, profile.ArmedByFilter},
-		{"unconfined", []string{"--security-opt", "seccomp=unconfined"}, profile.ArmedByExec},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			name := uniqueName("probe")
-			defer removeContainer(name)
-			out := t.TempDir()
-			args := append([]string{"record", "-q", "-o", out, "--", "docker", "run", "--rm", "--name", name}, tc.learning...)
-			args = append(args, image, "/probe", "work")
-			code, stdout, stderr := tailor(t, args...)
-			if code != 0 {
-				t.Fatalf("tailor record exited %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
-			}
-			w := readProfile(t, filepath.Join(out, name))
-			if got := w.report["armed_by"]; got != tc.armedBy {
-				t.Errorf("armed_by = %v, want %s", got, tc.armedBy)
-			}
-			if lost := w.report["events_lost"]; lost != float64(0) {
-				t.Errorf("events_lost = %v, want 0", lost)
-			}
-			allowed := w.allowed()
-			for _, s := range []string{"execve", "getppid", "getuid", "uname", "getcwd", "sysinfo", "getrusage", "getpid", "kill",
-				"chdir", "openat", "write", "fchown", "close", "mknodat", "chroot", "setpriority", "setgid", "setuid", "exit_group"} {
-				if !allowed[s] {
-					t.Errorf("the probe's %s is missing from seccomp.json", s)
-				}
-			}
-			for _, s := range runtimeOnly {
-				if allowed[s] {
-					t.Errorf("runtime-only syscall %s leaked into seccomp.json", s)
-				}
-			}
-			for _, c := range []string{"CAP_CHOWN", "CAP_MKNOD", "CAP_SYS_CHROOT", "CAP_SETGID", "CAP_SETUID"} {
-				if !slices.Contains(w.caps.Add, c) {
-					t.Errorf("capability %s missing from add %v", c, w.caps.Add)
-				}
-			}
-			// runc's own capability checks (it drops the bounding set with
-			// CAP_SETPCAP) are not the container's.
-			for _, c := range []string{"CAP_SETPCAP", "CAP_SYS_NICE", "CAP_SYS_ADMIN"} {
-				if slices.Contains(w.caps.Add, c) {
-					t.Errorf("capability %s must not be added: %v", c, w.caps.Add)
-				}
-			}
-			if !slices.Contains(w.caps.Denied, "CAP_SYS_NICE") {
-				t.Errorf("the denied CAP_SYS_NICE check is not listed: %v", w.caps.Denied)
-			}
-			for _, f := range []string{"--cap-drop=ALL", "--cap-add=CHOWN", "--security-opt=no-new-privileges", "--security-opt=seccomp=" + filepath.Join(out, name, "seccomp.json")} {
-				if !strings.Contains(w.flags, f) {
-					t.Errorf("flags %q lack %q", w.flags, f)
-				}
-			}
+	for _, rt := range runtimes {
+		for _, tc := range []struct {
+			name     string
+			learning []string
+			armedBy  string
+		}{
+			{"default-seccomp", nil, profile.ArmedByFilter},
+			{"unconfined", []string{"--security-opt", "seccomp=unconfined"}, profile.ArmedByExec},
+		} {
+			t.Run(rt+"-"+tc.name, func(t *testing.T) { testRecordProbe(t, image, rt, tc.learning, tc.armedBy) })
+		}
+	}
+}
 
-			// The profile is enough for the container to start and work,
-			// every time: what the runtime does between its filter and the
-			// exec varies from start to start (a signal may land there).
-			for i := 0; i < 10; i++ {
-				if got, err := runHardened(t, w, "", image, "/probe", "work"); err != nil || !strings.Contains(got, "probe: work done") {
-					t.Fatalf("hardened probe failed on start %d: %v\n%s", i+1, err, got)
-				}
-			}
-		})
+func testRecordProbe(t *testing.T, image, rt string, learning []string, armedBy string) {
+	requireRuntime(t, rt)
+	name := uniqueName("probe")
+	defer removeContainer(name)
+	out := t.TempDir()
+	args := append([]string{"record", "-q", "-o", out, "--", "docker", "run", "--rm", "--runtime", rt, "--name", name}, learning...)
+	args = append(args, image, "/probe", "work")
+	code, stdout, stderr := tailor(t, args...)
+	if code != 0 {
+		t.Fatalf("tailor record exited %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	// A container that ran no 32-bit code cannot reach the 32-bit
+	// syscall table at all.
+	if got := fmt.Sprint(w.seccomp.Architectures); got != "[SCMP_ARCH_X86_64]" && runtime.GOARCH == "amd64" {
+		t.Errorf("architectures = %s, want only SCMP_ARCH_X86_64", got)
+	}
+	if got := w.report["armed_by"]; got != armedBy {
+		t.Errorf("armed_by = %v, want %s", got, armedBy)
+	}
+	if lost := w.report["events_lost"]; lost != float64(0) {
+		t.Errorf("events_lost = %v, want 0", lost)
+	}
+	allowed := w.allowed()
+	for _, s := range []string{"execve", "getppid", "getuid", "uname", "getcwd", "sysinfo", "getrusage", "getpid", "kill",
+		"chdir", "openat", "write", "fchown", "close", "mknodat", "chroot", "setpriority", "setgid", "setuid", "exit_group"} {
+		if !allowed[s] {
+			t.Errorf("the probe's %s is missing from seccomp.json", s)
+		}
+	}
+	for _, s := range runtimeOnly {
+		if allowed[s] {
+			t.Errorf("runtime-only syscall %s leaked into seccomp.json", s)
+		}
+	}
+	for _, c := range []string{"CAP_CHOWN", "CAP_MKNOD", "CAP_SYS_CHROOT", "CAP_SETGID", "CAP_SETUID"} {
+		if !slices.Contains(w.caps.Add, c) {
+			t.Errorf("capability %s missing from add %v", c, w.caps.Add)
+		}
+	}
+	// runc's own capability checks (it drops the bounding set with
+	// CAP_SETPCAP) are not the container's.
+	for _, c := range []string{"CAP_SETPCAP", "CAP_SYS_NICE", "CAP_SYS_ADMIN"} {
+		if slices.Contains(w.caps.Add, c) {
+			t.Errorf("capability %s must not be added: %v", c, w.caps.Add)
+		}
+	}
+	if !slices.Contains(w.caps.Denied, "CAP_SYS_NICE") {
+		t.Errorf("the denied CAP_SYS_NICE check is not listed: %v", w.caps.Denied)
+	}
+	for _, f := range []string{"--cap-drop=ALL", "--cap-add=CHOWN", "--security-opt=no-new-privileges", "--security-opt=seccomp=" + filepath.Join(out, name, "seccomp.json")} {
+		if !strings.Contains(w.flags, f) {
+			t.Errorf("flags %q lack %q", w.flags, f)
+		}
+	}
+
+	if got := w.report["container"].(map[string]any)["runtime"]; got != rt {
+		t.Errorf("runtime = %v, want %s", got, rt)
+	}
+	// The profile is enough for the container to start and work,
+	// every time: what the runtime does between its filter and the
+	// exec varies from start to start (a signal may land there).
+	for i := 0; i < 10; i++ {
+		if got, err := runHardened(t, w, "--runtime "+rt, image, "/probe", "work"); err != nil || !strings.Contains(got, "probe: work done") {
+			t.Fatalf("hardened probe failed on start %d: %v\n%s", i+1, err, got)
+		}
 	}
 }
 
@@ -334,48 +361,59 @@ func TestSharedImagesHardenedRerun(t *testing.T) {
 		"nginx":   {false, "/var/lib/nginx"},
 		"redis":   {false, "/data"},
 	}
+	type run struct{ app, runtime, learning string }
+	var runs []run
 	for _, app := range []string{"busybox", "nginx", "redis"} {
 		for _, learning := range []string{"", "--security-opt seccomp=unconfined"} {
-			label := "default"
-			if learning != "" {
-				label = "unconfined"
+			runs = append(runs, run{app, "runc", learning})
+			if app != "busybox" {
+				runs = append(runs, run{app, "crun", learning})
 			}
-			t.Run(app+"-"+label, func(t *testing.T) {
-				prefix := uniqueName(app)
-				env := workloadEnv(prefix)
-				name := prefix + "-" + app
-				defer removeContainer(name)
-				out := t.TempDir()
-				script := fmt.Sprintf(". %s/workloads.sh && start_%s %s >/dev/null && drive_%s && stop_%s", dir, app, learning, app, app)
-				code, stdout, stderr := tailorEnv(t, env, "record", "-q", "-o", out, "--", "bash", "-c", script)
-				if code != 0 {
-					t.Fatalf("recording %s exited %d\n%s\n%s", app, code, stdout, stderr)
-				}
-				w := readProfile(t, filepath.Join(out, name))
-				for _, s := range runtimeOnly {
-					if w.allowed()[s] {
-						t.Errorf("runtime-only syscall %s leaked into %s's profile", s, app)
-					}
-				}
-				ro, _ := w.report["read_only"].(map[string]any)
-				want := readOnly[app]
-				if ro["suggested"] != want.suggested || !strings.Contains(fmt.Sprint(ro), want.mention) {
-					t.Errorf("read_only = %v, want suggested=%v mentioning %s", ro, want.suggested, want.mention)
-				}
-				if strings.Contains(w.flags, "--read-only") != want.suggested {
-					t.Errorf("flags %q: --read-only should be there: %v", w.flags, want.suggested)
-				}
-				t.Logf("%s (%s): %d syscalls, caps %v, flags %s", app, label, len(w.allowed()), w.caps.Add, w.flags)
-
-				hardened := fmt.Sprintf(". %s/workloads.sh && start_%s %s >/dev/null && drive_%s && stop_%s", dir, app, w.flags, app, app)
-				cmd := exec.Command("bash", "-c", hardened)
-				cmd.Env = env
-				if got, err := cmd.CombinedOutput(); err != nil {
-					logs, _ := exec.Command("docker", "logs", name).CombinedOutput()
-					t.Fatalf("hardened %s failed: %v\n%s\ncontainer logs:\n%s", app, err, got, logs)
-				}
-			})
 		}
+	}
+	for _, r := range runs {
+		app, rt := r.app, r.runtime
+		label := "default"
+		if r.learning != "" {
+			label = "unconfined"
+		}
+		learning := "--runtime " + rt + " " + r.learning
+		t.Run(app+"-"+rt+"-"+label, func(t *testing.T) {
+			requireRuntime(t, rt)
+			prefix := uniqueName(app)
+			env := workloadEnv(prefix)
+			name := prefix + "-" + app
+			defer removeContainer(name)
+			out := t.TempDir()
+			script := fmt.Sprintf(". %s/workloads.sh && start_%s %s >/dev/null && drive_%s && stop_%s", dir, app, learning, app, app)
+			code, stdout, stderr := tailorEnv(t, env, "record", "-q", "-o", out, "--", "bash", "-c", script)
+			if code != 0 {
+				t.Fatalf("recording %s exited %d\n%s\n%s", app, code, stdout, stderr)
+			}
+			w := readProfile(t, filepath.Join(out, name))
+			for _, s := range runtimeOnly {
+				if w.allowed()[s] {
+					t.Errorf("runtime-only syscall %s leaked into %s's profile", s, app)
+				}
+			}
+			ro, _ := w.report["read_only"].(map[string]any)
+			want := readOnly[app]
+			if ro["suggested"] != want.suggested || !strings.Contains(fmt.Sprint(ro), want.mention) {
+				t.Errorf("read_only = %v, want suggested=%v mentioning %s", ro, want.suggested, want.mention)
+			}
+			if strings.Contains(w.flags, "--read-only") != want.suggested {
+				t.Errorf("flags %q: --read-only should be there: %v", w.flags, want.suggested)
+			}
+			t.Logf("%s (%s): %d syscalls, caps %v, flags %s", app, label, len(w.allowed()), w.caps.Add, w.flags)
+
+			hardened := fmt.Sprintf(". %s/workloads.sh && start_%s --runtime %s %s >/dev/null && drive_%s && stop_%s", dir, app, rt, w.flags, app, app)
+			cmd := exec.Command("bash", "-c", hardened)
+			cmd.Env = env
+			if got, err := cmd.CombinedOutput(); err != nil {
+				logs, _ := exec.Command("docker", "logs", name).CombinedOutput()
+				t.Fatalf("hardened %s failed: %v\n%s\ncontainer logs:\n%s", app, err, got, logs)
+			}
+		})
 	}
 }
 
@@ -750,4 +788,118 @@ func octal(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// 32-bit code in a container: its syscalls are recorded under their own
+// architecture (named by libseccomp for i386), and the profile lists
+// SCMP_ARCH_X86 for them. Kernels without IA32 emulation cannot run it.
+func TestRecord32BitCode(t *testing.T) {
+	requireE2E(t)
+	probe := tracertest.BuildProbe32(t)
+	if out, err := exec.Command(probe).CombinedOutput(); err != nil {
+		// Not a missing prerequisite tailor could install: the kernel
+		// was built or booted without CONFIG_IA32_EMULATION.
+		t.Skipf("skipping: this kernel cannot run 32-bit x86 code (%v: %s); the test runs where IA32 emulation is on", err, strings.TrimSpace(string(out)))
+	}
+	dir := t.TempDir()
+	b, _ := os.ReadFile(probe)
+	os.WriteFile(filepath.Join(dir, "probe32"), b, 0o755)
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY probe32 /probe32\n"), 0o644)
+	image := uniqueName("probe32") + ":latest"
+	build := exec.Command("docker", "build", "-q", "-t", image, dir)
+	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	defer exec.Command("docker", "rmi", "-f", image).Run()
+	name := uniqueName("p32")
+	defer removeContainer(name)
+	out := t.TempDir()
+	if code, _, stderr := tailor(t, "record", "-q", "-o", out, "--", "docker", "run", "--rm", "--name", name, image, "/probe32"); code != 0 {
+		t.Fatalf("record exited %d: %s", code, stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	if !slices.Contains(w.seccomp.Architectures, "SCMP_ARCH_X86") {
+		t.Errorf("architectures %v lack SCMP_ARCH_X86", w.seccomp.Architectures)
+	}
+	compat := map[string]bool{}
+	for _, s := range w.report["syscalls"].([]any) {
+		m := s.(map[string]any)
+		if m["arch"] == "SCMP_ARCH_X86" {
+			compat[m["name"].(string)] = true
+		}
+	}
+	for _, s := range []string{"getpid", "write", "exit"} {
+		if !compat[s] {
+			t.Errorf("32-bit %s not recorded under SCMP_ARCH_X86: %v", s, compat)
+		}
+	}
+	if got, err := runHardened(t, w, "", image, "/probe32"); err != nil || !strings.Contains(got, "probe32: done") {
+		t.Errorf("hardened 32-bit probe: %v\n%s", err, got)
+	}
+}
+
+// podman's containers are recorded through its Docker-compatible API
+// (podman system service): the kernel side finds them like any other (their
+// cgroup is libpod-<id>), the API names them. The profile then works with
+// podman run.
+func TestPodmanContainer(t *testing.T) {
+	requireE2E(t)
+	if _, err := exec.LookPath("podman"); err != nil {
+		tracertest.SkipOrFail(t, "skipping: podman is not installed (apt-get install podman)")
+	}
+	image, _ := probeImage(t)
+	sock := filepath.Join(t.TempDir(), "podman.sock")
+	svc := exec.Command("podman", "system", "service", "-t", "0", "unix://"+sock)
+	if err := svc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { svc.Process.Kill(); svc.Wait() }()
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// podman keeps its own images: hand it the probe's.
+	load := exec.Command("sh", "-c", "docker save "+image+" | podman load -q")
+	if out, err := load.CombinedOutput(); err != nil {
+		t.Fatalf("podman load: %v\n%s", err, out)
+	}
+	pimage := "localhost/" + image
+	defer exec.Command("podman", "rmi", "-f", pimage).Run()
+
+	// podman raises these limits to values some hosts forbid even to root;
+	// and its default capabilities lack CAP_MKNOD, which the probe uses.
+	limits := []string{"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}
+	name := uniqueName("podman")
+	defer exec.Command("podman", "rm", "-f", name).Run()
+	out := t.TempDir()
+	env := append(os.Environ(), "DOCKER_HOST=unix://"+sock)
+	args := append([]string{"record", "-q", "-o", out, "--", "podman", "run", "--rm", "--cap-add", "MKNOD", "--name", name}, limits...)
+	args = append(args, pimage, "/probe", "work")
+	if code, stdout, stderr := tailorEnv(t, env, args...); code != 0 {
+		t.Fatalf("record exited %d\n%s\n%s", code, stdout, stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	for _, s := range []string{"getppid", "fchown", "mknodat", "chroot", "setpriority"} {
+		if !w.allowed()[s] {
+			t.Errorf("the probe's %s is missing from the podman container's profile", s)
+		}
+	}
+	for _, s := range runtimeOnly {
+		if w.allowed()[s] {
+			t.Errorf("runtime-only syscall %s leaked into the profile", s)
+		}
+	}
+	flags := w.flags
+	if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
+		// podman refuses an AppArmor profile where AppArmor is off
+		// (Docker ignores it).
+		flags = strings.ReplaceAll(flags, "--security-opt=apparmor="+profile.AppArmorProfileName(&profile.Recording{Container: profile.Container{Name: name}}), "")
+	}
+	script := fmt.Sprintf("exec podman run --rm %s %s %s /probe work", strings.Join(limits, " "), flags, pimage)
+	if got, err := exec.Command("bash", "-c", script).CombinedOutput(); err != nil || !strings.Contains(string(got), "probe: work done") {
+		t.Fatalf("hardened podman run: %v\n%s", err, got)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -15,6 +16,9 @@ import (
 //
 //go:embed probe.c
 var probeSource []byte
+
+//go:embed probe32.c
+var probe32Source []byte
 
 // SkipOrFail skips a test whose prerequisites are missing, unless
 // TAILOR_REQUIRE_E2E is set (CI does): there a skip would hide a broken
@@ -43,6 +47,29 @@ func BuildProbe(t testing.TB) string {
 	cmd := exec.Command("gcc", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin", "-o", out, src)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build probe: %v\n%s", err, b)
+	}
+	return out
+}
+
+// BuildProbe32 compiles the 32-bit x86 probe (probe32.c) and returns its
+// path; it skips on other architectures.
+func BuildProbe32(t testing.TB) string {
+	t.Helper()
+	if runtime.GOARCH != "amd64" {
+		t.Skipf("skipping: the 32-bit probe is x86 code, this is %s", runtime.GOARCH)
+	}
+	if _, err := exec.LookPath("gcc"); err != nil {
+		SkipOrFail(t, "skipping: gcc is needed to build the probe (apt-get install gcc)")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "probe32.c")
+	if err := os.WriteFile(src, probe32Source, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "probe32")
+	cmd := exec.Command("gcc", "-m32", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-pic", "-o", out, src)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build probe32: %v\n%s", err, b)
 	}
 	return out
 }

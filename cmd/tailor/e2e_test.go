@@ -903,3 +903,49 @@ func TestPodmanContainer(t *testing.T) {
 		t.Fatalf("hardened podman run: %v\n%s", err, got)
 	}
 }
+
+// Argument rules: learned from AF_INET/AF_UNIX sockets and a plain fork, the
+// profile stops a netlink socket and user namespaces made by clone or
+// unshare (EPERM) and answers clone3 with ENOSYS, while the learned work
+// still runs. Each of those works without the profile (same capabilities),
+// so the profile is what stops it.
+func TestArgumentRules(t *testing.T) {
+	requireE2E(t)
+	image, _ := probeImage(t)
+	for _, rt := range runtimes {
+		t.Run(rt, func(t *testing.T) {
+			requireRuntime(t, rt)
+			name := uniqueName("args")
+			defer removeContainer(name)
+			out := t.TempDir()
+			if code, _, stderr := tailor(t, "record", "-q", "-o", out, "--", "docker", "run", "--rm", "--runtime", rt, "--name", name, image, "/probe", "net"); code != 0 {
+				t.Fatalf("record exited %d: %s", code, stderr)
+			}
+			w := readProfile(t, filepath.Join(out, name))
+			rt := "--runtime " + rt
+			if got, err := runHardened(t, w, rt, image, "/probe", "net"); err != nil || !strings.Contains(got, "probe: net done") {
+				t.Fatalf("the learned work fails hardened: %v\n%s", err, got)
+			}
+			got, err := runHardened(t, w, rt, image, "/probe", "escape")
+			if err != nil {
+				t.Fatalf("hardened escape: %v\n%s", err, got)
+			}
+			for _, want := range []string{"netlink=1", "clone_newuser=1", "unshare_newuser=1", "clone3=38"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("hardened: want %s, got:\n%s", want, got)
+				}
+			}
+			control := w
+			control.flags = strings.ReplaceAll(w.flags, "--security-opt=seccomp="+filepath.Join(out, name, "seccomp.json"), "--security-opt=seccomp=unconfined")
+			got, err = runHardened(t, control, rt, image, "/probe", "escape")
+			if err != nil {
+				t.Fatalf("control: %v\n%s", err, got)
+			}
+			for _, want := range []string{"netlink=0", "clone_newuser=0", "unshare_newuser=0", "clone3=0"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("without the profile %s should work, got:\n%s", want, got)
+				}
+			}
+		})
+	}
+}

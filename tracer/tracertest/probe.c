@@ -13,6 +13,11 @@
  *                   print "name=errno" for each (0: it worked)
  *   probe files DIR file operations in DIR (which holds a file "existing" and
  *                   a directory "existing_dir"), some of them failing
+ *   probe net       AF_INET and AF_UNIX sockets and a plain fork: a learning
+ *                   run for argument rules
+ *   probe escape    what argument rules learned from "net" must stop: a
+ *                   netlink socket, clone and unshare of a user namespace,
+ *                   and clone3 (ENOSYS); prints "name=errno" (0: worked)
  */
 #if defined(__x86_64__)
 #define NR_read 0
@@ -44,6 +49,9 @@
 #define NR_symlinkat 266
 #define NR_fchmodat 268
 #define NR_socket 41
+#define NR_clone 56
+#define NR_wait4 61
+#define NR_clone3 435
 #elif defined(__aarch64__)
 #define NR_read 63
 #define NR_write 64
@@ -74,6 +82,9 @@
 #define NR_symlinkat 36
 #define NR_fchmodat 53
 #define NR_socket 198
+#define NR_clone 220
+#define NR_wait4 260
+#define NR_clone3 435
 #else
 #error "unsupported architecture"
 #endif
@@ -263,6 +274,52 @@ static int files(const char *dir)
 	return 0;
 }
 
+#define SIGCHLD 17
+#define CLONE_NEWUSER 0x10000000
+#define AF_NETLINK 16
+#define SOCK_RAW 3
+
+/* fork by hand: clone without a new stack (the child gets a copy of ours)
+ * and without namespace flags unless asked. The child exits at once. */
+static long fork_with(long flags)
+{
+	long pid = sys6(NR_clone, flags | SIGCHLD, 0, 0, 0, 0, 0);
+	if (pid == 0)
+		sys(NR_exit_group, 0, 0, 0);
+	if (pid > 0)
+		sys6(NR_wait4, pid, 0, 0, 0, 0, 0);
+	return pid;
+}
+
+static int net(void)
+{
+	if (sys(NR_socket, AF_INET, SOCK_STREAM, 0) < 0 || sys(NR_socket, AF_UNIX, SOCK_DGRAM, 0) < 0)
+		return 30;
+	if (fork_with(0) < 0)
+		return 31;
+	say("probe: net done\n");
+	return 0;
+}
+
+struct clone_args {
+	unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+static int escape(void)
+{
+	report("netlink", sys(NR_socket, AF_NETLINK, SOCK_RAW, 0));
+	report("clone_newuser", fork_with(CLONE_NEWUSER));
+	report("unshare_newuser", sys(NR_unshare, CLONE_NEWUSER, 0, 0));
+	struct clone_args args = {.exit_signal = SIGCHLD};
+	long pid = sys(NR_clone3, &args, sizeof(args), 0);
+	if (pid == 0)
+		sys(NR_exit_group, 0, 0, 0);
+	if (pid > 0)
+		sys6(NR_wait4, pid, 0, 0, 0, 0, 0);
+	report("clone3", pid);
+	return 0;
+}
+
 static int probe_main(long argc, char **argv)
 {
 	if (argc > 1 && streq(argv[1], "work"))
@@ -271,7 +328,11 @@ static int probe_main(long argc, char **argv)
 		return blocked();
 	if (argc > 2 && streq(argv[1], "files"))
 		return files(argv[2]);
-	say("usage: probe work|blocked|files DIR\n");
+	if (argc > 1 && streq(argv[1], "net"))
+		return net();
+	if (argc > 1 && streq(argv[1], "escape"))
+		return escape();
+	say("usage: probe work|blocked|files DIR|net|escape\n");
 	return 2;
 }
 

@@ -293,6 +293,12 @@ __noinline int emit_path(__u64 target, __u64 dentry, __u64 mount, __u64 name, __
 	s->ev.access = access;
 	s->ev.flags = flags;
 	s->ev.mnt_id = BPF_CORE_READ(real_mount(vmnt), mnt_id);
+	s->ev.fsuid = BPF_CORE_READ(task, cred, fsuid.val);
+	s->ev.ino_uid = inode ? BPF_CORE_READ(inode, i_uid.val) : 0;
+	s->ev.ino_mode = inode ? BPF_CORE_READ(inode, i_mode) : 0;
+	struct inode *dir = BPF_CORE_READ(d, d_parent, d_inode);
+	s->ev.dir_uid = dir ? BPF_CORE_READ(dir, i_uid.val) : 0;
+	s->ev.dir_mode = dir ? BPF_CORE_READ(dir, i_mode) : 0;
 	struct vfsmount *root_m = BPF_CORE_READ(task, fs, root.mnt);
 	s->ev.root_mnt_id = BPF_CORE_READ(real_mount(root_m), mnt_id);
 	s->ev.path_len = path_len;
@@ -628,6 +634,15 @@ static __noinline void record_exec(struct task_struct *p, struct task_state *ts,
 
 	/* The name as exec'd: for a #! script, the script itself. */
 	emit_named(p, ts, AT_FDCWD, BPF_CORE_READ(bprm, filename), true, ACCESS_EXEC | ACCESS_READ, EVENT_FILE);
+
+	/* Who it runs as now (after setuid bits): is root needed at all? */
+	struct event *e = new_event(EVENT_EXEC, p, ts->slot, ts->gen);
+	if (e) {
+		e->uid = BPF_CORE_READ(p, cred, euid.val);
+		e->gid = BPF_CORE_READ(p, cred, egid.val);
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, filename));
+		bpf_ringbuf_submit(e, 0);
+	}
 
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
 	if (!regs)

@@ -184,7 +184,6 @@ static __always_inline __u32 count_syscall(struct counters *c, struct task_struc
 	return abi;
 }
 
-#include "files.bpf.h"
 
 /* Syscalls with which a runtime builds the container's filesystem and
  * identity. The syscalls a task makes after the last of these and before its
@@ -241,7 +240,6 @@ static __always_inline void set_bit(__u64 *bitmap, long id)
 	__sync_fetch_and_or(&bitmap[bitmap_word(id)], 1ULL << (id & 63));
 }
 
-#include "args.bpf.h"
 
 /* A runtime task before arming: keep what it does for the report, and the
  * task's syscalls since its last setup call for seccomp=unconfined runs. */
@@ -281,12 +279,17 @@ static __always_inline struct event *new_event(__u32 type, struct task_struct *t
 	e->pid = task->pid;
 	e->time_ns = bpf_ktime_get_boot_ns();
 	e->armed_by = 0;
+	e->uid = 0;
+	e->gid = 0;
 	e->cgroup_v2[0] = 0;
 	e->cgroup_v1[0] = 0;
 	e->path[0] = 0;
 	bpf_probe_read_kernel(e->comm, sizeof(e->comm), task->comm);
 	return e;
 }
+
+#include "files.bpf.h"
+#include "args.bpf.h"
 
 /* The first task of a target to arm records when and why, freezes its tail
  * (the runtime's final steps, for unconfined runs) and tells user space. */
@@ -308,6 +311,22 @@ static __noinline void arm_task(struct task_struct *task, struct task_state *ts,
 	e->armed_by = reason;
 	read_cgroups(e, task);
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline bool in_target(struct task_state *ts)
+{
+	return ts->phase == PHASE_SETUP || ts->phase == PHASE_JOINING || ts->phase == PHASE_ARMED;
+}
+
+/* A task joins or leaves a target: the count of live tasks, and its peak. */
+static __always_inline void count_task(struct task_state *ts, __s64 delta)
+{
+	struct target *t = target_of(ts);
+	if (!t)
+		return;
+	__s64 n = __sync_fetch_and_add(&t->tasks, delta) + delta;
+	if (n > t->peak_tasks)
+		t->peak_tasks = n;
 }
 
 static __always_inline void set_state(struct task_state *ts, __u32 slot, __u32 gen, __u32 phase, struct task_struct *task)
@@ -354,6 +373,7 @@ static __noinline struct task_state *new_target(struct task_struct *task, __u32 
 		return NULL;
 	}
 	set_state(ts, slot, ne.gen, PHASE_SETUP, task);
+	count_task(ts, 1);
 
 	struct event *e = new_event(EVENT_NEW_TARGET, task, slot, ne.gen);
 	if (e) {
@@ -411,6 +431,7 @@ static __noinline void enter_namespace(struct task_struct *task, struct task_sta
 	 * the workload; any other newcomer is a runtime process until it arms. */
 	__u32 phase = joining ? PHASE_JOINING : (t->late ? PHASE_ARMED : PHASE_SETUP);
 	set_state(ts, slot, entry.gen, phase, task);
+	count_task(ts, 1);
 	if (phase == PHASE_ARMED) {
 		struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
 		if (c && c->gen == entry.gen)
@@ -534,6 +555,17 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	cs->filter = ps->filter;
 	for (int i = 0; i < NR_WORDS; i++)
 		cs->tail[i] = ps->tail[i];
+	if (in_target(cs))
+		count_task(cs, 1);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p)
+{
+	struct task_state *ts = bpf_task_storage_get(&task_states, p, 0, 0);
+	if (ts && in_target(ts))
+		count_task(ts, -1);
 	return 0;
 }
 

@@ -51,6 +51,7 @@ enum event_type {
 	EVENT_PRIVILEGED_EXEC = 3,
 	EVENT_FILE = 4,	 /* struct file_event */
 	EVENT_MOUNT = 5, /* struct file_event: name = target, path = fstype */
+	EVENT_EXEC = 6,	 /* struct event: path as exec'd, uid/gid after the exec */
 };
 
 /* What a syscall means to the file recorder. User space fills the
@@ -199,6 +200,8 @@ struct target {
 	/* sockets[type] has bit family set for each socket(family, type). */
 	__u64 sockets[NR_SOCK_TYPES];
 	__u64 args_overflow[NR_WORDS]; /* syscalls whose argument values did not all fit */
+	__s64 tasks;		       /* tasks of the target alive now */
+	__s64 peak_tasks;	       /* the most at once */
 	__u64 signals_sent;	 /* bit n: signal n (0: kill(pid, 0)) */
 	__u64 ptrace_requests; /* bit n: ptrace request n (n < 64) */
 };
@@ -221,6 +224,8 @@ struct event {
 	__u64 time_ns;
 	__u32 armed_by;
 	__u32 _pad;
+	__u32 uid; /* EVENT_EXEC: effective ids after the exec */
+	__u32 gid;
 	char comm[16];
 	char cgroup_v2[CGROUP_NAME_LEN];
 	char cgroup_v1[CGROUP_NAME_LEN];
@@ -237,6 +242,14 @@ struct file_event {
 	__u32 flags;
 	__u32 mnt_id;	   /* mount of the file */
 	__u32 root_mnt_id; /* the task's root mount */
+	/* Who asked and what the mode bits allowed: evidence of accesses only
+	 * root could make. The inode is the file's, or the directory's for an
+	 * operation on a name; dir is its parent directory. */
+	__u32 fsuid;
+	__u32 ino_uid;
+	__u32 dir_uid;
+	__u16 ino_mode;
+	__u16 dir_mode;
 	__u16 path_len;
 	__u16 name_len;
 	char fstype[16];

@@ -91,6 +91,8 @@ type RecorderEvent struct {
 	TimeNs   uint64
 	ArmedBy  uint32
 	Pad      uint32
+	Uid      uint32
+	Gid      uint32
 	Comm     [16]int8
 	CgroupV2 [80]int8
 	CgroupV1 [80]int8
@@ -105,6 +107,7 @@ const (
 	RecorderEventTypeEVENT_PRIVILEGED_EXEC RecorderEventType = 3
 	RecorderEventTypeEVENT_FILE            RecorderEventType = 4
 	RecorderEventTypeEVENT_MOUNT           RecorderEventType = 5
+	RecorderEventTypeEVENT_EXEC            RecorderEventType = 6
 )
 
 type RecorderFileEvent struct {
@@ -116,6 +119,11 @@ type RecorderFileEvent struct {
 	Flags     uint32
 	MntId     uint32
 	RootMntId uint32
+	Fsuid     uint32
+	InoUid    uint32
+	DirUid    uint32
+	InoMode   uint16
+	DirMode   uint16
 	PathLen   uint16
 	NameLen   uint16
 	Fstype    [16]int8
@@ -255,6 +263,8 @@ type RecorderTarget struct {
 	CapSyscalls     [64][16]uint64
 	Sockets         [16]uint64
 	ArgsOverflow    [16]uint64
+	Tasks           int64
+	PeakTasks       int64
 	SignalsSent     uint64
 	PtraceRequests  uint64
 }
@@ -298,6 +308,7 @@ const (
 	RecorderProgCapCapable          = "cap_capable"
 	RecorderProgNameOpExit          = "name_op_exit"
 	RecorderProgSchedProcessExec    = "sched_process_exec"
+	RecorderProgSchedProcessExit    = "sched_process_exit"
 	RecorderProgSchedProcessFork    = "sched_process_fork"
 	RecorderProgSnapshotNamespaces  = "snapshot_namespaces"
 	RecorderProgSysEnter            = "sys_enter"
@@ -366,6 +377,7 @@ type RecorderProgramSpecs struct {
 	CapCapable         *ebpf.ProgramSpec `ebpf:"cap_capable"`
 	NameOpExit         *ebpf.ProgramSpec `ebpf:"name_op_exit"`
 	SchedProcessExec   *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
+	SchedProcessExit   *ebpf.ProgramSpec `ebpf:"sched_process_exit"`
 	SchedProcessFork   *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
 	SnapshotNamespaces *ebpf.ProgramSpec `ebpf:"snapshot_namespaces"`
 	SysEnter           *ebpf.ProgramSpec `ebpf:"sys_enter"`
@@ -489,6 +501,7 @@ type RecorderPrograms struct {
 	CapCapable         *ebpf.Program `ebpf:"cap_capable"`
 	NameOpExit         *ebpf.Program `ebpf:"name_op_exit"`
 	SchedProcessExec   *ebpf.Program `ebpf:"sched_process_exec"`
+	SchedProcessExit   *ebpf.Program `ebpf:"sched_process_exit"`
 	SchedProcessFork   *ebpf.Program `ebpf:"sched_process_fork"`
 	SnapshotNamespaces *ebpf.Program `ebpf:"snapshot_namespaces"`
 	SysEnter           *ebpf.Program `ebpf:"sys_enter"`
@@ -499,6 +512,7 @@ func (p *RecorderPrograms) Close() error {
 		p.CapCapable,
 		p.NameOpExit,
 		p.SchedProcessExec,
+		p.SchedProcessExit,
 		p.SchedProcessFork,
 		p.SnapshotNamespaces,
 		p.SysEnter,

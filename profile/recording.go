@@ -85,6 +85,14 @@ type Recording struct {
 	// binds, tmpfs), so that writes can be told from root filesystem writes.
 	ContainerMounts []ContainerMount `json:"container_mounts,omitempty"`
 
+	// Identity is who the container's processes ran as, and what only
+	// root could do.
+	Identity Identity `json:"identity"`
+	// Resources are the peaks seen while it ran.
+	Resources Resources `json:"resources"`
+	// Config is how Docker was told to run it (docker inspect).
+	Config ContainerConfig `json:"config"`
+
 	// UnknownSyscalls counts syscall numbers too large for the kernel
 	// tables: they are reported, never silently dropped.
 	UnknownSyscalls uint64   `json:"unknown_syscalls,omitempty"`
@@ -215,6 +223,89 @@ type ContainerMount struct {
 	Type        string `json:"type"` // "bind", "volume", "tmpfs"
 	Destination string `json:"destination"`
 	ReadOnly    bool   `json:"read_only,omitempty"`
+	// Source is the host path of a bind mount, the volume's name for a
+	// volume.
+	Source      string `json:"source,omitempty"`
+	Propagation string `json:"propagation,omitempty"` // "shared", "rslave", ... ("" private)
+}
+
+// Identity is who the container's processes ran as.
+type Identity struct {
+	// Execs are the programs the container ran and the ids they ran with
+	// (effective, as the container sees them), in order of first exec.
+	Execs []ExecIdentity `json:"execs,omitempty"`
+	// RootOnly are accesses that succeeded only because the process was
+	// root: the file (or the directory a name was made in) belongs to
+	// root and its mode gives others no such right. Evidence that uid 0
+	// was needed, besides the capabilities used.
+	RootOnly []RootOnlyAccess `json:"root_only,omitempty"`
+}
+
+// ExecIdentity is one program the container executed and as whom.
+type ExecIdentity struct {
+	Path string `json:"path"`
+	UID  uint32 `json:"uid"`
+	GID  uint32 `json:"gid"`
+}
+
+// RootOnlyAccess is one access only root could make.
+type RootOnlyAccess struct {
+	Path   string `json:"path"`
+	Access string `json:"access"` // an Access* constant
+	// Owner and Mode are those of the file, or of the directory for
+	// operations that make or remove names in it.
+	Owner uint32 `json:"owner"`
+	Mode  uint32 `json:"mode"`
+}
+
+// Resources are peaks observed while the container ran (0: not observed).
+type Resources struct {
+	PeakTasks       int64 `json:"peak_tasks,omitempty"`        // processes and threads at once
+	PeakMemoryBytes int64 `json:"peak_memory_bytes,omitempty"` // the cgroup's peak usage
+	PeakOpenFiles   int64 `json:"peak_open_files,omitempty"`   // descriptors of one process at once
+}
+
+// ContainerConfig is what Docker was told when the container was created:
+// the answers to Docker's and CIS's hardening checklists that no recording
+// can give.
+type ContainerConfig struct {
+	User           string        `json:"user,omitempty"` // --user ("" runs as the image's user, root by default)
+	Privileged     bool          `json:"privileged,omitempty"`
+	NetworkMode    string        `json:"network_mode,omitempty"`
+	PidMode        string        `json:"pid_mode,omitempty"`
+	IpcMode        string        `json:"ipc_mode,omitempty"`
+	UTSMode        string        `json:"uts_mode,omitempty"`
+	UsernsMode     string        `json:"userns_mode,omitempty"`
+	CgroupnsMode   string        `json:"cgroupns_mode,omitempty"`
+	Devices        []string      `json:"devices,omitempty"` // host paths
+	Ports          []PortBinding `json:"ports,omitempty"`
+	ReadonlyRootfs bool          `json:"readonly_rootfs,omitempty"`
+	SecurityOpt    []string      `json:"security_opt,omitempty"`
+	MemoryBytes    int64         `json:"memory_bytes,omitempty"` // --memory (0: none)
+	PidsLimit      int64         `json:"pids_limit,omitempty"`   // --pids-limit (0: none)
+	CPUShares      int64         `json:"cpu_shares,omitempty"`
+	NanoCPUs       int64         `json:"nano_cpus,omitempty"`
+	Ulimits        []Ulimit      `json:"ulimits,omitempty"`
+	RestartPolicy  string        `json:"restart_policy,omitempty"`
+	RestartRetries int           `json:"restart_retries,omitempty"`
+	Healthcheck    bool          `json:"healthcheck,omitempty"`
+	// DaemonUsernsRemap: the daemon maps container root to an unprivileged
+	// host user (dockerd --userns-remap).
+	DaemonUsernsRemap bool `json:"daemon_userns_remap,omitempty"`
+}
+
+// PortBinding is a published port.
+type PortBinding struct {
+	ContainerPort string `json:"container_port"` // "80/tcp"
+	HostIP        string `json:"host_ip"`        // "" or "0.0.0.0": every interface
+	HostPort      string `json:"host_port"`
+}
+
+// Ulimit is a resource limit set with --ulimit.
+type Ulimit struct {
+	Name string `json:"name"`
+	Soft int64  `json:"soft"`
+	Hard int64  `json:"hard"`
 }
 
 // ArgValues are the values one argument of one syscall took while the

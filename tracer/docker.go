@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,8 @@ type ContainerInfo struct {
 	Learning                          profile.Learning
 	// Mounts are the volumes, binds and tmpfs mounts Docker set up.
 	Mounts []profile.ContainerMount
+	// Config is the rest of what Docker was told.
+	Config profile.ContainerConfig
 }
 
 // ContainerEvent is a container's life-cycle event from the Docker daemon.
@@ -44,6 +47,8 @@ type ContainerEvent struct {
 type Docker struct {
 	cli     *client.Client
 	Version string
+	// usernsRemap: dockerd maps container root to an unprivileged user.
+	usernsRemap bool
 }
 
 // ConnectDocker connects to the daemon named by DOCKER_HOST (default: the
@@ -60,7 +65,15 @@ func ConnectDocker(ctx context.Context) (*Docker, error) {
 		cli.Close()
 		return nil, fmt.Errorf("%w at %s: %v", ErrDocker, cli.DaemonHost(), err)
 	}
-	return &Docker{cli: cli, Version: v.Version}, nil
+	d := &Docker{cli: cli, Version: v.Version}
+	if info, err := cli.Info(pctx); err == nil {
+		for _, opt := range info.SecurityOptions {
+			if strings.Contains(opt, "name=userns") {
+				d.usernsRemap = true
+			}
+		}
+	}
+	return d, nil
 }
 
 // Close releases the client.
@@ -87,11 +100,66 @@ func (d *Docker) Inspect(ctx context.Context, idOrName string) (ContainerInfo, e
 	if r.HostConfig != nil {
 		info.Runtime = r.HostConfig.Runtime
 		info.Learning = learningFrom(r.HostConfig)
+		info.Config = configFrom(r.HostConfig)
+	}
+	if r.Config != nil {
+		info.Config.User = r.Config.User
+		hc := r.Config.Healthcheck
+		info.Config.Healthcheck = hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE"
 	}
 	for _, m := range r.Mounts {
-		info.Mounts = append(info.Mounts, profile.ContainerMount{Type: string(m.Type), Destination: m.Destination, ReadOnly: !m.RW})
+		info.Mounts = append(info.Mounts, profile.ContainerMount{
+			Type: string(m.Type), Destination: m.Destination, ReadOnly: !m.RW,
+			Source: mountSource(m), Propagation: string(m.Propagation),
+		})
 	}
+	info.Config.DaemonUsernsRemap = d.usernsRemap
 	return info, nil
+}
+
+func mountSource(m container.MountPoint) string {
+	if m.Type == "volume" && m.Name != "" {
+		return m.Name
+	}
+	return m.Source
+}
+
+// configFrom keeps what the hardening checklists ask of a host config.
+func configFrom(hc *container.HostConfig) profile.ContainerConfig {
+	c := profile.ContainerConfig{
+		Privileged:     hc.Privileged,
+		NetworkMode:    string(hc.NetworkMode),
+		PidMode:        string(hc.PidMode),
+		IpcMode:        string(hc.IpcMode),
+		UTSMode:        string(hc.UTSMode),
+		UsernsMode:     string(hc.UsernsMode),
+		CgroupnsMode:   string(hc.CgroupnsMode),
+		ReadonlyRootfs: hc.ReadonlyRootfs,
+		SecurityOpt:    slices.Clone(hc.SecurityOpt),
+		MemoryBytes:    hc.Memory,
+		CPUShares:      hc.CPUShares,
+		NanoCPUs:       hc.NanoCPUs,
+		RestartPolicy:  string(hc.RestartPolicy.Name),
+		RestartRetries: hc.RestartPolicy.MaximumRetryCount,
+	}
+	if hc.PidsLimit != nil {
+		c.PidsLimit = *hc.PidsLimit
+	}
+	for _, d := range hc.Devices {
+		c.Devices = append(c.Devices, d.PathOnHost)
+	}
+	for _, u := range hc.Ulimits {
+		c.Ulimits = append(c.Ulimits, profile.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+	}
+	for port, bindings := range hc.PortBindings {
+		for _, b := range bindings {
+			c.Ports = append(c.Ports, profile.PortBinding{ContainerPort: string(port), HostIP: b.HostIP, HostPort: b.HostPort})
+		}
+	}
+	slices.SortFunc(c.Ports, func(a, b profile.PortBinding) int {
+		return strings.Compare(a.ContainerPort+a.HostIP+a.HostPort, b.ContainerPort+b.HostIP+b.HostPort)
+	})
+	return c
 }
 
 // learningFrom reads how the container is confined from its host config.

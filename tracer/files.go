@@ -1,10 +1,12 @@
 package tracer
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"path"
 	"strings"
+	"unsafe"
 
 	"github.com/tailorsec/tailor/bpf"
 	"github.com/tailorsec/tailor/profile"
@@ -99,30 +101,36 @@ type FileEvent struct {
 	// Path is the path inside the container: resolved by the kernel, or
 	// a resolved directory joined with the name the process gave.
 	Path string
+	// FSUID is the acting task's file-system uid; InoUID and InoMode the
+	// owner and mode of the file (of the directory, for an operation on a
+	// name), DirUID and DirMode those of its parent directory.
+	FSUID, InoUID, DirUID uint32
+	InoMode, DirMode      uint16
 }
 
 // fileEventDataOffset is offsetof(struct file_event, data).
-const fileEventDataOffset = 7*4 + 2*2 + 16
+var fileEventDataOffset = int(unsafe.Offsetof(bpf.RecorderFileEvent{}.Data))
 
 func decodeFileEvent(b []byte) (FileEvent, error) {
-	var raw bpf.RecorderFileEvent
 	if len(b) < fileEventDataOffset {
 		return FileEvent{}, fmt.Errorf("file event of %d bytes is too short", len(b))
 	}
-	ne := binary.NativeEndian
-	raw.Type = ne.Uint32(b[0:])
-	raw.Slot = ne.Uint32(b[4:])
-	raw.Gen = ne.Uint32(b[8:])
-	raw.Access = ne.Uint32(b[12:])
-	raw.Flags = ne.Uint32(b[16:])
-	raw.MntId = ne.Uint32(b[20:])
-	raw.RootMntId = ne.Uint32(b[24:])
-	raw.PathLen = ne.Uint16(b[28:])
-	raw.NameLen = ne.Uint16(b[30:])
+	// Events are as long as their path: decode the header from a copy
+	// padded to the struct's full size.
+	var raw bpf.RecorderFileEvent
+	full := make([]byte, binary.Size(raw))
+	copy(full, b)
+	if err := binary.Read(bytes.NewReader(full), binary.NativeEndian, &raw); err != nil {
+		return FileEvent{}, fmt.Errorf("decode file event: %w", err)
+	}
 	data := b[fileEventDataOffset:]
 	pathLen, nameLen := int(raw.PathLen), int(raw.NameLen)
 	if pathLen > len(data) {
 		return FileEvent{}, fmt.Errorf("file event path of %d bytes overruns the event (%d)", pathLen, len(data))
+	}
+	fstype := make([]byte, len(raw.Fstype))
+	for i, c := range raw.Fstype {
+		fstype[i] = byte(c)
 	}
 	e := FileEvent{
 		Mount:  raw.Type == uint32(bpf.RecorderEventTypeEVENT_MOUNT),
@@ -131,11 +139,12 @@ func decodeFileEvent(b []byte) (FileEvent, error) {
 		Access: bpf.RecorderAccessBits(raw.Access),
 		Flags:  bpf.RecorderFileEventFlags(raw.Flags),
 		OnRoot: raw.MntId == raw.RootMntId,
-		FSType: cBytes(b[32 : 32+16]),
+		FSType: cBytes(fstype),
 		Path:   string(data[:pathLen]),
+		FSUID:  raw.Fsuid, InoUID: raw.InoUid, InoMode: raw.InoMode, DirUID: raw.DirUid, DirMode: raw.DirMode,
 	}
 	if e.Flags&bpf.RecorderFileEventFlagsFILE_NAME_UNRESOLVED != 0 {
-		nameAt := len(bpf.RecorderFileEvent{}.Data) - 256
+		nameAt := len(raw.Data) - 256
 		if nameAt+nameLen > len(data) {
 			return FileEvent{}, fmt.Errorf("file event name of %d bytes overruns the event", nameLen)
 		}

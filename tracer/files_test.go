@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"bytes"
 	"encoding/binary"
 	"slices"
 	"testing"
@@ -11,22 +12,17 @@ import (
 
 // rawFileEvent lays out a struct file_event as the kernel sends it.
 func rawFileEvent(access, flags uint32, onRoot bool, fstype, path, name string) []byte {
-	b := make([]byte, fileEventDataOffset)
-	ne := binary.NativeEndian
-	ne.PutUint32(b[0:], uint32(bpf.RecorderEventTypeEVENT_FILE))
-	ne.PutUint32(b[4:], 3)
-	ne.PutUint32(b[8:], 7)
-	ne.PutUint32(b[12:], access)
-	ne.PutUint32(b[16:], flags)
-	ne.PutUint32(b[20:], 11)
+	raw := bpf.RecorderFileEvent{Type: uint32(bpf.RecorderEventTypeEVENT_FILE), Slot: 3, Gen: 7, Access: access, Flags: flags,
+		MntId: 11, RootMntId: 12, PathLen: uint16(len(path)), NameLen: uint16(len(name))}
 	if onRoot {
-		ne.PutUint32(b[24:], 11)
-	} else {
-		ne.PutUint32(b[24:], 12)
+		raw.RootMntId = 11
 	}
-	ne.PutUint16(b[28:], uint16(len(path)))
-	ne.PutUint16(b[30:], uint16(len(name)))
-	copy(b[32:48], fstype)
+	for i := 0; i < len(fstype); i++ {
+		raw.Fstype[i] = int8(fstype[i])
+	}
+	var buf bytes.Buffer
+	binary.Write(&buf, binary.NativeEndian, raw)
+	b := buf.Bytes()[:fileEventDataOffset]
 	b = append(b, path...)
 	if name != "" {
 		pad := make([]byte, 1024-len(path))
@@ -133,5 +129,34 @@ func TestSyscallTables(t *testing.T) {
 	nr, _ = profile.SyscallNumber(profile.NativeArch(), "unlinkat")
 	if ops[nr] != uint32(bpf.RecorderAccessBitsACCESS_UNLINK) {
 		t.Errorf("unlinkat (%d) has op %d", nr, ops[nr])
+	}
+}
+
+func TestRootOnlyAccesses(t *testing.T) {
+	read := bpf.RecorderAccessBitsACCESS_READ
+	write := bpf.RecorderAccessBitsACCESS_WRITE
+	create := bpf.RecorderAccessBitsACCESS_CREATE
+	mkdir := bpf.RecorderAccessBitsACCESS_MKDIR
+	named := bpf.RecorderFileEventFlagsFILE_NAME_UNRESOLVED
+	for _, tc := range []struct {
+		name string
+		ev   FileEvent
+		want []string
+	}{
+		{"root reads a world-readable root file", FileEvent{Access: read, InoUID: 0, InoMode: 0o644}, nil},
+		{"root reads a root-only file", FileEvent{Access: read, InoUID: 0, InoMode: 0o600}, []string{"read"}},
+		{"a user reads", FileEvent{FSUID: 1000, Access: read, InoUID: 0, InoMode: 0o600}, nil},
+		{"root writes a file it does not own", FileEvent{Access: write, InoUID: 33, InoMode: 0o600}, nil},
+		{"root creates in a root directory", FileEvent{Access: create | write, InoUID: 0, InoMode: 0o644, DirUID: 0, DirMode: 0o755}, []string{"create"}},
+		{"root creates in /tmp", FileEvent{Access: create | write, DirUID: 0, DirMode: 0o1777}, nil},
+		{"mkdir by name in a root directory", FileEvent{Access: mkdir, Flags: named, InoUID: 0, InoMode: 0o755}, []string{"mkdir"}},
+	} {
+		var got []string
+		for _, r := range rootOnlyAccesses("/x", &tc.ev) {
+			got = append(got, r.Access)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

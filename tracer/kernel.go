@@ -74,6 +74,7 @@ type recorderObjects struct {
 	SysEnter           *ebpf.Program `ebpf:"sys_enter"`
 	SchedProcessFork   *ebpf.Program `ebpf:"sched_process_fork"`
 	SchedProcessExec   *ebpf.Program `ebpf:"sched_process_exec"`
+	SchedProcessExit   *ebpf.Program `ebpf:"sched_process_exit"`
 	SnapshotNamespaces *ebpf.Program `ebpf:"snapshot_namespaces"`
 }
 
@@ -81,7 +82,7 @@ type recorderObjects struct {
 // Close would be promoted and the programs would stay loaded.)
 func (o *recorderObjects) Close() error {
 	var errs []error
-	for _, p := range []*ebpf.Program{o.SysEnter, o.SchedProcessFork, o.SchedProcessExec, o.SnapshotNamespaces} {
+	for _, p := range []*ebpf.Program{o.SysEnter, o.SchedProcessFork, o.SchedProcessExec, o.SchedProcessExit, o.SnapshotNamespaces} {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
@@ -127,6 +128,7 @@ type Snapshot struct {
 	CapSyscalls     [numCaps][]int
 	PrivilegedExecs uint32
 	Sockets         []profile.SocketUse
+	PeakTasks       int64
 	// Args are the argument values kept, by syscall number; ArgsOverflow
 	// the syscalls whose values did not all fit.
 	Args         argValues
@@ -308,7 +310,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 // Start attaches the programs: from here on new containers are recorded.
 // Register already running containers (RegisterRunning) before Start.
 func (k *Kernel) Start() error {
-	progs := []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec}
+	progs := []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit}
 	if k.optional.CapCapable != nil {
 		progs = append(progs, k.optional.CapCapable)
 	}
@@ -557,6 +559,7 @@ func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
 		s.CapSyscalls[cp] = bitmapNumbers(t.CapSyscalls[cp][:])
 	}
 	s.Sockets = socketUses(t.Sockets)
+	s.PeakTasks = t.PeakTasks
 	s.ArgsOverflow = bitmapNumbers(t.ArgsOverflow[:])
 	if s.Args, err = k.readArgValues(slot, gen, false); err != nil {
 		return s, false, err
@@ -700,6 +703,7 @@ const (
 	EventPrivilegedExec = EventType(bpf.RecorderEventTypeEVENT_PRIVILEGED_EXEC)
 	EventFile           = EventType(bpf.RecorderEventTypeEVENT_FILE)
 	EventMount          = EventType(bpf.RecorderEventTypeEVENT_MOUNT)
+	EventExec           = EventType(bpf.RecorderEventTypeEVENT_EXEC)
 )
 
 // Event is one of the rare things the kernel tells user space as it happens.
@@ -713,7 +717,9 @@ type Event struct {
 	// Cgroups are the leaf cgroup names of the task (v2, then the first v1
 	// hierarchy): for Docker they hold the container id.
 	Cgroups []string
-	Path    string // the executed file, for EventPrivilegedExec
+	Path    string // the executed file, for EventPrivilegedExec and EventExec
+	// UID and GID are the effective ids after an exec (EventExec).
+	UID, GID uint32
 	// File is set for EventFile and EventMount.
 	File *FileEvent
 }
@@ -753,7 +759,7 @@ func (k *Kernel) ReadEvent() (Event, error) {
 	}
 	e := Event{
 		Type: EventType(raw.Type), Slot: raw.Slot, Gen: raw.Gen, Mntns: raw.Mntns,
-		Tgid: raw.Tgid, Pid: raw.Pid, ArmedBy: ArmedBy(raw.ArmedBy),
+		Tgid: raw.Tgid, Pid: raw.Pid, ArmedBy: ArmedBy(raw.ArmedBy), UID: raw.Uid, GID: raw.Gid,
 		Comm: cString(raw.Comm[:]), Path: cString(raw.Path[:]),
 	}
 	for _, cg := range []string{cString(raw.CgroupV2[:]), cString(raw.CgroupV1[:])} {

@@ -26,7 +26,7 @@ func requireKernel(t *testing.T) {
 func loadedProgramIDs(t *testing.T, k *Kernel) []ebpf.ProgramID {
 	t.Helper()
 	var ids []ebpf.ProgramID
-	for _, p := range []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.optional.CapCapable, k.optional.NameOpExit, k.objs.SnapshotNamespaces} {
+	for _, p := range []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit, k.optional.CapCapable, k.optional.NameOpExit, k.objs.SnapshotNamespaces} {
 		if p == nil {
 			continue
 		}

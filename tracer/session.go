@@ -86,6 +86,11 @@ type containerRec struct {
 	files       map[string]*fileUse // by path inside the container
 	mounts      []profile.MountUse
 	outsideRoot int // file accesses the kernel could not place under the root
+	execs       []profile.ExecIdentity
+	rootOnly    []profile.RootOnlyAccess
+	memoryDir   string // the container's memory cgroup, for sampling
+	peakMemory  int64
+	peakFiles   int64
 }
 
 // fileUse accumulates what was done to one path.
@@ -152,10 +157,11 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 		cancel()
 		return nil, err
 	}
-	s.loops.Add(3)
+	s.loops.Add(4)
 	go s.kernelLoop()
 	go s.dockerLoop(dockerEvents, dockerErrs)
 	go s.reapLoop(loopCtx)
+	go s.sampleLoop(loopCtx)
 	return s, nil
 }
 
@@ -279,6 +285,15 @@ func (s *Session) handleKernelEvent(e Event) {
 			rec.addFile(e.File)
 		}
 		s.mu.Unlock()
+	case EventExec:
+		s.mu.Lock()
+		if rec := s.targets[sg]; rec != nil {
+			id := profile.ExecIdentity{Path: e.Path, UID: e.UID, GID: e.GID}
+			if !slices.Contains(rec.execs, id) {
+				rec.execs = append(rec.execs, id)
+			}
+		}
+		s.mu.Unlock()
 	}
 }
 
@@ -314,6 +329,57 @@ func (rec *containerRec) addFile(f *FileEvent) {
 	}
 	u.access |= f.Access
 	u.resolved = u.resolved || f.Flags&bpf.RecorderFileEventFlagsFILE_NAME_UNRESOLVED == 0
+	for _, r := range rootOnlyAccesses(p, f) {
+		if !slices.Contains(rec.rootOnly, r) {
+			rec.rootOnly = append(rec.rootOnly, r)
+		}
+	}
+}
+
+// rootOnlyAccesses are the accesses of a file event that only root could
+// make: the process ran as root, the file (or the directory a name was
+// made or removed in) belongs to root, and its mode gives others no such
+// right. Group rights are not counted: a non-root user might lack them.
+func rootOnlyAccesses(path string, f *FileEvent) []profile.RootOnlyAccess {
+	if f.FSUID != 0 {
+		return nil
+	}
+	var out []profile.RootOnlyAccess
+	check := func(access string, owner uint32, mode uint16, other uint16) {
+		if owner == 0 && mode&other == 0 {
+			out = append(out, profile.RootOnlyAccess{Path: path, Access: access, Owner: owner, Mode: uint32(mode & 07777)})
+		}
+	}
+	named := f.Flags&bpf.RecorderFileEventFlagsFILE_NAME_UNRESOLVED != 0
+	const r, w, x = 04, 02, 01
+	names := bpf.RecorderAccessBitsACCESS_CREATE | bpf.RecorderAccessBitsACCESS_UNLINK | bpf.RecorderAccessBitsACCESS_RENAME |
+		bpf.RecorderAccessBitsACCESS_MKDIR | bpf.RecorderAccessBitsACCESS_RMDIR | bpf.RecorderAccessBitsACCESS_LINK | bpf.RecorderAccessBitsACCESS_SYMLINK
+	if f.Access&names != 0 {
+		// Making or removing a name needs write access to the directory:
+		// the event's own inode for a name operation, the parent of a
+		// file created by open.
+		owner, mode := f.DirUID, f.DirMode
+		if named {
+			owner, mode = f.InoUID, f.InoMode
+		}
+		for _, a := range accessNames(f.Access & names) {
+			check(a, owner, mode, w)
+		}
+		return out // a file it just created is its own
+	}
+	if named {
+		return out
+	}
+	if f.Access&bpf.RecorderAccessBitsACCESS_READ != 0 {
+		check(profile.AccessRead, f.InoUID, f.InoMode, r)
+	}
+	if f.Access&(bpf.RecorderAccessBitsACCESS_WRITE|bpf.RecorderAccessBitsACCESS_APPEND|bpf.RecorderAccessBitsACCESS_TRUNCATE) != 0 {
+		check(profile.AccessWrite, f.InoUID, f.InoMode, w)
+	}
+	if f.Access&bpf.RecorderAccessBitsACCESS_EXEC != 0 {
+		check(profile.AccessExec, f.InoUID, f.InoMode, x)
+	}
+	return out
 }
 
 // attribute ties an armed namespace to its Docker container, or lets the
@@ -360,6 +426,9 @@ func (s *Session) attribute(sg slotGen, id string) {
 	rec.live = append(rec.live, sg)
 	rec.stopped = false
 	s.targets[sg] = rec
+	if info.Pid > 0 && rec.memoryDir == "" {
+		rec.memoryDir, _ = cgroupDirs(info.Pid)
+	}
 	if ev, ok := s.died[id]; ok {
 		delete(s.died, id)
 		s.dead = append(s.dead, ev) // after the events still queued behind this one
@@ -386,6 +455,41 @@ func (s *Session) reapLoop(ctx context.Context) {
 			s.mu.Unlock()
 		}
 	}
+}
+
+// sampleLoop reads what the kernel side does not count (memory, open
+// descriptors) of every live container once a second.
+func (s *Session) sampleLoop(ctx context.Context) {
+	defer s.loops.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.mu.Lock()
+			var live []*containerRec
+			for _, id := range s.order {
+				if rec := s.containers[id]; len(rec.live) > 0 && rec.memoryDir != "" {
+					live = append(live, rec)
+				}
+			}
+			s.mu.Unlock()
+			for _, rec := range live {
+				s.sample(rec)
+			}
+		}
+	}
+}
+
+// sample takes the resource peaks of one container.
+func (s *Session) sample(rec *containerRec) {
+	mem, files := memoryPeak(rec.memoryDir), highestDescriptor(rec.memoryDir)
+	s.mu.Lock()
+	rec.peakMemory = max(rec.peakMemory, mem)
+	rec.peakFiles = max(rec.peakFiles, files)
+	s.mu.Unlock()
 }
 
 func (s *Session) dockerLoop(evs <-chan ContainerEvent, errs <-chan error) {
@@ -421,6 +525,9 @@ func (s *Session) handleDockerEvent(ev ContainerEvent) {
 // finalizeLocked takes the final counts of a container whose processes are
 // all gone and hands its namespaces back to the kernel.
 func (s *Session) finalizeLocked(rec *containerRec, at time.Time, exitCode *int) {
+	if rec.memoryDir != "" {
+		rec.peakMemory = max(rec.peakMemory, memoryPeak(rec.memoryDir))
+	}
 	for _, sg := range rec.live {
 		snap, ok, err := s.kernel.Snapshot(sg.slot, sg.gen)
 		if err != nil {
@@ -614,6 +721,12 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 	}
 
 	r.SyscallArgs = syscallArgs(native, argsWorkload, argsSetup, runtimeNrs, argsOverflow)
+	r.Identity = profile.Identity{Execs: slices.Clone(rec.execs), RootOnly: slices.Clone(rec.rootOnly)}
+	r.Resources = profile.Resources{PeakMemoryBytes: rec.peakMemory, PeakOpenFiles: rec.peakFiles}
+	for _, snap := range rec.snaps {
+		r.Resources.PeakTasks = max(r.Resources.PeakTasks, snap.PeakTasks)
+	}
+	r.Config = rec.info.Config
 	if stats.ArgsFull > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d argument values could not be kept (the kernel's table was full): those syscalls are allowed with any argument", stats.ArgsFull))
 	}

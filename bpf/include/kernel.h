@@ -139,7 +139,19 @@ struct css_set {
 	struct cgroup *dfl_cgrp;
 };
 
-struct cred;
+typedef struct {
+	unsigned int val;
+} kuid_t;
+
+typedef struct {
+	unsigned int val;
+} kgid_t;
+
+struct cred {
+	kuid_t euid;
+	kgid_t egid;
+	kuid_t fsuid;
+};
 
 struct qstr {
 	union {
@@ -163,6 +175,7 @@ struct super_block {
 
 struct inode {
 	unsigned short i_mode;
+	kuid_t i_uid;
 	long unsigned int i_ino;
 };
 

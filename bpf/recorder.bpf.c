@@ -560,6 +560,20 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	return 0;
 }
 
+/* The OOM killer chose a task: if it is a container's, its profile says
+ * so (Docker does not always report it). */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(mark_victim, struct task_struct *victim)
+{
+	struct task_state *ts = bpf_task_storage_get(&task_states, victim, 0, 0);
+	if (!ts || !in_target(ts))
+		return 0;
+	struct target *t = target_of(ts);
+	if (t)
+		__sync_fetch_and_add(&t->oom_kills, 1);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {

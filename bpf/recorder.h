@@ -202,6 +202,7 @@ struct target {
 	__u64 args_overflow[NR_WORDS]; /* syscalls whose argument values did not all fit */
 	__s64 tasks;		       /* tasks of the target alive now */
 	__s64 peak_tasks;	       /* the most at once */
+	__u64 oom_kills;	       /* tasks the OOM killer chose */
 	__u64 signals_sent;	 /* bit n: signal n (0: kill(pid, 0)) */
 	__u64 ptrace_requests; /* bit n: ptrace request n (n < 64) */
 };

@@ -265,6 +265,7 @@ type RecorderTarget struct {
 	ArgsOverflow    [16]uint64
 	Tasks           int64
 	PeakTasks       int64
+	OomKills        uint64
 	SignalsSent     uint64
 	PtraceRequests  uint64
 }
@@ -306,6 +307,7 @@ const (
 	RecorderMapStats                = "stats"
 	RecorderMapTaskStates           = "task_states"
 	RecorderProgCapCapable          = "cap_capable"
+	RecorderProgMarkVictim          = "mark_victim"
 	RecorderProgNameOpExit          = "name_op_exit"
 	RecorderProgSchedProcessExec    = "sched_process_exec"
 	RecorderProgSchedProcessExit    = "sched_process_exit"
@@ -375,6 +377,7 @@ type RecorderSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type RecorderProgramSpecs struct {
 	CapCapable         *ebpf.ProgramSpec `ebpf:"cap_capable"`
+	MarkVictim         *ebpf.ProgramSpec `ebpf:"mark_victim"`
 	NameOpExit         *ebpf.ProgramSpec `ebpf:"name_op_exit"`
 	SchedProcessExec   *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
 	SchedProcessExit   *ebpf.ProgramSpec `ebpf:"sched_process_exit"`
@@ -499,6 +502,7 @@ type RecorderVariables struct {
 // It can be passed to LoadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RecorderPrograms struct {
 	CapCapable         *ebpf.Program `ebpf:"cap_capable"`
+	MarkVictim         *ebpf.Program `ebpf:"mark_victim"`
 	NameOpExit         *ebpf.Program `ebpf:"name_op_exit"`
 	SchedProcessExec   *ebpf.Program `ebpf:"sched_process_exec"`
 	SchedProcessExit   *ebpf.Program `ebpf:"sched_process_exit"`
@@ -510,6 +514,7 @@ type RecorderPrograms struct {
 func (p *RecorderPrograms) Close() error {
 	return _RecorderClose(
 		p.CapCapable,
+		p.MarkVictim,
 		p.NameOpExit,
 		p.SchedProcessExec,
 		p.SchedProcessExit,

@@ -35,7 +35,7 @@ type ContainerInfo struct {
 
 // ContainerEvent is a container's life-cycle event from the Docker daemon.
 type ContainerEvent struct {
-	Action   string // "create", "start", "die", "destroy"
+	Action   string // "create", "start", "oom", "die", "destroy"
 	ID       string
 	Name     string
 	Image    string
@@ -212,7 +212,7 @@ func (d *Docker) Events(ctx context.Context) (<-chan ContainerEvent, <-chan erro
 		defer close(out)
 		since := time.Now()
 		f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
-		for _, a := range []string{"create", "start", "die", "destroy"} {
+		for _, a := range []string{"create", "start", "oom", "die", "destroy"} {
 			f.Add("event", a)
 		}
 		for ctx.Err() == nil {

@@ -60,7 +60,6 @@ type Kernel struct {
 	// recorded as attempted, failed ones included.
 	NameOpsConfirmed bool
 	nameOpSyscalls   []string
-	unmountTracefs   string // tracefs mount point tailor made, to undo
 
 	mu      sync.Mutex
 	gens    []uint32 // current generation of each slot; user space owns it
@@ -95,11 +94,12 @@ func (o *recorderObjects) Close() error {
 type optionalPrograms struct {
 	CapCapable *ebpf.Program `ebpf:"cap_capable"`
 	NameOpExit *ebpf.Program `ebpf:"name_op_exit"`
+	MarkVictim *ebpf.Program `ebpf:"mark_victim"`
 }
 
 func (o *optionalPrograms) Close() error {
 	var errs []error
-	for _, p := range []*ebpf.Program{o.CapCapable, o.NameOpExit} {
+	for _, p := range []*ebpf.Program{o.CapCapable, o.NameOpExit, o.MarkVictim} {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
@@ -129,6 +129,7 @@ type Snapshot struct {
 	PrivilegedExecs uint32
 	Sockets         []profile.SocketUse
 	PeakTasks       int64
+	OOMKills        uint64
 	// Args are the argument values kept, by syscall number; ArgsOverflow
 	// the syscalls whose values did not all fit.
 	Args         argValues
@@ -255,7 +256,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 		}
 	}()
 	k.CapabilitiesRecorded = kernelHasTracepoint("cap_capable")
-	k.nameOpSyscalls, k.unmountTracefs = nameOpTracepoints()
+	k.nameOpSyscalls = nameOpTracepoints()
 	k.NameOpsConfirmed = k.nameOpSyscalls != nil
 	vars := map[string]any{"host_mntns": host, "syscall_kinds": kinds, "syscall_ops": ops, "syscall_argsel": argsel,
 		"confirm_names": k.NameOpsConfirmed}
@@ -288,6 +289,15 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 		}
 		k.optional.CapCapable = o.CapCapable
 	}
+	if kernelHasTracepoint("mark_victim") {
+		var o struct {
+			MarkVictim *ebpf.Program `ebpf:"mark_victim"`
+		}
+		if err := load(&o); err != nil {
+			return nil, err
+		}
+		k.optional.MarkVictim = o.MarkVictim
+	}
 	if k.NameOpsConfirmed {
 		var o struct {
 			NameOpExit *ebpf.Program `ebpf:"name_op_exit"`
@@ -311,8 +321,10 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 // Register already running containers (RegisterRunning) before Start.
 func (k *Kernel) Start() error {
 	progs := []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit}
-	if k.optional.CapCapable != nil {
-		progs = append(progs, k.optional.CapCapable)
+	for _, p := range []*ebpf.Program{k.optional.CapCapable, k.optional.MarkVictim} {
+		if p != nil {
+			progs = append(progs, p)
+		}
 	}
 	for _, p := range progs {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
@@ -364,9 +376,9 @@ func mapsByName(m *bpf.RecorderMaps, out map[string]*ebpf.Map) error {
 
 // nameOpTracepoints returns the name-operation syscalls whose exit
 // tracepoints can be attached, or nil when not all of them can (then none
-// is used). tracefs is mounted if it is not; the mount point to unmount on
-// Close is returned.
-func nameOpTracepoints() (names []string, mounted string) {
+// is used). tracefs is mounted at its usual place if it is not mounted, and
+// left mounted: another tailor (or perf, bpftrace) may be using it.
+func nameOpTracepoints() []string {
 	root := ""
 	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
 		if _, err := os.Stat(dir + "/events"); err == nil {
@@ -376,24 +388,22 @@ func nameOpTracepoints() (names []string, mounted string) {
 	}
 	if root == "" {
 		if err := unix.Mount("nodev", "/sys/kernel/tracing", "tracefs", 0, ""); err != nil {
-			return nil, ""
+			return nil
 		}
-		root, mounted = "/sys/kernel/tracing", "/sys/kernel/tracing"
+		root = "/sys/kernel/tracing"
 	}
 	native := profile.NativeArch()
+	var names []string
 	for _, name := range nameOpSyscalls {
 		if _, ok := profile.SyscallNumber(native, name); !ok {
 			continue // not on this architecture
 		}
 		if _, err := os.Stat(root + "/events/syscalls/sys_exit_" + name + "/id"); err != nil {
-			if mounted != "" {
-				unix.Unmount(mounted, 0)
-			}
-			return nil, ""
+			return nil
 		}
 		names = append(names, name)
 	}
-	return names, mounted
+	return names
 }
 
 func kernelHasTracepoint(name string) bool {
@@ -560,6 +570,7 @@ func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
 	}
 	s.Sockets = socketUses(t.Sockets)
 	s.PeakTasks = t.PeakTasks
+	s.OOMKills = t.OomKills
 	s.ArgsOverflow = bitmapNumbers(t.ArgsOverflow[:])
 	if s.Args, err = k.readArgValues(slot, gen, false); err != nil {
 		return s, false, err
@@ -633,9 +644,6 @@ func (k *Kernel) Close() error {
 			errs = append(errs, k.events.Close())
 		}
 		errs = append(errs, k.objs.Close(), k.optional.Close())
-		if k.unmountTracefs != "" {
-			errs = append(errs, unix.Unmount(k.unmountTracefs, 0))
-		}
 		k.mu.Lock()
 		k.closed = true
 		k.mu.Unlock()

@@ -50,6 +50,7 @@ type Session struct {
 	order      []string                  // container ids in order of arming
 	seen       map[string]ContainerEvent // names and images from Docker's event stream
 	died       map[string]ContainerEvent // deaths of containers not attributed yet
+	oomKilled  map[string]bool           // containers the OOM killer hit
 	// dead are containers that died, to finalize once the kernel's events
 	// queued before their death have been read (their last files).
 	dead     []ContainerEvent
@@ -127,6 +128,7 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 		containers: map[string]*containerRec{},
 		seen:       map[string]ContainerEvent{},
 		died:       map[string]ContainerEvent{},
+		oomKilled:  map[string]bool{},
 		host: profile.Host{
 			Kernel:        kernelRelease(),
 			Arch:          runtime.GOARCH,
@@ -513,6 +515,8 @@ func (s *Session) handleDockerEvent(ev ContainerEvent) {
 	switch ev.Action {
 	case "create", "start":
 		s.seen[ev.ID] = ev
+	case "oom":
+		s.oomKilled[ev.ID] = true
 	case "die":
 		if rec := s.containers[ev.ID]; rec != nil && len(rec.live) > 0 {
 			s.dead = append(s.dead, ev)
@@ -528,12 +532,14 @@ func (s *Session) finalizeLocked(rec *containerRec, at time.Time, exitCode *int)
 	if rec.memoryDir != "" {
 		rec.peakMemory = max(rec.peakMemory, memoryPeak(rec.memoryDir))
 	}
+	oom := s.oomKilled[rec.info.ID]
 	for _, sg := range rec.live {
 		snap, ok, err := s.kernel.Snapshot(sg.slot, sg.gen)
 		if err != nil {
 			rec.warnings = append(rec.warnings, fmt.Sprintf("reading the final counts failed: %v", err))
 		} else if ok {
 			rec.snaps = append(rec.snaps, snap)
+			oom = oom || snap.OOMKills > 0
 		}
 		_ = s.kernel.Release(sg.slot, sg.gen)
 		delete(s.targets, sg)
@@ -545,7 +551,9 @@ func (s *Session) finalizeLocked(rec *containerRec, at time.Time, exitCode *int)
 		rec.stop = time.Now()
 	}
 	rec.exitCode = exitCode
-	if exitCode != nil && *exitCode != 0 {
+	if oom {
+		rec.warnings = append(rec.warnings, fmt.Sprintf("the kernel's OOM killer ended the container (memory limit %d bytes): what it would have done next is not in the profile; raise the limit and record again", rec.info.Config.MemoryBytes))
+	} else if exitCode != nil && *exitCode != 0 {
 		rec.warnings = append(rec.warnings, fmt.Sprintf("the container exited with code %d (137 is SIGKILL: killed or out of memory): the profile holds what it did until then", *exitCode))
 	}
 }

@@ -15,6 +15,9 @@
  *                   a directory "existing_dir"), some of them failing
  *   probe net       AF_INET and AF_UNIX sockets and a plain fork: a learning
  *                   run for argument rules
+ *   probe pick N    for each bit i set in N (0..9), the i-th of ten harmless
+ *                   syscalls (PickSyscalls in tracertest.go): containers
+ *                   that must be told apart by their profiles
  *   probe escape    what argument rules learned from "net" must stop: a
  *                   netlink socket, clone and unshare of a user namespace,
  *                   and clone3 (ENOSYS); prints "name=errno" (0: worked)
@@ -49,6 +52,16 @@
 #define NR_symlinkat 266
 #define NR_fchmodat 268
 #define NR_socket 41
+#define NR_getpgid 121
+#define NR_getsid 124
+#define NR_getpriority 140
+#define NR_sched_getscheduler 145
+#define NR_sched_yield 24
+#define NR_times 100
+#define NR_getegid 108
+#define NR_geteuid 107
+#define NR_getgid 104
+#define NR_getitimer 36
 #define NR_clone 56
 #define NR_wait4 61
 #define NR_clone3 435
@@ -82,6 +95,16 @@
 #define NR_symlinkat 36
 #define NR_fchmodat 53
 #define NR_socket 198
+#define NR_getpgid 155
+#define NR_getsid 156
+#define NR_getpriority 141
+#define NR_sched_getscheduler 120
+#define NR_sched_yield 124
+#define NR_times 153
+#define NR_getegid 177
+#define NR_geteuid 175
+#define NR_getgid 176
+#define NR_getitimer 102
 #define NR_clone 220
 #define NR_wait4 260
 #define NR_clone3 435
@@ -320,6 +343,29 @@ static int escape(void)
 	return 0;
 }
 
+/* Keep in step with PickSyscalls in tracertest.go. */
+static const long pick_nrs[10] = {NR_getpgid, NR_getsid, NR_getpriority, NR_sched_getscheduler, NR_sched_yield,
+				  NR_times, NR_getegid, NR_geteuid, NR_getgid, NR_getitimer};
+
+static long atol_(const char *s)
+{
+	long n = 0;
+	while (*s >= '0' && *s <= '9')
+		n = n * 10 + (*s++ - '0');
+	return n;
+}
+
+static int pick(long n)
+{
+	char buf[64];
+	for (int i = 0; i < 10; i++) {
+		if (n & (1L << i))
+			sys(pick_nrs[i], 0, buf, 0);
+	}
+	say("probe: pick done\n");
+	return 0;
+}
+
 static int probe_main(long argc, char **argv)
 {
 	if (argc > 1 && streq(argv[1], "work"))
@@ -330,9 +376,11 @@ static int probe_main(long argc, char **argv)
 		return files(argv[2]);
 	if (argc > 1 && streq(argv[1], "net"))
 		return net();
+	if (argc > 2 && streq(argv[1], "pick"))
+		return pick(atol_(argv[2]));
 	if (argc > 1 && streq(argv[1], "escape"))
 		return escape();
-	say("usage: probe work|blocked|files DIR|net|escape\n");
+	say("usage: probe work|blocked|files DIR|net|escape|pick N\n");
 	return 2;
 }
 

@@ -20,6 +20,11 @@ var probeSource []byte
 //go:embed probe32.c
 var probe32Source []byte
 
+// PickSyscalls are the syscalls of `probe pick N`: bit i of N makes the
+// i-th. None is made by the probe's other modes or by runc or crun.
+var PickSyscalls = []string{"getpgid", "getsid", "getpriority", "sched_getscheduler", "sched_yield",
+	"times", "getegid", "geteuid", "getgid", "getitimer"}
+
 // SkipOrFail skips a test whose prerequisites are missing, unless
 // TAILOR_REQUIRE_E2E is set (CI does): there a skip would hide a broken
 // setup, so it fails instead.

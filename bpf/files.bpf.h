@@ -31,6 +31,7 @@ const volatile __u32 syscall_ops[MAX_NR] = {};
 #define O_RDWR 00000002
 #define O_CREAT 00000100
 #define O_TRUNC 00001000
+#define FMODE_CREATED 0x100000 /* include/linux/fs.h */
 #define O_APPEND 00002000
 #define O_PATH 010000000
 #define AT_FDCWD -100
@@ -417,6 +418,11 @@ static __noinline void resolve_pending_open(struct task_struct *task, struct tas
 		stat_inc(STAT_OPEN_MISSED);
 		return;
 	}
+	/* O_CREAT on a file that exists creates nothing, and AppArmor checks
+	 * no create for it: `> /dev/null` is a write. The kernel marks the
+	 * files an open did create (FMODE_CREATED, bit 20 since Linux 4.19). */
+	if ((access & ACCESS_CREATE) && !(BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
+		access &= ~ACCESS_CREATE;
 	emit_file(task, ts, f, access);
 }
 

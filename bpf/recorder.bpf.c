@@ -404,7 +404,12 @@ static __noinline void enter_namespace(struct task_struct *task, struct task_sta
 			stale = true; /* the inode number of a dead namespace, reused */
 		}
 	}
-	if (!found && !joining) {
+	/* A namespace nobody has seen is new, also for a task that called
+	 * setns first: runc joins the host's network namespace by setns for
+	 * --network host (and another container's for --network container:X)
+	 * before it unshares the container's mount namespace. Every namespace
+	 * that existed when tailor started is in the index (as ignored). */
+	if (!found) {
 		ts = new_target(task, inum, nsid, stale);
 		if (ts)
 			record_setup(ts, id);

@@ -108,6 +108,9 @@ type Container struct {
 	ImageID  string `json:"image_id,omitempty"`
 	Runtime  string `json:"runtime,omitempty"`
 	ExitCode *int   `json:"exit_code,omitempty"`
+	// Labels select containers (--match) and name profiles (the Compose
+	// service, --name-by label=KEY).
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Host describes where the recording was made.

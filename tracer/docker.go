@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -24,6 +25,7 @@ var ErrDocker = errors.New("cannot reach the Docker daemon")
 // ContainerInfo is what tailor needs to know of a Docker container.
 type ContainerInfo struct {
 	ID, Name, Image, ImageID, Runtime string
+	Labels                            map[string]string
 	Pid                               int
 	Running                           bool
 	Learning                          profile.Learning
@@ -35,10 +37,14 @@ type ContainerInfo struct {
 
 // ContainerEvent is a container's life-cycle event from the Docker daemon.
 type ContainerEvent struct {
-	Action   string // "create", "start", "oom", "die", "destroy"
-	ID       string
-	Name     string
-	Image    string
+	Action string // "create", "start", "oom", "die", "destroy"
+	ID     string
+	Name   string
+	Image  string
+	// Labels are the container's labels, which Docker sends with every
+	// event: a container gone before it could be inspected is still
+	// selected and named by them.
+	Labels   map[string]string
 	ExitCode *int
 	Time     time.Time
 }
@@ -92,6 +98,7 @@ func (d *Docker) Inspect(ctx context.Context, idOrName string) (ContainerInfo, e
 	}
 	if r.Config != nil {
 		info.Image = r.Config.Image
+		info.Labels = maps.Clone(r.Config.Labels)
 	}
 	if r.State != nil {
 		info.Pid = r.State.Pid
@@ -115,6 +122,23 @@ func (d *Docker) Inspect(ctx context.Context, idOrName string) (ContainerInfo, e
 	}
 	info.Config.DaemonUsernsRemap = d.usernsRemap
 	return info, nil
+}
+
+// eventLabels takes the labels out of an event's attributes, where Docker
+// mixes them with the attributes of its own.
+func eventLabels(attrs map[string]string) map[string]string {
+	var labels map[string]string
+	for k, v := range attrs {
+		switch k {
+		case "name", "image", "exitCode", "signal", "execDuration":
+			continue
+		}
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[k] = v
+	}
+	return labels
 }
 
 func mountSource(m container.MountPoint) string {
@@ -228,6 +252,7 @@ func (d *Docker) Events(ctx context.Context) (<-chan ContainerEvent, <-chan erro
 						ID:     m.Actor.ID,
 						Name:   m.Actor.Attributes["name"],
 						Image:  m.Actor.Attributes["image"],
+						Labels: eventLabels(m.Actor.Attributes),
 						Time:   time.Unix(0, m.TimeNano),
 					}
 					if code, err := strconv.Atoi(m.Actor.Attributes["exitCode"]); err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -19,9 +20,13 @@ import (
 
 // SessionOptions configure a recording session.
 type SessionOptions struct {
-	// Containers selects containers by name or id (prefix). Empty: every
-	// container that starts during the session.
+	// Containers selects containers by name or id (prefix); they may
+	// already run. Empty: every container that starts during the session.
 	Containers []string
+	// Match narrows the selection by name glob, image and label. The
+	// kernel forgets the containers it does not select as soon as they are
+	// identified.
+	Match profile.Match
 	// MaxContainers bounds how many containers are recorded at once.
 	MaxContainers int
 	// TailorVersion goes into every report.
@@ -176,6 +181,9 @@ func (s *Session) warn(format string, args ...any) {
 }
 
 func (s *Session) selected(info ContainerInfo) bool {
+	if !s.opts.Match.Selects(profile.Container{Name: info.Name, Image: info.Image, Labels: info.Labels}) {
+		return false
+	}
 	if len(s.opts.Containers) == 0 {
 		return true
 	}
@@ -196,6 +204,10 @@ func (s *Session) registerRunning(ctx context.Context) error {
 		info, err := s.docker.Inspect(ctx, sel)
 		if err != nil || !info.Running || info.Pid <= 0 {
 			continue // recorded when it starts
+		}
+		if !s.opts.Match.Selects(profile.Container{Name: info.Name, Image: info.Image, Labels: info.Labels}) {
+			s.opts.Warnf("container %s is not recorded: --match does not select it", info.Name)
+			continue
 		}
 		mntns, err := mntnsOf(fmt.Sprintf("/proc/%d/ns/mnt", info.Pid))
 		if err != nil {
@@ -329,14 +341,24 @@ func (rec *containerRec) addFile(f *FileEvent) {
 		u = &fileUse{onRoot: f.OnRoot, fstype: f.FSType}
 		rec.files[p] = u
 	}
+	// A file the container made itself would belong to whatever user it
+	// ran as: using it later needs no root.
+	ownFile := u.access&(bpf.RecorderAccessBitsACCESS_CREATE|bpf.RecorderAccessBitsACCESS_MKDIR) != 0 && f.Access&nameOps == 0
 	u.access |= f.Access
 	u.resolved = u.resolved || f.Flags&bpf.RecorderFileEventFlagsFILE_NAME_UNRESOLVED == 0
+	if ownFile {
+		return
+	}
 	for _, r := range rootOnlyAccesses(p, f) {
 		if !slices.Contains(rec.rootOnly, r) {
 			rec.rootOnly = append(rec.rootOnly, r)
 		}
 	}
 }
+
+// nameOps are the accesses that make or remove a name in a directory.
+const nameOps = bpf.RecorderAccessBitsACCESS_CREATE | bpf.RecorderAccessBitsACCESS_UNLINK | bpf.RecorderAccessBitsACCESS_RENAME |
+	bpf.RecorderAccessBitsACCESS_MKDIR | bpf.RecorderAccessBitsACCESS_RMDIR | bpf.RecorderAccessBitsACCESS_LINK | bpf.RecorderAccessBitsACCESS_SYMLINK
 
 // rootOnlyAccesses are the accesses of a file event that only root could
 // make: the process ran as root, the file (or the directory a name was
@@ -354,9 +376,7 @@ func rootOnlyAccesses(path string, f *FileEvent) []profile.RootOnlyAccess {
 	}
 	named := f.Flags&bpf.RecorderFileEventFlagsFILE_NAME_UNRESOLVED != 0
 	const r, w, x = 04, 02, 01
-	names := bpf.RecorderAccessBitsACCESS_CREATE | bpf.RecorderAccessBitsACCESS_UNLINK | bpf.RecorderAccessBitsACCESS_RENAME |
-		bpf.RecorderAccessBitsACCESS_MKDIR | bpf.RecorderAccessBitsACCESS_RMDIR | bpf.RecorderAccessBitsACCESS_LINK | bpf.RecorderAccessBitsACCESS_SYMLINK
-	if f.Access&names != 0 {
+	if f.Access&nameOps != 0 {
 		// Making or removing a name needs write access to the directory:
 		// the event's own inode for a name operation, the parent of a
 		// file created by open.
@@ -364,7 +384,7 @@ func rootOnlyAccesses(path string, f *FileEvent) []profile.RootOnlyAccess {
 		if named {
 			owner, mode = f.InoUID, f.InoMode
 		}
-		for _, a := range accessNames(f.Access & names) {
+		for _, a := range accessNames(f.Access & nameOps) {
 			check(a, owner, mode, w)
 		}
 		return out // a file it just created is its own
@@ -404,7 +424,7 @@ func (s *Session) attribute(sg slotGen, id string) {
 			return
 		}
 		// Gone before we could ask (a very short --rm container).
-		info = ContainerInfo{ID: id, Name: ev.Name, Image: ev.Image}
+		info = ContainerInfo{ID: id, Name: ev.Name, Image: ev.Image, Labels: ev.Labels}
 	}
 	if !s.selected(info) {
 		_ = s.kernel.Ignore(sg.slot, sg.gen)
@@ -630,6 +650,7 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 		Container: profile.Container{
 			ID: rec.info.ID, Name: rec.info.Name, Image: rec.info.Image,
 			ImageID: rec.info.ImageID, Runtime: rec.info.Runtime, ExitCode: rec.exitCode,
+			Labels: maps.Clone(rec.info.Labels),
 		},
 		Host:                 host,
 		Start:                rec.start,

@@ -9,13 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/cilium/ebpf"
 
 	"github.com/tailorsec/tailor/tracer/tracertest"
 )
@@ -30,85 +27,6 @@ func buildBinary(t testing.TB) string {
 	return out
 }
 
-// ourNames are the kernel's (15-byte) names of tailor's BPF programs and
-// maps.
-var ourNames = []string{"sys_enter", "sched_process_f", "sched_process_e", "cap_capable", "name_op_exit", "mark_victim",
-	"snapshot_namesp", "task_states", "slot_counters", "slot_targets", "mntns_index", "free_slots", "events",
-	"stats", "file_seen", "path_scratch", "arg_values"}
-
-// bpfHighWater is the highest program and map id now: objects made later
-// are newer.
-func bpfHighWater(t *testing.T) (prog ebpf.ProgramID, m ebpf.MapID) {
-	t.Helper()
-	for id := ebpf.ProgramID(0); ; {
-		next, err := ebpf.ProgramGetNextID(id)
-		if err != nil {
-			break
-		}
-		id, prog = next, next
-	}
-	for id := ebpf.MapID(0); ; {
-		next, err := ebpf.MapGetNextID(id)
-		if err != nil {
-			break
-		}
-		id, m = next, next
-	}
-	return prog, m
-}
-
-// requireNoBPFLeft fails when a program or map of tailor's, made after the
-// high-water mark, is still in the kernel. A link holds its program, so no
-// program left means no link left either.
-func requireNoBPFLeft(t *testing.T, progMark ebpf.ProgramID, mapMark ebpf.MapID) {
-	t.Helper()
-	var left []string
-	deadline := time.Now().Add(10 * time.Second) // freed after an RCU grace period
-	for {
-		left = nil
-		for id := progMark; ; {
-			next, err := ebpf.ProgramGetNextID(id)
-			if err != nil {
-				break
-			}
-			id = next
-			if p, err := ebpf.NewProgramFromID(next); err == nil {
-				if info, err := p.Info(); err == nil && slices.Contains(ourNames, info.Name) {
-					left = append(left, fmt.Sprintf("program %d %s", next, info.Name))
-				}
-				p.Close()
-			}
-		}
-		for id := mapMark; ; {
-			next, err := ebpf.MapGetNextID(id)
-			if err != nil {
-				break
-			}
-			id = next
-			if m, err := ebpf.NewMapFromID(next); err == nil {
-				if info, err := m.Info(); err == nil && slices.Contains(ourNames, info.Name) {
-					left = append(left, fmt.Sprintf("map %d %s", next, info.Name))
-				}
-				m.Close()
-			}
-		}
-		if len(left) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if len(left) > 0 {
-		t.Errorf("tailor's BPF objects are still loaded after it exited: %v", left)
-	}
-	if entries, _ := os.ReadDir("/sys/fs/bpf"); len(entries) > 0 {
-		for _, e := range entries {
-			if strings.Contains(e.Name(), "tailor") {
-				t.Errorf("something of tailor's is pinned: /sys/fs/bpf/%s", e.Name())
-			}
-		}
-	}
-}
-
 // Ctrl-C, SIGTERM and SIGKILL in the middle of a recording: with the first
 // two the profiles are written (a container still running marked partial);
 // after any of them nothing of tailor's stays in the kernel.
@@ -118,7 +36,7 @@ func TestSignalsLeaveNothingBehind(t *testing.T) {
 	bin := buildBinary(t)
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
-			progMark, mapMark := bpfHighWater(t)
+			mark := tracertest.MarkBPF(t)
 			done, running := uniqueName("sig-done"), uniqueName("sig-running")
 			defer removeContainer(done)
 			defer removeContainer(running)
@@ -135,7 +53,7 @@ func TestSignalsLeaveNothingBehind(t *testing.T) {
 			cmd.Process.Signal(sig)
 			err := cmd.Wait()
 			if sig == syscall.SIGKILL {
-				requireNoBPFLeft(t, progMark, mapMark)
+				tracertest.RequireNoBPFLeft(t, mark)
 				return
 			}
 			if err != nil {
@@ -147,7 +65,7 @@ func TestSignalsLeaveNothingBehind(t *testing.T) {
 			if w := readProfile(t, filepath.Join(out, running)); w.report["partial"] != true {
 				t.Errorf("%s still ran: it must be marked partial", running)
 			}
-			requireNoBPFLeft(t, progMark, mapMark)
+			tracertest.RequireNoBPFLeft(t, mark)
 		})
 	}
 }

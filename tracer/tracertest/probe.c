@@ -18,6 +18,9 @@
  *   probe pick N    for each bit i set in N (0..9), the i-th of ten harmless
  *                   syscalls (PickSyscalls in tracertest.go): containers
  *                   that must be told apart by their profiles
+ *   probe burst N DIR  create the files DIR/0 .. DIR/N-1: a burst of file
+ *                   events with distinct paths
+ *   probe sleep S   sleep S seconds: a sidecar whose namespaces others join
  *   probe escape    what argument rules learned from "net" must stop: a
  *                   netlink socket, clone and unshare of a user namespace,
  *                   and clone3 (ENOSYS); prints "name=errno" (0: worked)
@@ -65,8 +68,10 @@
 #define NR_clone 56
 #define NR_wait4 61
 #define NR_clone3 435
+#define NR_nanosleep 35
 #elif defined(__aarch64__)
 #define NR_read 63
+#define NR_nanosleep 101
 #define NR_write 64
 #define NR_close 57
 #define NR_kill 129
@@ -366,6 +371,33 @@ static int pick(long n)
 	return 0;
 }
 
+static int sleep_(long seconds)
+{
+	long ts[2] = {seconds, 0};
+	sys(NR_nanosleep, (long)ts, 0, 0);
+	return 0;
+}
+
+static int burst(long n, const char *dir)
+{
+	char name[24];
+	for (long i = 0; i < n; i++) {
+		int k = sizeof(name) - 1;
+		long v = i;
+		name[k] = 0;
+		do {
+			name[--k] = '0' + v % 10;
+			v /= 10;
+		} while (v && k > 0);
+		long fd = sys6(NR_openat, AT_FDCWD, (long)in(dir, &name[k], 0), O_CREAT | O_WRONLY, 0644, 0, 0);
+		if (fd < 0)
+			return 40;
+		sys(NR_close, fd, 0, 0);
+	}
+	say("probe: burst done\n");
+	return 0;
+}
+
 static int probe_main(long argc, char **argv)
 {
 	if (argc > 1 && streq(argv[1], "work"))
@@ -378,9 +410,13 @@ static int probe_main(long argc, char **argv)
 		return net();
 	if (argc > 2 && streq(argv[1], "pick"))
 		return pick(atol_(argv[2]));
+	if (argc > 3 && streq(argv[1], "burst"))
+		return burst(atol_(argv[2]), argv[3]);
 	if (argc > 1 && streq(argv[1], "escape"))
 		return escape();
-	say("usage: probe work|blocked|files DIR|net|escape|pick N\n");
+	if (argc > 2 && streq(argv[1], "sleep"))
+		return sleep_(atol_(argv[2]));
+	say("usage: probe work|blocked|files DIR|net|escape|pick N|burst N DIR|sleep S\n");
 	return 2;
 }
 

@@ -9,7 +9,7 @@ export BPF_CLANG BPF_CFLAGS
 
 SHARED_IMAGES ?= $(abspath ../shared/images)
 # Debian packages the demo and the tests need (go is expected to be there).
-PACKAGES := docker.io crun podman gcc libc6-dev libseccomp-dev pkg-config curl redis-tools debootstrap apparmor wrk
+PACKAGES := docker.io crun podman gcc libc6-dev libseccomp-dev pkg-config curl redis-tools debootstrap apparmor wrk chromium
 DOCKERD_LOG ?= /var/log/tailor-dockerd.log
 TEST_TIMEOUT ?= 80m
 
@@ -47,6 +47,16 @@ test: setup fmt vet cross
 # Only what runs without root or Docker.
 test-unit:
 	$(GO) test -count=1 ./profile/...
+
+# Every parser's fuzz target, FUZZTIME each (go test -fuzz takes one at a time).
+FUZZTIME ?= 10s
+FUZZ_TARGETS := FuzzParseSeccomp FuzzParseAppArmor FuzzParseAppArmorRules FuzzMatchAppArmor FuzzAppArmorPath \
+	FuzzParseCapabilities FuzzParseRecording FuzzParseReport FuzzParseRunFlags
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./profile; \
+	done
 
 demo: setup build
 	./examples/demo/demo.sh

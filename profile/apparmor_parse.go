@@ -42,10 +42,31 @@ func (r Rule) Matches(path string) bool {
 // an unterminated quote or rule, unbalanced braces, an invalid pattern or
 // permission string.
 func ParseAppArmorRules(profileText []byte) ([]Rule, error) {
+	p, err := ParseAppArmor(profileText)
+	if err != nil {
+		return nil, err
+	}
+	return p.Files, nil
+}
+
+// AppArmorPolicy is a parsed AppArmor profile: its file rules and, as
+// AppArmorRule, every other rule (network, capability, signal, ptrace,
+// mount, ...).
+type AppArmorPolicy struct {
+	// Names are the names of the profiles (and hats) the text defines.
+	Names []string
+	Files []Rule
+	Rules []AppArmorRule
+}
+
+// ParseAppArmor parses a profile the way ParseAppArmorRules does, keeping
+// the rules that are not file rules too.
+func ParseAppArmor(profileText []byte) (*AppArmorPolicy, error) {
 	toks, err := lexAppArmor(string(profileText))
 	if err != nil {
 		return nil, err
 	}
+	pol := &AppArmorPolicy{}
 	var rules []Rule
 	depth := 0
 	var stmt []aaToken
@@ -53,6 +74,9 @@ func ParseAppArmorRules(profileText []byte) ([]Rule, error) {
 		switch t.kind {
 		case tokOpen:
 			depth++
+			if name := blockName(stmt); name != "" {
+				pol.Names = append(pol.Names, name)
+			}
 			stmt = nil // a block header: profile NAME flags=(...) {
 			continue
 		case tokClose:
@@ -75,6 +99,8 @@ func ParseAppArmorRules(profileText []byte) ([]Rule, error) {
 				}
 				if ok {
 					rules = append(rules, r)
+				} else if o, ok := otherRule(stmt); ok {
+					pol.Rules = append(pol.Rules, o)
 				}
 			}
 			stmt = nil
@@ -96,7 +122,8 @@ func ParseAppArmorRules(profileText []byte) ([]Rule, error) {
 	if depth != 0 {
 		return nil, errors.New("unterminated '{' block")
 	}
-	return rules, nil
+	pol.Files = rules
+	return pol, nil
 }
 
 // fileRule interprets one statement; ok is false for rules of other kinds.

@@ -13,13 +13,17 @@ import (
 // --cap-drop=ALL, one --cap-add per needed capability, the seccomp profile
 // at seccompPath (which should be absolute: docker resolves it against the
 // client's working directory), the AppArmor profile by name (it must be
-// loaded on the host, see report.json) and, when suggested,
-// no-new-privileges and --read-only with its --tmpfs mounts.
+// loaded on the host, see report.json) and, when suggested, --user (see
+// UserSuggestion), no-new-privileges, --read-only with its --tmpfs mounts,
+// and the resource limits of ResourceLimits.
 func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []string {
 	flags := []string{"--cap-drop=ALL"}
 	for _, c := range sortedSet(caps.Add) {
 		// Docker documents capabilities without the CAP_ prefix.
 		flags = append(flags, "--cap-add="+strings.TrimPrefix(canonicalCapability(c), "CAP_"))
+	}
+	if u := UserSuggestion(rec); u.Flag != "" {
+		flags = append(flags, u.Flag)
 	}
 	flags = append(flags, "--security-opt=seccomp="+seccompPath)
 	flags = append(flags, "--security-opt=apparmor="+AppArmorProfileName(rec))
@@ -32,6 +36,7 @@ func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []st
 			flags = append(flags, "--tmpfs="+dir)
 		}
 	}
+	flags = append(flags, ResourceLimits(rec).Flags()...)
 	return flags
 }
 

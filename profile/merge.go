@@ -12,8 +12,10 @@ import (
 // a syscall that any input made as workload stays workload; files (their
 // accesses merged per path), sockets, signals, ptrace requests and mounts
 // are united, and file access counts as recorded only if it was in every
-// input. The result describes the first recording's container and notes
-// the others.
+// input. Learned argument values are united per argument (see
+// unionLearnedArgs): the merged profile allows each value some input needed,
+// not the loosest of the inputs' rules. The result describes the first
+// recording's container and notes the others.
 func MergeRecordings(recs ...*Recording) *Recording {
 	switch len(recs) {
 	case 0:
@@ -23,6 +25,7 @@ func MergeRecordings(recs ...*Recording) *Recording {
 	}
 	out := *recs[0]
 	out.Syscalls = nil
+	out.SyscallArgs = unionLearnedArgs(recs)
 	out.Capabilities = nil
 	out.PrivilegedExecs = nil
 	out.Warnings = nil

@@ -12,13 +12,15 @@ import (
 )
 
 // Normalize sorts the Recording's slices in place: syscalls by arch, name,
-// number and source; capabilities by name, each with its syscalls sorted and
+// number and source; learned argument values by syscall and argument, one
+// entry per argument with its values sorted and distinct; capabilities by name, each with its syscalls sorted and
 // de-duplicated; privileged execs, warnings and the learning settings'
 // capability lists sorted and de-duplicated; files by path, one entry per
 // path with its accesses sorted and de-duplicated; sockets, signals, ptrace
 // requests, mounts and container mounts sorted and de-duplicated.
 func Normalize(rec *Recording) {
 	slices.SortFunc(rec.Syscalls, compareSyscallUse)
+	rec.SyscallArgs = normalizeLearnedArgs(rec.SyscallArgs)
 	for i := range rec.Capabilities {
 		rec.Capabilities[i].Syscalls = sortedSetOrNil(rec.Capabilities[i].Syscalls)
 	}
@@ -79,6 +81,10 @@ func normalized(rec *Recording) *Recording {
 func cloneRecording(rec *Recording) *Recording {
 	c := *rec
 	c.Syscalls = slices.Clone(rec.Syscalls)
+	c.SyscallArgs = slices.Clone(rec.SyscallArgs)
+	for i := range c.SyscallArgs {
+		c.SyscallArgs[i].Values = slices.Clone(c.SyscallArgs[i].Values)
+	}
 	c.Capabilities = slices.Clone(rec.Capabilities)
 	for i := range c.Capabilities {
 		c.Capabilities[i].Syscalls = slices.Clone(c.Capabilities[i].Syscalls)

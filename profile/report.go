@@ -55,6 +55,17 @@ type Report struct {
 	ReadOnly        ReadOnly           `json:"read_only"`
 	AppArmor        ReportAppArmor     `json:"apparmor"`
 	Warnings        []string           `json:"warnings"`
+
+	// Identity, Resources and Config are the recording's, so that the
+	// checklist can be rebuilt from report.json alone (RecordingFromReport).
+	Identity  Identity        `json:"identity"`
+	Resources Resources       `json:"resources"`
+	Config    ContainerConfig `json:"config"`
+	// User, Limits and Checklist are UserSuggestion, ResourceLimits and
+	// Checklist of the recording.
+	User      UserAdvice      `json:"user"`
+	Limits    LimitsAdvice    `json:"limits"`
+	Checklist []ChecklistItem `json:"checklist"`
 }
 
 // ReportFileAccess is one recorded path. JSON cannot hold bytes that are not
@@ -172,6 +183,8 @@ func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report 
 		})
 	}
 	r.Warnings = sortedSet(append(reportWarnings(rec), apparmor.Warnings...))
+	r.Identity, r.Resources, r.Config = rec.Identity, rec.Resources, rec.Config
+	r.User, r.Limits, r.Checklist = UserSuggestion(rec), ResourceLimits(rec), Checklist(rec)
 	return r
 }
 

@@ -21,6 +21,8 @@ const (
 	FlagsFile        = "docker-run.flags"
 	ReportFile       = "report.json"
 	AppArmorFile     = "apparmor.profile"
+	// RecordingFile holds the Recording itself, for tailor merge.
+	RecordingFile = "recording.json"
 )
 
 // Written says where WriteProfileDir put each file.
@@ -31,13 +33,15 @@ type Written struct {
 	Flags        string
 	Report       string
 	AppArmor     string
+	Recording    string
 	// FlagsLine is the content of the flags file, without its newline.
 	FlagsLine string
 }
 
 // WriteProfileDir creates dir (0755) and writes the profile for rec into
 // it: seccomp.json, apparmor.profile, capabilities.json, docker-run.flags
-// (which names seccomp.json by its absolute path) and report.json. When
+// (which names seccomp.json by its absolute path), report.json and
+// recording.json (the recording itself, which tailor merge reads). When
 // CheckAppArmor finds that the AppArmor profile would deny what was
 // recorded, or expose what it must not, everything is still written (the
 // problems are in report.json) and an *AppArmorProblems error says so: the
@@ -58,6 +62,7 @@ func WriteProfileDir(dir string, rec *Recording) (Written, error) {
 		Flags:        filepath.Join(abs, FlagsFile),
 		Report:       filepath.Join(abs, ReportFile),
 		AppArmor:     filepath.Join(abs, AppArmorFile),
+		Recording:    filepath.Join(abs, RecordingFile),
 	}
 	files, flagsLine, problems, err := renderProfile(rec, w.Seccomp)
 	if err != nil {
@@ -93,7 +98,7 @@ type renderedFile struct {
 	data []byte
 }
 
-// renderProfile produces the five files, in writing order, for a profile
+// renderProfile produces the six files, in writing order, for a profile
 // whose seccomp.json will be at seccompPath (apparmor.profile next to it).
 func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, []string, error) {
 	rec = normalized(rec)
@@ -114,6 +119,10 @@ func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, 
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("encode %s: %w", ReportFile, err)
 	}
+	recordingJSON, err := MarshalRecording(rec)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("encode %s: %w", RecordingFile, err)
+	}
 	line := FlagsLine(DockerRunFlags(rec, caps, seccompPath))
 	return []renderedFile{
 		{SeccompFile, seccompJSON},
@@ -121,6 +130,7 @@ func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, 
 		{CapabilitiesFile, capsJSON},
 		{FlagsFile, []byte(line + "\n")},
 		{ReportFile, reportJSON},
+		{RecordingFile, recordingJSON},
 	}, line, problems, nil
 }
 

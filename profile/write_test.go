@@ -113,7 +113,7 @@ func TestWriteProfileDir(t *testing.T) {
 	if !filepath.IsAbs(w.Dir) || w.Seccomp != filepath.Join(w.Dir, "seccomp.json") {
 		t.Errorf("paths not absolute: %+v", w)
 	}
-	want := []string{"apparmor.profile", "capabilities.json", "docker-run.flags", "report.json", "seccomp.json"}
+	want := []string{"apparmor.profile", "capabilities.json", "docker-run.flags", "recording.json", "report.json", "seccomp.json"}
 	if got := dirEntries(t, w.Dir); !slices.Equal(got, want) {
 		t.Errorf("directory holds %v, want %v", got, want)
 	}

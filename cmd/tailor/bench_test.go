@@ -1,17 +1,14 @@
 package main
 
-// BenchmarkRecorderOverhead measures what recording costs a syscall-heavy
-// container (make bench). Three ways, interleaved, several repeats:
-//
-//	untraced  nothing attached
-//	floor     an empty program on sys_enter: what any recorder of this
-//	          design pays (the VM's tracepoint and trampoline cost)
-//	tailor    `tailor record` around the container
-//
-// and the same loop on the host while each is attached (processes outside the
-// recorded containers). It prints a table and writes bench-results.json.
+// Benchmarks (make bench): what recording costs, measured against running
+// untraced and against the floor, an empty program on sys_enter, which is
+// what any recorder of this design pays. Each prints a table and adds its
+// figures to bench-results.json. Runs are interleaved (untraced, floor,
+// tailor, untraced, ...) and compared pairwise, repeat by repeat, so that
+// the VM's drift cancels out.
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,41 +17,59 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf/link"
 
 	"github.com/tailorsec/tailor/bpf"
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/tracer/tracertest"
 )
 
-type benchRow struct {
-	Mode       string    `json:"mode"`
-	Where      string    `json:"where"` // container or host
-	NsPerCall  []float64 `json:"ns_per_syscall"`
-	Median     float64   `json:"median_ns"`
-	AddedNs    float64   `json:"added_ns_vs_untraced"`
-	RatioFloor float64   `json:"ratio_to_floor,omitempty"` // added / floor's added
+// benchResults collects every benchmark's figures for bench-results.json.
+var (
+	benchMu      sync.Mutex
+	benchResults = map[string]any{}
+)
+
+func saveBench(name string, v any) {
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	old, _ := os.ReadFile("bench-results.json")
+	_ = json.Unmarshal(old, &benchResults)
+	benchResults[name] = v
+	benchResults["kernel"] = kernelRelease()
+	if b, err := json.MarshalIndent(benchResults, "", "  "); err == nil {
+		_ = os.WriteFile("bench-results.json", append(b, '\n'), 0o644)
+	}
 }
 
-type benchResult struct {
-	Pairs         int        `json:"pairs_per_run"`
-	Repeats       int        `json:"repeats"`
-	Rows          []benchRow `json:"rows"`
-	TailorRSSMiB  []float64  `json:"tailor_peak_rss_mib"`
-	EventsLost    []float64  `json:"events_lost"`
-	KernelRelease string     `json:"kernel"`
+// stats is a median and the spread (min..max) of a series.
+type stats struct {
+	Median float64   `json:"median"`
+	Min    float64   `json:"min"`
+	Max    float64   `json:"max"`
+	Runs   []float64 `json:"runs"`
+}
+
+func summarize(v []float64) stats {
+	return stats{Median: median(v), Min: slices.Min(v), Max: slices.Max(v), Runs: v}
+}
+
+func (s stats) String() string {
+	return fmt.Sprintf("%8.1f  [%.1f .. %.1f]", s.Median, s.Min, s.Max)
 }
 
 func BenchmarkRecorderOverhead(b *testing.B) {
 	requireE2EBench(b)
 	pairs := envInt("TAILOR_BENCH_PAIRS", 1_000_000)
-	repeats := envInt("TAILOR_BENCH_REPEATS", 5)
+	repeats := envInt("TAILOR_BENCH_REPEATS", 7)
 	loop, image := benchLoop(b)
 	tailorBin := buildTailor(b)
 
-	samples := map[string][]float64{}
-	var rss, lost []float64
 	run := func(args ...string) float64 {
 		out, err := exec.Command(args[0], args[1:]...).Output()
 		if err != nil {
@@ -65,75 +80,66 @@ func BenchmarkRecorderOverhead(b *testing.B) {
 	hostLoop := []string{"taskset", "-c", "1", loop, strconv.Itoa(pairs)}
 	ctrLoop := []string{"docker", "run", "--rm", "--cpuset-cpus=1", image, "/loop", strconv.Itoa(pairs)}
 
+	type series struct{ untraced, floor, tailor []float64 }
+	where := map[string]*series{"container": {}, "host": {}}
+	var rss []float64
 	for i := 0; i < repeats && b.N > 0; i++ {
-		samples["untraced/container"] = append(samples["untraced/container"], run(ctrLoop...))
-		samples["untraced/host"] = append(samples["untraced/host"], run(hostLoop...))
+		where["container"].untraced = append(where["container"].untraced, run(ctrLoop...))
+		where["host"].untraced = append(where["host"].untraced, run(hostLoop...))
 
 		detach := attachFloor(b)
-		samples["floor/container"] = append(samples["floor/container"], run(ctrLoop...))
-		samples["floor/host"] = append(samples["floor/host"], run(hostLoop...))
+		where["container"].floor = append(where["container"].floor, run(ctrLoop...))
+		where["host"].floor = append(where["host"].floor, run(hostLoop...))
 		detach()
 
-		// tailor records the container; the host loop runs beside it.
-		out := b.TempDir()
+		// tailor records the container; the host loop runs beside it (a
+		// process outside the recorded containers).
 		script := strings.Join(hostLoop, " ") + " && " + strings.Join(ctrLoop, " ")
-		cmd := exec.Command(tailorBin, "record", "-q", "-o", out, "--", "sh", "-c", script)
-		got, err := cmd.Output()
+		cmd := exec.Command(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script)
+		out, err := cmd.Output()
 		if err != nil {
 			b.Fatalf("tailor record: %v", err)
 		}
-		lines := strings.Fields(string(got))
+		lines := strings.Fields(string(out))
 		if len(lines) != 2 {
-			b.Fatalf("unexpected output from the traced loops: %q", got)
+			b.Fatalf("unexpected output from the traced loops: %q", out)
 		}
-		samples["tailor/host"] = append(samples["tailor/host"], parseNs(b, lines[0]))
-		samples["tailor/container"] = append(samples["tailor/container"], parseNs(b, lines[1]))
+		where["host"].tailor = append(where["host"].tailor, parseNs(b, lines[0]))
+		where["container"].tailor = append(where["container"].tailor, parseNs(b, lines[1]))
 		rss = append(rss, float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)/1024)
-		lost = append(lost, eventsLost(b, out))
 	}
 
-	res := benchResult{Pairs: pairs, Repeats: repeats, TailorRSSMiB: rss, EventsLost: lost}
-	res.KernelRelease = kernelRelease()
-	for _, where := range []string{"container", "host"} {
-		base := median(samples["untraced/"+where])
-		floor := median(samples["floor/"+where]) - base
-		for _, mode := range []string{"untraced", "floor", "tailor"} {
-			s := samples[mode+"/"+where]
-			row := benchRow{Mode: mode, Where: where, NsPerCall: s, Median: median(s)}
-			row.AddedNs = row.Median - base
-			if mode == "tailor" && floor > 0 {
-				row.RatioFloor = row.AddedNs / floor
-			}
-			res.Rows = append(res.Rows, row)
-		}
+	type row struct {
+		Untraced   stats `json:"untraced_ns"`
+		FloorAdded stats `json:"floor_added_ns"`  // per repeat: floor - untraced
+		Added      stats `json:"tailor_added_ns"` // per repeat: tailor - untraced
+		Ratio      stats `json:"ratio_to_floor"`  // per repeat: added / floor added
 	}
-	printBench(res)
-	if b, err := json.MarshalIndent(res, "", "  "); err == nil {
-		_ = os.WriteFile("bench-results.json", append(b, '\n'), 0o644)
-	}
-	for _, r := range res.Rows {
-		if r.Mode == "tailor" {
-			b.ReportMetric(r.AddedNs, "ns-added/syscall-"+r.Where)
-			if r.RatioFloor > 0 {
-				b.ReportMetric(r.RatioFloor, "x-floor-"+r.Where)
+	results := map[string]row{}
+	fmt.Printf("\nsyscall loop: %d write+read pairs of 1 byte per run, %d repeats, kernel %s\n", pairs, repeats, kernelRelease())
+	fmt.Printf("%-10s %-26s %-26s %-26s %s\n", "where", "untraced ns/syscall", "floor adds ns", "tailor adds ns", "tailor / floor")
+	for _, w := range []string{"container", "host"} {
+		s := where[w]
+		var floorAdded, added, ratio []float64
+		for i := range s.untraced {
+			floorAdded = append(floorAdded, s.floor[i]-s.untraced[i])
+			added = append(added, s.tailor[i]-s.untraced[i])
+			if f := s.floor[i] - s.untraced[i]; f > 0 {
+				ratio = append(ratio, (s.tailor[i]-s.untraced[i])/f)
 			}
 		}
+		if len(ratio) == 0 {
+			ratio = []float64{0}
+		}
+		r := row{summarize(s.untraced), summarize(floorAdded), summarize(added), summarize(ratio)}
+		results[w] = r
+		fmt.Printf("%-10s %-26s %-26s %-26s %.2fx\n", w, r.Untraced, r.FloorAdded, r.Added, r.Ratio.Median)
+		b.ReportMetric(r.Added.Median, "ns-added/syscall-"+w)
+		b.ReportMetric(r.Ratio.Median, "x-floor-"+w)
 	}
+	fmt.Printf("tailor peak RSS: %.1f MiB (max of %d runs)\n\n", slices.Max(rss), len(rss))
 	b.ReportMetric(slices.Max(rss), "MiB-peak-rss")
-	b.ReportMetric(slices.Max(lost), "events-lost")
-}
-
-func printBench(res benchResult) {
-	fmt.Printf("\nsyscall loop: %d write+read pairs of 1 byte per run, %d repeats, kernel %s\n", res.Pairs, res.Repeats, res.KernelRelease)
-	fmt.Printf("%-10s %-9s %12s %10s %12s %16s\n", "where", "mode", "median ns", "spread", "added ns", "ratio to floor")
-	for _, r := range res.Rows {
-		ratio := ""
-		if r.RatioFloor > 0 {
-			ratio = fmt.Sprintf("%.2fx", r.RatioFloor)
-		}
-		fmt.Printf("%-10s %-9s %12.1f %10.1f %12.1f %16s\n", r.Where, r.Mode, r.Median, slices.Max(r.NsPerCall)-slices.Min(r.NsPerCall), r.AddedNs, ratio)
-	}
-	fmt.Printf("tailor peak RSS: %.1f MiB (max of %d runs); events lost: %.0f\n\n", slices.Max(res.TailorRSSMiB), len(res.TailorRSSMiB), slices.Max(res.EventsLost))
+	saveBench("syscall_loop", map[string]any{"pairs": pairs, "repeats": repeats, "rows": results, "tailor_peak_rss_mib": summarize(rss)})
 }
 
 func requireE2EBench(b *testing.B) {
@@ -147,7 +153,7 @@ func requireE2EBench(b *testing.B) {
 }
 
 // attachFloor attaches an empty sys_enter program and returns its release.
-func attachFloor(b *testing.B) func() {
+func attachFloor(b testing.TB) func() {
 	var objs bpf.FloorObjects
 	if err := bpf.LoadFloorObjects(&objs, nil); err != nil {
 		b.Fatal(err)
@@ -180,34 +186,9 @@ func benchLoop(b *testing.B) (binary, image string) {
 	return binary, image
 }
 
-func buildTailor(b *testing.B) string {
-	out := filepath.Join(b.TempDir(), "tailor")
-	if msg, err := exec.Command("go", "build", "-o", out, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, msg)
-	}
-	return out
-}
+func buildTailor(b *testing.B) string { return buildBinary(b) }
 
-func eventsLost(b *testing.B, dir string) float64 {
-	reports, _ := filepath.Glob(filepath.Join(dir, "*", "report.json"))
-	var total float64
-	for _, r := range reports {
-		data, err := os.ReadFile(r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var rep struct {
-			EventsLost float64 `json:"events_lost"`
-		}
-		if err := json.Unmarshal(data, &rep); err != nil {
-			b.Fatal(err)
-		}
-		total = max(total, rep.EventsLost)
-	}
-	return total
-}
-
-func parseNs(b *testing.B, s string) float64 {
+func parseNs(b testing.TB, s string) float64 {
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil {
 		b.Fatalf("parse %q: %v", s, err)
@@ -233,10 +214,51 @@ func kernelRelease() string {
 	return strings.TrimSpace(string(b))
 }
 
-// BenchmarkNginxThroughput: requests per second of sptest/nginx under wrk,
-// three ways in alternating runs: untraced, with the empty sys_enter program
-// attached (the floor), and recorded by tailor (syscalls, capabilities and
-// files). nginx and wrk run on separate CPUs to keep the runs comparable.
+// threeWays runs one workload untraced, with the floor attached, and
+// under tailor record, repeats times, interleaved; value parses a run's
+// figure from its output.
+func threeWays(b *testing.B, tailorBin string, repeats int, script string, value func(string) float64) map[string][]float64 {
+	run := func(args ...string) float64 {
+		out, err := exec.Command(args[0], args[1:]...).Output()
+		if err != nil {
+			b.Fatalf("%s: %v\n%s", args[0], err, out)
+		}
+		return value(string(out))
+	}
+	res := map[string][]float64{}
+	for i := 0; i < repeats && b.N > 0; i++ {
+		res["untraced"] = append(res["untraced"], run("sh", "-c", script))
+		detach := attachFloor(b)
+		res["floor"] = append(res["floor"], run("sh", "-c", script))
+		detach()
+		res["tailor"] = append(res["tailor"], run(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script))
+	}
+	return res
+}
+
+// throughputTable prints and saves a higher-is-better figure three ways,
+// with each run's loss against the untraced run of the same repeat.
+func throughputTable(b *testing.B, name, unit, title string, res map[string][]float64) {
+	fmt.Printf("\n%s\n%-9s %-28s %s\n", title, "mode", unit+" (median, min..max)", "loss vs untraced, per repeat (median)")
+	saved := map[string]any{}
+	for _, mode := range []string{"untraced", "floor", "tailor"} {
+		var loss []float64
+		for i, v := range res[mode] {
+			loss = append(loss, 100*(res["untraced"][i]-v)/res["untraced"][i])
+		}
+		s, l := summarize(res[mode]), summarize(loss)
+		fmt.Printf("%-9s %-28s %6.1f%%  [%.1f .. %.1f]\n", mode, s, l.Median, l.Min, l.Max)
+		saved[mode] = map[string]stats{unit: s, "loss_percent": l}
+		if mode != "untraced" {
+			b.ReportMetric(l.Median, "%-loss-"+mode)
+		}
+	}
+	fmt.Println()
+	saveBench(name, saved)
+}
+
+// BenchmarkNginxThroughput: requests per second of sptest/nginx under wrk
+// (files recorded too). nginx and wrk run on separate CPUs.
 func BenchmarkNginxThroughput(b *testing.B) {
 	requireE2EBench(b)
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -245,43 +267,224 @@ func BenchmarkNginxThroughput(b *testing.B) {
 	if exec.Command("docker", "image", "inspect", "sptest/nginx").Run() != nil {
 		b.Skip("skipping: sptest/nginx is missing (make images)")
 	}
-	repeats := envInt("TAILOR_BENCH_REPEATS", 5)
-	seconds := envInt("TAILOR_BENCH_SECONDS", 8)
-	tailorBin := buildTailor(b)
-	name, port := uniqueName("nginx-bench"), "18088"
+	repeats, seconds := envInt("TAILOR_BENCH_REPEATS", 5), envInt("TAILOR_BENCH_SECONDS", 8)
+	name, port := uniqueName("nginx-bench"), freePort()
 	defer removeContainer(name)
-	// One shell script does start, wait, load and stop, so the traced run
-	// records the container from its start like a user would.
 	script := fmt.Sprintf(`docker rm -f %[1]s >/dev/null 2>&1
 docker run -d --cpuset-cpus=1 --name %[1]s -p 127.0.0.1:%[2]s:80 sptest/nginx >/dev/null || exit 1
 for i in $(seq 1 100); do curl -fs -o /dev/null http://127.0.0.1:%[2]s/ && break; sleep 0.1; done
 taskset -c 0 wrk -t1 -c16 -d%[3]ds http://127.0.0.1:%[2]s/ | awk '/Requests\/sec/ {print $2}'
 docker rm -f %[1]s >/dev/null`, name, port, seconds)
-	run := func(args ...string) float64 {
-		out, err := exec.Command(args[0], args[1:]...).Output()
-		if err != nil {
-			b.Fatalf("%s: %v", args[0], err)
-		}
-		return parseNs(b, string(out))
-	}
+	res := threeWays(b, buildTailor(b), repeats, script, func(s string) float64 { return parseNs(b, s) })
+	throughputTable(b, "nginx", "req/s", fmt.Sprintf("nginx under wrk (1 thread, 16 connections, %ds, %d repeats)", seconds, repeats), res)
+}
 
-	rps := map[string][]float64{}
+// BenchmarkRedisThroughput: redis-benchmark's SET and GET rates against
+// sptest/redis, three ways.
+func BenchmarkRedisThroughput(b *testing.B) {
+	requireE2EBench(b)
+	if _, err := exec.LookPath("redis-benchmark"); err != nil {
+		b.Skip("skipping: redis-benchmark is needed (apt-get install redis-tools)")
+	}
+	if exec.Command("docker", "image", "inspect", "sptest/redis").Run() != nil {
+		b.Skip("skipping: sptest/redis is missing (make images)")
+	}
+	repeats := envInt("TAILOR_BENCH_REPEATS", 5)
+	name, port := uniqueName("redis-bench"), freePort()
+	defer removeContainer(name)
+	script := fmt.Sprintf(`docker rm -f %[1]s >/dev/null 2>&1
+docker run -d --cpuset-cpus=1 --name %[1]s -p 127.0.0.1:%[2]s:6379 sptest/redis >/dev/null || exit 1
+for i in $(seq 1 100); do [ "$(redis-cli -p %[2]s ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+taskset -c 0 redis-benchmark -p %[2]s -q -n 100000 -c 16 -t set,get --csv | awk -F'"' 'NR > 1 { s += $4 } END { print s / (NR - 1) }'
+docker rm -f %[1]s >/dev/null`, name, port)
+	res := threeWays(b, buildTailor(b), repeats, script, func(s string) float64 { return parseNs(b, s) })
+	throughputTable(b, "redis", "req/s", fmt.Sprintf("redis-benchmark (SET and GET, 16 clients, 100000 requests, %d repeats)", repeats), res)
+}
+
+// BenchmarkContainerStart: how long `docker run` of a trivial container
+// takes with and without tailor attached (it must not wait on the start
+// path), and how long tailor takes to be ready.
+func BenchmarkContainerStart(b *testing.B) {
+	requireE2EBench(b)
+	repeats := envInt("TAILOR_BENCH_STARTS", 15)
+	image := probeImageFor(b)
+	tailorBin := buildTailor(b)
+	start := func() float64 {
+		t0 := time.Now()
+		if out, err := exec.Command("docker", "run", "--rm", image, "/probe", "pick", "0").CombinedOutput(); err != nil {
+			b.Fatalf("docker run: %v\n%s", err, out)
+		}
+		return float64(time.Since(t0).Milliseconds())
+	}
+	var plain, traced, ready, rss []float64
 	for i := 0; i < repeats && b.N > 0; i++ {
-		rps["untraced"] = append(rps["untraced"], run("sh", "-c", script))
-		detach := attachFloor(b)
-		rps["floor"] = append(rps["floor"], run("sh", "-c", script))
-		detach()
-		rps["tailor"] = append(rps["tailor"], run(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script))
+		plain = append(plain, start())
+		t0 := time.Now()
+		cmd := exec.Command(tailorBin, "record", "-o", b.TempDir())
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() && !strings.Contains(sc.Text(), "press Ctrl-C") {
+		}
+		ready = append(ready, float64(time.Since(t0).Milliseconds()))
+		go func() {
+			for sc.Scan() {
+			}
+		}()
+		traced = append(traced, start())
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		rss = append(rss, float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)/1024)
 	}
-	base := median(rps["untraced"])
-	fmt.Printf("\nnginx under wrk (1 thread, 16 connections, %ds, %d repeats; nginx on CPU 1, wrk on CPU 0)\n", seconds, repeats)
-	fmt.Printf("%-9s %10s %8s  %s\n", "mode", "req/s", "loss", "runs")
-	for _, mode := range []string{"untraced", "floor", "tailor"} {
-		m := median(rps[mode])
-		fmt.Printf("%-9s %10.0f %7.1f%%  %v\n", mode, m, 100*(base-m)/base, rps[mode])
-		b.ReportMetric(m, "req/s-"+mode)
+	p, t, r := summarize(plain), summarize(traced), summarize(ready)
+	fmt.Printf("\ncontainer start (docker run --rm of a static binary, %d repeats)\n", repeats)
+	fmt.Printf("untraced    %s ms\nwith tailor %s ms\ntailor ready after %s ms (start to recording), peak RSS %.1f MiB\n\n", p, t, r, slices.Max(rss))
+	b.ReportMetric(p.Median, "ms-start-untraced")
+	b.ReportMetric(t.Median, "ms-start-traced")
+	b.ReportMetric(r.Median, "ms-ready")
+	saveBench("container_start", map[string]any{"untraced_ms": p, "traced_ms": t, "tailor_ready_ms": r, "tailor_peak_rss_mib": summarize(rss)})
+}
+
+// probeImageFor builds the probe image for a benchmark.
+func probeImageFor(b *testing.B) string {
+	probe := tracertest.BuildProbe(b)
+	dir := b.TempDir()
+	data, _ := os.ReadFile(probe)
+	os.WriteFile(filepath.Join(dir, "probe"), data, 0o755)
+	os.Mkdir(filepath.Join(dir, "work"), 0o755)
+	os.WriteFile(filepath.Join(dir, "work", ".keep"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY probe /probe\nCOPY work /work\n"), 0o644)
+	image := uniqueName("bench-probe") + ":latest"
+	cmd := exec.Command("docker", "build", "-q", "-t", image, dir)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("docker build: %v\n%s", err, out)
 	}
-	fmt.Println()
-	b.ReportMetric(100*(base-median(rps["tailor"]))/base, "%-loss-tailor")
-	b.ReportMetric(100*(base-median(rps["floor"]))/base, "%-loss-floor")
+	b.Cleanup(func() { exec.Command("docker", "rmi", "-f", image).Run() })
+	return image
+}
+
+// BenchmarkConcurrentContainers: 50 containers start at once, each with a
+// different known workload (probe pick N); every profile must be exact (no
+// syscall of one container in another's) and no event lost.
+func BenchmarkConcurrentContainers(b *testing.B) {
+	requireE2EBench(b)
+	n := envInt("TAILOR_BENCH_CONTAINERS", 50)
+	image := probeImageFor(b)
+	prefix := uniqueName("many")
+	var script strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&script, "docker run --rm --name %s-%d %s /probe pick %d >/dev/null &\n", prefix, i, image, i)
+	}
+	script.WriteString("wait\n")
+	out := b.TempDir()
+	t0 := time.Now()
+	if msg, err := exec.Command(buildTailor(b), "record", "-q", "-o", out, "--max-containers", "128", "--", "sh", "-c", script.String()).CombinedOutput(); err != nil {
+		b.Fatalf("record: %v\n%s", err, msg)
+	}
+	took := time.Since(t0)
+	wrong, lost := 0, 0.0
+	for i := 1; i <= n; i++ {
+		data, err := os.ReadFile(filepath.Join(out, fmt.Sprintf("%s-%d", prefix, i), "report.json"))
+		if err != nil {
+			b.Errorf("container %d has no profile: %v", i, err)
+			wrong++
+			continue
+		}
+		var rep struct {
+			Syscalls []struct {
+				Name string `json:"name"`
+			} `json:"syscalls"`
+			EventsLost float64 `json:"events_lost"`
+		}
+		json.Unmarshal(data, &rep)
+		lost = max(lost, rep.EventsLost)
+		made := map[string]bool{}
+		for _, s := range rep.Syscalls {
+			made[s.Name] = true
+		}
+		for bit, s := range tracertest.PickSyscalls {
+			if made[s] != (i&(1<<bit) != 0) {
+				b.Errorf("container %d: %s made=%v, want %v", i, s, made[s], i&(1<<bit) != 0)
+				wrong++
+			}
+		}
+	}
+	fmt.Printf("\n%d containers started at once, recorded in %.1fs: %d wrong syscall sets, %.0f events lost\n\n", n, took.Seconds(), wrong, lost)
+	b.ReportMetric(float64(wrong), "wrong-profiles")
+	b.ReportMetric(lost, "events-lost")
+	saveBench("concurrent_containers", map[string]any{"containers": n, "seconds": took.Seconds(), "wrong": wrong, "events_lost": lost})
+}
+
+// BenchmarkFileBurst: one container creates a million files with distinct
+// names. The kernel cannot deduplicate distinct paths: events may be lost,
+// and must be reported; the AppArmor profile still covers every file (one
+// glob for the directory).
+func BenchmarkFileBurst(b *testing.B) {
+	requireE2EBench(b)
+	n := envInt("TAILOR_BENCH_FILES", 1_000_000)
+	image := probeImageFor(b)
+	name := uniqueName("burst")
+	defer removeContainer(name)
+	out := b.TempDir()
+	run := []string{"docker", "run", "--rm", "--name", name, "--tmpfs", "/tmp/burst:size=3g,nr_inodes=2m", image, "/probe", "burst", strconv.Itoa(n), "/tmp/burst"}
+	t0 := time.Now()
+	if msg, err := exec.Command(run[0], run[1:]...).CombinedOutput(); err != nil {
+		b.Fatalf("untraced burst: %v\n%s", err, msg)
+	}
+	plain := time.Since(t0)
+	t0 = time.Now()
+	if msg, err := exec.Command(buildTailor(b), append([]string{"record", "-q", "-o", out, "--"}, run...)...).CombinedOutput(); err != nil {
+		b.Fatalf("recorded burst: %v\n%s", err, msg)
+	}
+	traced := time.Since(t0)
+	data, err := os.ReadFile(filepath.Join(out, name, "report.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rep struct {
+		Files      []json.RawMessage `json:"files"`
+		EventsLost float64           `json:"events_lost"`
+	}
+	json.Unmarshal(data, &rep)
+	text, _ := os.ReadFile(filepath.Join(out, name, "apparmor.profile"))
+	rules, err := profileRules(text)
+	if err != nil {
+		b.Fatal(err)
+	}
+	missing := 0
+	for _, i := range []int{0, 1, n / 2, n - 1} {
+		if !rules(fmt.Sprintf("/tmp/burst/%d", i)) {
+			missing++
+			b.Errorf("the AppArmor profile does not let the container write /tmp/burst/%d", i)
+		}
+	}
+	fmt.Printf("\n%d files created: untraced %.1fs, recorded %.1fs; %d file events kept, %.0f lost (reported in report.json); AppArmor rule covers the files: %v\n\n",
+		n, plain.Seconds(), traced.Seconds(), len(rep.Files), rep.EventsLost, missing == 0)
+	b.ReportMetric(rep.EventsLost, "events-lost")
+	saveBench("file_burst", map[string]any{"files": n, "untraced_s": plain.Seconds(), "recorded_s": traced.Seconds(),
+		"file_events_kept": len(rep.Files), "events_lost": rep.EventsLost, "apparmor_covers": missing == 0})
+}
+
+// profileRules tells whether an AppArmor profile lets a path be written.
+func profileRules(text []byte) (func(string) bool, error) {
+	rules, err := profile.ParseAppArmorRules(text)
+	if err != nil {
+		return nil, err
+	}
+	return func(p string) bool {
+		allowed, denied := false, false
+		for _, r := range rules {
+			if r.Matches(p) && strings.ContainsAny(r.Perms, "wa") {
+				if r.Deny {
+					denied = true
+				} else {
+					allowed = true
+				}
+			}
+		}
+		return allowed && !denied
+	}, nil
 }

@@ -13,11 +13,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -335,12 +337,23 @@ func sharedImages(t *testing.T) string {
 }
 
 // workloadEnv gives the shared workloads this test's own container names
-// and ports, so tests never collide with a user's containers.
+// and free ports, so tests never collide with a user's containers or with
+// another run of themselves.
 func workloadEnv(prefix string) []string {
 	return append(os.Environ(),
 		"SPTEST_BUSYBOX_NAME="+prefix+"-busybox",
-		"SPTEST_NGINX_NAME="+prefix+"-nginx", "SPTEST_NGINX_PORT=18080",
-		"SPTEST_REDIS_NAME="+prefix+"-redis", "SPTEST_REDIS_PORT=16379")
+		"SPTEST_NGINX_NAME="+prefix+"-nginx", "SPTEST_NGINX_PORT="+freePort(),
+		"SPTEST_REDIS_NAME="+prefix+"-redis", "SPTEST_REDIS_PORT="+freePort())
+}
+
+// freePort is a TCP port on 127.0.0.1 that nothing listens on now.
+func freePort() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "18080"
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // Record busybox, nginx and redis while driving them with real clients, once
@@ -683,22 +696,28 @@ func TestSignalEndsRecording(t *testing.T) {
 
 func waitForLine(t *testing.T, r io.Reader, want string) {
 	t.Helper()
-	found := make(chan bool, 1)
+	type result struct {
+		ok   bool
+		seen []string
+	}
+	found := make(chan result, 1)
 	go func() {
+		var seen []string
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
+			seen = append(seen, sc.Text())
 			if strings.Contains(sc.Text(), want) {
-				found <- true
+				found <- result{true, seen}
 				io.Copy(io.Discard, r)
 				return
 			}
 		}
-		found <- false
+		found <- result{false, seen}
 	}()
 	select {
-	case ok := <-found:
-		if !ok {
-			t.Fatalf("output ended before %q", want)
+	case res := <-found:
+		if !res.ok {
+			t.Fatalf("output ended before %q; it was:\n%s", want, strings.Join(res.seen, "\n"))
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no %q within 30s", want)
@@ -947,5 +966,117 @@ func TestArgumentRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// tailor check is the release gate: a baseline recorded from `probe work`
+// covers another run of it, and does not cover `probe blocked`, whose
+// ptrace, unshare and mount it names. Both run without Docker's seccomp
+// filter, which would refuse unshare and mount before the recorder sees
+// them (they still fail: the container lacks CAP_SYS_ADMIN).
+func TestCheckAgainstBaseline(t *testing.T) {
+	requireE2E(t)
+	image, _ := probeImage(t)
+	name := uniqueName("check")
+	defer removeContainer(name)
+	command := func(mode string) []string {
+		return []string{"--", "docker", "run", "--rm", "--name", name, "--security-opt", "seccomp=unconfined", image, "/probe", mode}
+	}
+	baseline := t.TempDir()
+	if code, _, stderr := tailor(t, append([]string{"record", "-q", "-o", baseline}, command("work")...)...); code != 0 {
+		t.Fatalf("record exited %d: %s", code, stderr)
+	}
+	readProfile(t, filepath.Join(baseline, name))
+
+	code, stdout, stderr := tailor(t, append([]string{"check", "-q", "--baseline", baseline}, command("work")...)...)
+	if code != 0 || !strings.Contains(stdout, "covered") {
+		t.Fatalf("check of the same workload exited %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+
+	newProfiles := t.TempDir()
+	code, stdout, stderr = tailor(t, append([]string{"check", "-q", "--baseline", baseline, "-o", newProfiles}, command("blocked")...)...)
+	if code != exitWidening {
+		t.Fatalf("check of probe blocked exited %d, want 1\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, s := range []string{"ptrace", "unshare", "mount", "NOT COVERED", name} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("check's list lacks %s:\n%s", s, stdout)
+		}
+	}
+	w := readProfile(t, filepath.Join(newProfiles, name)) // -o wrote the new profile
+	if !w.allowed()["ptrace"] {
+		t.Errorf("the new profile written by check -o lacks ptrace")
+	}
+	// --json names the same, machine-readably.
+	code, stdout, _ = tailor(t, append([]string{"check", "-q", "--json", "--baseline", baseline}, command("blocked")...)...)
+	var report profile.DiffReport
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil || code != exitWidening || !report.Widening {
+		t.Errorf("check --json: %d %v\n%s", code, err, stdout)
+	}
+
+	// A container the baseline has no profile for is not covered.
+	other := uniqueName("nobase")
+	defer removeContainer(other)
+	code, stdout, _ = tailor(t, "check", "-q", "--baseline", baseline, "--", "docker", "run", "--rm", "--name", other, image, "/probe", "work")
+	if code != exitWidening || !strings.Contains(stdout, "without a baseline profile") || !strings.Contains(stdout, "not started during this run") {
+		t.Errorf("check of a container without baseline exited %d:\n%s", code, stdout)
+	}
+}
+
+// Containers that join a namespace of the host or of another container
+// are recorded: runc joins those by setns before it makes the container's
+// mount namespace (--network host; --network and --pid container:X, the
+// way Kubernetes pods and compose's network_mode: service:X start).
+func TestJoinedNamespaces(t *testing.T) {
+	requireE2E(t)
+	image, _ := probeImage(t)
+	sidecar := uniqueName("sidecar")
+	defer removeContainer(sidecar)
+	docker(t, "run", "-d", "--name", sidecar, image, "/probe", "sleep", "300")
+	modes := [][]string{
+		{"--network", "host"},
+		{"--network", "container:" + sidecar},
+		{"--network", "container:" + sidecar, "--pid", "container:" + sidecar, "--ipc", "host"},
+	}
+	for i, mode := range modes {
+		t.Run(strings.Join(mode, " "), func(t *testing.T) {
+			name := uniqueName("joined")
+			defer removeContainer(name)
+			out := t.TempDir()
+			pick := 1 << i
+			args := append([]string{"record", "-q", "-o", out, "--", "docker", "run", "--rm", "--name", name}, mode...)
+			args = append(args, image, "/probe", "pick", fmt.Sprint(pick))
+			if code, stdout, stderr := tailor(t, args...); code != 0 {
+				t.Fatalf("tailor record exited %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+				t.Fatalf("no profile for a container started with %v: %v", mode, err)
+			}
+			checkPicks(t, readProfile(t, filepath.Join(out, name)), pick)
+		})
+	}
+}
+
+// A container that writes to files that exist (> /dev/null) and to files
+// it made itself did nothing only root may: it gets --user, and runs with
+// it.
+func TestOwnAndExistingFilesNeedNoRoot(t *testing.T) {
+	requireE2E(t)
+	sharedImages(t)
+	name := uniqueName("ownfiles")
+	defer removeContainer(name)
+	out := t.TempDir()
+	script := "echo hi > /dev/null; echo x > /tmp/own; echo y >> /tmp/own; echo z > /tmp/own; cat /tmp/own"
+	if code, stdout, stderr := tailor(t, "record", "-q", "-o", out, "--", "docker", "run", "--rm", "--name", name,
+		"sptest/busybox", "sh", "-c", script); code != 0 {
+		t.Fatalf("tailor record exited %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	w := readProfile(t, filepath.Join(out, name))
+	if !strings.Contains(w.flags, "--user=") {
+		t.Fatalf("flags %q lack --user; identity: %v", w.flags, w.report["identity"])
+	}
+	got, err := runHardened(t, w, "", "sptest/busybox", "sh", "-c", profile.ShellQuote(script))
+	if err != nil || strings.TrimSpace(got) != "z" {
+		t.Fatalf("hardened re-run: %v\n%s", err, got)
 	}
 }

@@ -62,6 +62,11 @@ const usage = `tailor learns least-privilege security profiles for containers.
 
 Usage:
   tailor record [flags] [-- COMMAND [ARG...]]   record containers, write profiles
+  tailor check --baseline DIR [-- COMMAND]      record, then compare with baseline profiles
+  tailor diff OLD NEW                           what NEW grants that OLD did not
+  tailor merge -o OUT A B...                    unite profiles of several runs
+  tailor convert --to oci|k8s|compose|flags DIR convert a profile
+  tailor report [--format F] DIR                hardening checklist of recorded containers
   tailor version                                print the version
   tailor help [COMMAND]                         show help
 
@@ -80,6 +85,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "record":
 		return cmdRecord(rest, stdout, stderr)
+	case "check":
+		return cmdCheck(rest, stdout, stderr)
+	case "diff":
+		return cmdDiff(rest, stdout, stderr)
+	case "merge":
+		return cmdMerge(rest, stdout, stderr)
+	case "convert":
+		return cmdConvert(rest, stdout, stderr)
+	case "report":
+		return cmdReport(rest, stdout, stderr)
 	case "version", "--version":
 		return cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -21,8 +21,9 @@ import (
 const recordAbout = `
 Record every container that starts while COMMAND runs (or, without a
 command, until Ctrl-C or --duration), then write for each container
-OUTPUT/<name>/ with seccomp.json, capabilities.json, docker-run.flags and
-report.json. With a command, tailor exits with the command's exit code.
+OUTPUT/<name>/ with seccomp.json, apparmor.profile, capabilities.json,
+docker-run.flags, report.json and recording.json. With a command, tailor
+exits with the command's exit code.
 
 Examples:
   sudo tailor record -o profiles -- ./run-integration-tests.sh
@@ -62,16 +63,33 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 }
 
 func record(f recordFlags, stdout, stderr io.Writer) int {
+	if err := checkWritable(f.output); err != nil {
+		fmt.Fprintf(stderr, "tailor: cannot write profiles to %s: %v (choose another directory with -o)\n", f.output, err)
+		return exitOutput
+	}
+	recs, code, fail := recordContainers(f, stderr)
+	if fail != 0 {
+		return fail
+	}
+	if len(recs) == 0 {
+		return code
+	}
+	if err := writeProfiles(f.output, recs, f.quiet, stdout, stderr); err != nil {
+		return exitOutput
+	}
+	return code
+}
+
+// recordContainers runs the recording f describes (with its command, or
+// until a signal or --duration) and returns what was recorded and the
+// command's exit code; fail is tailor's exit code when it could not record
+// at all. record and check both record through it.
+func recordContainers(f recordFlags, stderr io.Writer) (recs []*profile.Recording, code, fail int) {
 	logf := func(format string, args ...any) {
 		if !f.quiet {
 			fmt.Fprintf(stderr, "tailor: "+format+"\n", args...)
 		}
 	}
-	if err := checkWritable(f.output); err != nil {
-		fmt.Fprintf(stderr, "tailor: cannot write profiles to %s: %v (choose another directory with -o)\n", f.output, err)
-		return exitOutput
-	}
-
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -84,10 +102,10 @@ func record(f recordFlags, stdout, stderr io.Writer) int {
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "tailor: %v%s\n", err, setupHint(err))
-		return exitSetup
+		return nil, 0, exitSetup
 	}
 
-	code := exitOK
+	code = exitOK
 	var interrupted bool
 	if len(f.command) > 0 {
 		logf("recording while %s runs", strings.Join(f.command, " "))
@@ -109,12 +127,8 @@ func record(f recordFlags, stdout, stderr io.Writer) int {
 	}
 	if len(recs) == 0 {
 		logf("no container started while recording: nothing to write")
-		return code
 	}
-	if err := writeProfiles(f.output, recs, f.quiet, stdout, stderr); err != nil {
-		return exitOutput
-	}
-	return code
+	return recs, code, 0
 }
 
 // setupHint adds the fix to an error that stops tailor from recording.
@@ -234,12 +248,10 @@ func profileDirName(r *profile.Recording) string {
 	return "unnamed"
 }
 
-// writeProfiles writes one directory per container name. If the output
-// directory fails, everything is written to a fresh temporary directory
-// instead, so nothing recorded is lost.
-func writeProfiles(dir string, recs []*profile.Recording, quiet bool, stdout, stderr io.Writer) error {
-	byName := map[string][]*profile.Recording{}
-	var names []string
+// groupByName groups recordings by the directory name their profile gets,
+// names in order of first appearance.
+func groupByName(recs []*profile.Recording) (names []string, byName map[string][]*profile.Recording) {
+	byName = map[string][]*profile.Recording{}
 	for _, r := range recs {
 		n := profileDirName(r)
 		if byName[n] == nil {
@@ -247,6 +259,14 @@ func writeProfiles(dir string, recs []*profile.Recording, quiet bool, stdout, st
 		}
 		byName[n] = append(byName[n], r)
 	}
+	return names, byName
+}
+
+// writeProfiles writes one directory per container name. If the output
+// directory fails, everything is written to a fresh temporary directory
+// instead, so nothing recorded is lost.
+func writeProfiles(dir string, recs []*profile.Recording, quiet bool, stdout, stderr io.Writer) error {
+	names, byName := groupByName(recs)
 	var misfits []error // written, but the AppArmor check failed
 	write := func(base string) ([]profile.Written, error) {
 		var out []profile.Written

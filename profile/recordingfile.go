@@ -1,0 +1,221 @@
+package profile
+
+// recording.json keeps the Recording a profile was made from, exactly, so
+// that `tailor merge` can unite runs without losing anything the other
+// files round off (report.json adds verdicts and warnings and drops what
+// only the emitters need: argument values, name-only paths, whether
+// capability checks were recorded).
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// RecordingSchemaVersion is the version of recording.json's layout.
+const RecordingSchemaVersion = 1
+
+// recordingDoc is what recording.json holds.
+type recordingDoc struct {
+	SchemaVersion int        `json:"schema_version"`
+	Recording     *Recording `json:"recording"`
+}
+
+// MarshalRecording renders rec, normalized, as recording.json.
+func MarshalRecording(rec *Recording) ([]byte, error) {
+	return marshalJSON(recordingDoc{SchemaVersion: RecordingSchemaVersion, Recording: normalized(rec)})
+}
+
+// ParseRecording reads recording.json. It refuses unknown fields, another
+// schema version and values no recorder writes (architectures, access
+// kinds, argument indices), so that a damaged or hand-made file is an error
+// rather than a wrong profile.
+func ParseRecording(data []byte) (*Recording, error) {
+	var doc recordingDoc
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", RecordingFile, jsonError(err))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: data after the JSON object", RecordingFile)
+	}
+	if doc.SchemaVersion != RecordingSchemaVersion {
+		return nil, fmt.Errorf("%s: schema_version %d, this tailor reads %d", RecordingFile, doc.SchemaVersion, RecordingSchemaVersion)
+	}
+	rec := doc.Recording
+	if rec == nil {
+		return nil, fmt.Errorf("%s: no \"recording\"", RecordingFile)
+	}
+	if err := validateRecording(rec); err != nil {
+		return nil, fmt.Errorf("%s: %w", RecordingFile, err)
+	}
+	Normalize(rec)
+	return rec, nil
+}
+
+func validateRecording(rec *Recording) error {
+	arch := func(a Arch) error {
+		if !knownArch(a) {
+			return fmt.Errorf("unknown architecture %q", a)
+		}
+		return nil
+	}
+	for _, s := range rec.Syscalls {
+		if err := arch(s.Arch); err != nil {
+			return err
+		}
+		if s.Source != SourceWorkload && s.Source != SourceRuntime {
+			return fmt.Errorf("syscall %s: unknown source %q", s.Name, s.Source)
+		}
+	}
+	for _, a := range rec.SyscallArgs {
+		if err := arch(a.Arch); err != nil {
+			return err
+		}
+		if a.Syscall == "" {
+			return errors.New("argument values without a syscall name")
+		}
+		if a.Index < 0 || a.Index > 5 {
+			return fmt.Errorf("syscall %s: argument index %d (seccomp numbers them 0 to 5)", a.Syscall, a.Index)
+		}
+	}
+	for _, f := range rec.Files {
+		if f.Path == "" || strings.IndexByte(f.Path, 0) >= 0 {
+			return fmt.Errorf("file path %q: empty or holding NUL", f.Path)
+		}
+		for _, a := range f.Access {
+			if !knownAccess(a) {
+				return fmt.Errorf("file %s: unknown access %q", displayPath(f.Path), a)
+			}
+		}
+	}
+	return nil
+}
+
+func knownAccess(a string) bool {
+	switch a {
+	case AccessRead, AccessWrite, AccessAppend, AccessCreate, AccessTruncate, AccessExec, AccessMmapExec,
+		AccessUnlink, AccessRename, AccessMkdir, AccessRmdir, AccessLink, AccessSymlink, AccessChmod,
+		AccessChown, AccessLock, AccessConnect:
+		return true
+	}
+	return false
+}
+
+// jsonError makes encoding/json's errors name the offset of a syntax error.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Errorf("%v (at byte %d)", syn, syn.Offset)
+	}
+	return err
+}
+
+// JSON cannot hold bytes that are not UTF-8: encoding/json turns them into
+// U+FFFD. Paths come from the kernel and may hold any byte but NUL, so a
+// path that is not UTF-8 is also written in base64 (as report.json does),
+// and read back from there.
+
+type fileAccessJSON struct {
+	Path       string   `json:"path"`
+	PathBase64 string   `json:"path_base64,omitempty"`
+	Access     []string `json:"access"`
+	Mount      string   `json:"mount,omitempty"`
+	MountPoint string   `json:"mount_point,omitempty"`
+	NameOnly   bool     `json:"name_only,omitempty"`
+}
+
+// MarshalJSON adds path_base64 for a path that is not UTF-8.
+func (f FileAccess) MarshalJSON() ([]byte, error) {
+	j := fileAccessJSON{Path: f.Path, Access: f.Access, Mount: f.Mount, MountPoint: f.MountPoint, NameOnly: f.NameOnly}
+	if !utf8.ValidString(f.Path) {
+		j.PathBase64 = base64.StdEncoding.EncodeToString([]byte(f.Path))
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON takes the path from path_base64 when it is there.
+func (f *FileAccess) UnmarshalJSON(data []byte) error {
+	var j fileAccessJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	*f = FileAccess{Path: j.Path, Access: j.Access, Mount: j.Mount, MountPoint: j.MountPoint, NameOnly: j.NameOnly}
+	if j.PathBase64 != "" {
+		raw, err := base64.StdEncoding.DecodeString(j.PathBase64)
+		if err != nil {
+			return fmt.Errorf("path_base64: %w", err)
+		}
+		f.Path = string(raw)
+	}
+	return nil
+}
+
+type mountUseJSON struct {
+	Source       string `json:"source,omitempty"`
+	Target       string `json:"target"`
+	TargetBase64 string `json:"target_base64,omitempty"`
+	FSType       string `json:"fstype,omitempty"`
+	Flags        uint64 `json:"flags,omitempty"`
+}
+
+// MarshalJSON adds target_base64 for a target that is not UTF-8.
+func (m MountUse) MarshalJSON() ([]byte, error) {
+	j := mountUseJSON{Source: m.Source, Target: m.Target, FSType: m.FSType, Flags: m.Flags}
+	if !utf8.ValidString(m.Target) {
+		j.TargetBase64 = base64.StdEncoding.EncodeToString([]byte(m.Target))
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON takes the target from target_base64 when it is there.
+func (m *MountUse) UnmarshalJSON(data []byte) error {
+	var j mountUseJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	*m = MountUse{Source: j.Source, Target: j.Target, FSType: j.FSType, Flags: j.Flags}
+	if j.TargetBase64 != "" {
+		raw, err := base64.StdEncoding.DecodeString(j.TargetBase64)
+		if err != nil {
+			return fmt.Errorf("target_base64: %w", err)
+		}
+		m.Target = string(raw)
+	}
+	return nil
+}
+
+// ParseReport reads report.json (schema ReportSchemaVersion), refusing
+// unknown fields. tailor merge keeps each input's report and checks it
+// parses.
+func ParseReport(data []byte) (*Report, error) {
+	var r Report
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%s: %w", ReportFile, jsonError(err))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: data after the JSON object", ReportFile)
+	}
+	if r.SchemaVersion != ReportSchemaVersion {
+		return nil, fmt.Errorf("%s: schema_version %d, this tailor reads %d", ReportFile, r.SchemaVersion, ReportSchemaVersion)
+	}
+	for _, f := range r.Files {
+		if f.PathBase64 != "" {
+			if _, err := base64.StdEncoding.DecodeString(f.PathBase64); err != nil {
+				return nil, fmt.Errorf("%s: path_base64 of %q: %w", ReportFile, f.Path, err)
+			}
+		}
+	}
+	return &r, nil
+}

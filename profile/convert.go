@@ -24,6 +24,14 @@ type ConvertOptions struct {
 	// Project: compose names containers PROJECT-SERVICE-N (PROJECT_SERVICE_N
 	// for docker-compose 1); with it, the service is SERVICE.
 	Project string
+	// RelativeTo, for compose: name each seccomp.json by its path relative
+	// to this directory (where the override file and the project's compose
+	// file are) instead of by its absolute path. docker-compose 1.x reads
+	// the file relative to its own working directory, Compose v2 relative
+	// to the project directory (the first -f file's), so such a file works
+	// when it sits next to the project's compose file and docker-compose
+	// runs there; an absolute path works from anywhere.
+	RelativeTo string
 }
 
 // runSettings are a profile's run options, from its flags (what docker run
@@ -35,7 +43,25 @@ type runSettings struct {
 	noNewPrivileges bool
 	readOnly        bool
 	tmpfs           []string
-	unconverted     []string
+	// user is --user ("" when not given); pidsLimit and memoryBytes are
+	// --pids-limit and --memory (0: not given, NoLimit: unlimited);
+	// ulimits the --ulimit flags.
+	user        string
+	pidsLimit   int64
+	memoryBytes int64
+	ulimits     []Ulimit
+	// given are --user and the limits as the flags spell them, for the
+	// forms that pass them on as flags or only name them.
+	given []string
+	// other are the flags tailor does not write (and --privileged): no
+	// form converts them, each names them.
+	other []string
+}
+
+// unconverted are the flags a form that takes neither --user nor the
+// limits names as not converted.
+func (s runSettings) unconverted() []string {
+	return append(slices.Clone(s.given), s.other...)
 }
 
 func settingsOf(p *Profile) (runSettings, error) {
@@ -64,13 +90,30 @@ func settingsOf(p *Profile) (runSettings, error) {
 			s.apparmor = f.AppArmor
 		}
 		s.noNewPrivileges, s.readOnly, s.tmpfs = f.NoNewPrivileges, f.ReadOnly, slices.Clone(f.Tmpfs)
-		s.unconverted = slices.Clone(f.Other)
+		s.user, s.pidsLimit, s.memoryBytes, s.ulimits = f.User, f.PidsLimit, f.MemoryBytes, slices.Clone(f.Ulimits)
+		s.given = slices.Clone(f.Given)
+		s.other = slices.Clone(f.Other)
 		if f.Privileged {
-			s.unconverted = append(s.unconverted, "--privileged")
+			s.other = append(s.other, "--privileged")
 		}
 	case p.Report != nil:
-		s.noNewPrivileges = p.Report.NoNewPrivileges.Suggested
-		s.readOnly, s.tmpfs = p.Report.ReadOnly.Suggested, slices.Clone(p.Report.ReadOnly.Tmpfs)
+		// What docker-run.flags would say: the report carries the same
+		// suggestions.
+		r := p.Report
+		s.noNewPrivileges = r.NoNewPrivileges.Suggested
+		s.readOnly = r.ReadOnly.Suggested
+		if s.readOnly {
+			s.tmpfs = sortedSetOrNil(r.ReadOnly.Tmpfs)
+		}
+		if r.User.Flag != "" {
+			s.user = strings.TrimPrefix(r.User.Flag, "--user=")
+			s.given = append(s.given, r.User.Flag)
+		}
+		s.pidsLimit, s.memoryBytes = r.Limits.Pids.Suggested, r.Limits.Memory.Suggested
+		if n := r.Limits.Nofile.Suggested; n > 0 {
+			s.ulimits = []Ulimit{{Name: "nofile", Soft: n, Hard: n}}
+		}
+		s.given = append(s.given, r.Limits.Flags()...)
 	}
 	return s, nil
 }
@@ -123,11 +166,11 @@ func ConvertFlags(p *Profile) (string, error) {
 	}
 	if s.readOnly {
 		flags = append(flags, "--read-only")
-		for _, t := range s.tmpfs {
-			flags = append(flags, "--tmpfs="+t)
-		}
 	}
-	flags = append(flags, s.unconverted...)
+	for _, t := range s.tmpfs {
+		flags = append(flags, "--tmpfs="+t)
+	}
+	flags = append(flags, s.unconverted()...)
 	return FlagsLine(flags), nil
 }
 
@@ -292,14 +335,17 @@ func ConvertK8s(profiles []*Profile, opts ConvertOptions) ([]byte, error) {
 		if s.readOnly {
 			t := true
 			c.SecurityContext.ReadOnlyRootFilesystem = &t
-			for i, dir := range s.tmpfs {
-				vol := fmt.Sprintf("%s-tmpfs-%d", name, i+1)
-				c.VolumeMounts = append(c.VolumeMounts, k8sVolumeMount{Name: vol, MountPath: dir})
-				spec.Volumes = append(spec.Volumes, k8sVolume{Name: vol, EmptyDir: k8sEmptyDir{Medium: "Memory"}})
-			}
 		}
-		if len(s.unconverted) > 0 {
-			fmt.Fprintf(&b, "# container %s: flags not converted: %s\n", name, strings.Join(s.unconverted, " "))
+		for i, dir := range s.tmpfs {
+			// A tmpfs is a memory emptyDir; its options (size, mode)
+			// are not carried over.
+			dir, _, _ = strings.Cut(dir, ":")
+			vol := fmt.Sprintf("%s-tmpfs-%d", name, i+1)
+			c.VolumeMounts = append(c.VolumeMounts, k8sVolumeMount{Name: vol, MountPath: dir})
+			spec.Volumes = append(spec.Volumes, k8sVolume{Name: vol, EmptyDir: k8sEmptyDir{Medium: "Memory"}})
+		}
+		if u := s.unconverted(); len(u) > 0 {
+			fmt.Fprintf(&b, "# container %s: flags not converted: %s\n", name, strings.Join(u, " "))
 		}
 		spec.Containers = append(spec.Containers, c)
 	}
@@ -340,13 +386,26 @@ func spoProfile(name string, r *specs.LinuxSeccomp) (*spoSeccompProfile, error) 
 	return cr, nil
 }
 
-// composeService is one service of a compose override file.
+// composeService is one service of a compose override file. The keys are
+// those of the compose specification, which docker-compose 1.27 and later
+// and Compose v2 read in any file version.
 type composeService struct {
-	CapAdd      []string `json:"cap_add,omitempty"`
-	CapDrop     []string `json:"cap_drop"`
-	ReadOnly    bool     `json:"read_only,omitempty"`
-	SecurityOpt []string `json:"security_opt,omitempty"`
-	Tmpfs       []string `json:"tmpfs,omitempty"`
+	CapAdd      []string       `json:"cap_add,omitempty"`
+	CapDrop     []string       `json:"cap_drop"`
+	MemLimit    string         `json:"mem_limit,omitempty"`
+	PidsLimit   int64          `json:"pids_limit,omitempty"`
+	ReadOnly    bool           `json:"read_only,omitempty"`
+	SecurityOpt []string       `json:"security_opt,omitempty"`
+	Tmpfs       []string       `json:"tmpfs,omitempty"`
+	Ulimits     map[string]any `json:"ulimits,omitempty"`
+	User        string         `json:"user,omitempty"`
+}
+
+// composeUlimit is a ulimit whose soft and hard limits differ (compose
+// takes one number for both otherwise).
+type composeUlimit struct {
+	Soft int64 `json:"soft"`
+	Hard int64 `json:"hard"`
 }
 
 // ComposeService is the service name a profile directory gets: its name,
@@ -365,9 +424,49 @@ func ComposeService(name, project string) string {
 	return name
 }
 
+// composeMemory spells a --memory value for mem_limit in units every
+// compose reads (docker-compose 1.x takes b, k, m and g, not MiB):
+// megabytes when whole, else bytes; "0" (no limit) for unlimited.
+func composeMemory(n int64) string {
+	switch {
+	case n == 0:
+		return ""
+	case n < 0:
+		return "0"
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%dm", n>>20)
+	}
+	return fmt.Sprintf("%db", n)
+}
+
+// composeSeccompPath is how the override names a seccomp profile: its
+// absolute path, or its path relative to opts.RelativeTo.
+func composeSeccompPath(abs string, opts ConvertOptions) (string, error) {
+	if opts.RelativeTo == "" || abs == "unconfined" {
+		return abs, nil
+	}
+	base, err := filepath.Abs(opts.RelativeTo)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(base, abs)
+	if err != nil {
+		return abs, nil
+	}
+	if rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		// ./ says at a glance that it is a path, not a profile name.
+		rel = "." + string(filepath.Separator) + rel
+	}
+	return filepath.ToSlash(rel), nil
+}
+
 // ConvertCompose returns a docker compose override file: one service per
-// profile, with cap_drop, cap_add, security_opt, read_only and tmpfs. Use
-// it as `docker compose -f compose.yaml -f THIS up`.
+// profile, with what its docker-run.flags applies: cap_drop, cap_add,
+// security_opt (seccomp, apparmor, no-new-privileges), read_only, tmpfs,
+// user, pids_limit, mem_limit and ulimits. Use it as
+// `docker compose -f compose.yaml -f THIS up`. It has no version key:
+// docker-compose 1.27 and later merge it with a file of any version 2.x or
+// 3.x (older ones refuse the mix).
 func ConvertCompose(profiles []*Profile, opts ConvertOptions) ([]byte, error) {
 	services := map[string]composeService{}
 	from := map[string]string{}
@@ -382,12 +481,17 @@ func ConvertCompose(profiles []*Profile, opts ConvertOptions) ([]byte, error) {
 			return nil, fmt.Errorf("%s and %s are both service %s: merge them first (tailor merge)", other, p.Path, name)
 		}
 		from[name] = p.Path
-		svc := composeService{CapAdd: shortCaps(s.caps), CapDrop: []string{"ALL"}, ReadOnly: s.readOnly}
+		svc := composeService{CapAdd: shortCaps(s.caps), CapDrop: []string{"ALL"}, ReadOnly: s.readOnly,
+			Tmpfs: s.tmpfs, User: s.user, PidsLimit: s.pidsLimit, MemLimit: composeMemory(s.memoryBytes)}
 		if len(svc.CapAdd) == 0 {
 			svc.CapAdd = nil
 		}
 		if s.seccompPath != "" {
-			svc.SecurityOpt = append(svc.SecurityOpt, "seccomp="+s.seccompPath)
+			path, err := composeSeccompPath(s.seccompPath, opts)
+			if err != nil {
+				return nil, err
+			}
+			svc.SecurityOpt = append(svc.SecurityOpt, "seccomp="+path)
 		}
 		if s.apparmor != "" {
 			svc.SecurityOpt = append(svc.SecurityOpt, "apparmor="+s.apparmor)
@@ -395,11 +499,18 @@ func ConvertCompose(profiles []*Profile, opts ConvertOptions) ([]byte, error) {
 		if s.noNewPrivileges {
 			svc.SecurityOpt = append(svc.SecurityOpt, "no-new-privileges:true")
 		}
-		if s.readOnly {
-			svc.Tmpfs = s.tmpfs
+		for _, u := range s.ulimits {
+			if svc.Ulimits == nil {
+				svc.Ulimits = map[string]any{}
+			}
+			if u.Soft == u.Hard {
+				svc.Ulimits[u.Name] = u.Soft
+			} else {
+				svc.Ulimits[u.Name] = composeUlimit{Soft: u.Soft, Hard: u.Hard}
+			}
 		}
-		if len(s.unconverted) > 0 {
-			notes = append(notes, fmt.Sprintf("# service %s: flags not converted: %s", name, strings.Join(s.unconverted, " ")))
+		if len(s.other) > 0 {
+			notes = append(notes, fmt.Sprintf("# service %s: flags not converted: %s", name, strings.Join(s.other, " ")))
 		}
 		services[name] = svc
 	}
@@ -410,9 +521,14 @@ func ConvertCompose(profiles []*Profile, opts ConvertOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	paths := "# seccomp profiles are named by absolute path; "
+	if opts.RelativeTo != "" {
+		paths = "# seccomp profiles are named relative to the project directory: run\n" +
+			"# docker-compose there. "
+	}
 	head := "# Generated by tailor convert --to compose: an override file.\n" +
 		"#   docker compose -f compose.yaml -f THIS-FILE up\n" +
-		"# seccomp profiles are named by absolute path; AppArmor profiles must be loaded\n" +
+		paths + "AppArmor profiles must be loaded\n" +
 		"# on the host first (apparmor_parser -r -W .../apparmor.profile).\n"
 	if len(notes) > 0 {
 		head += strings.Join(notes, "\n") + "\n"

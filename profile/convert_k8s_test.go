@@ -88,7 +88,7 @@ func TestK8sOutputDecodesStrictly(t *testing.T) {
 		t.Error("clone's masked argument rule is lost")
 	}
 	// A field the CRD does not have is refused: the decoding is strict.
-	if _, _, err := strict.Decode([]byte(docs[1]+"  bogus: 1\n"), nil, nil); err == nil {
+	if _, _, err := strict.Decode([]byte(docs[1]+"\n  bogus: 1\n"), nil, nil); err == nil {
 		t.Error("strict decoding accepted an unknown field")
 	}
 

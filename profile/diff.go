@@ -358,7 +358,7 @@ func CompareProfiles(old, new *Profile, opts CompareOptions) ([]Change, error) {
 	}
 
 	if missing(FlagsFile, old.Flags != nil, new.Flags != nil) {
-		out = append(out, compareFlags(old.Flags, new.Flags, opts.Coverage)...)
+		out = append(out, compareFlagsIn(old.Flags, new.Flags, contextOf(old), contextOf(new), opts.Coverage)...)
 	}
 	return out, nil
 }
@@ -408,7 +408,15 @@ func compareSeccompPolicies(o, n *SeccompPolicy) []Change {
 	return out
 }
 
+// compareFlags compares two flag sets alone, as when no recording is at
+// hand.
 func compareFlags(o, n *RunFlags, coverage bool) []Change {
+	return compareFlagsIn(o, n, flagsContext{}, flagsContext{}, coverage)
+}
+
+// compareFlagsIn compares two flag sets; oc and nc say what each side's
+// recording showed (see compareIdentityAndLimits).
+func compareFlagsIn(o, n *RunFlags, oc, nc flagsContext, coverage bool) []Change {
 	var out []Change
 	add := func(op, subject, detail string, widening bool) {
 		out = append(out, Change{Kind: KindRunFlag, Op: op, Subject: subject, Detail: detail, Widening: widening})
@@ -457,6 +465,7 @@ func compareFlags(o, n *RunFlags, coverage bool) []Change {
 	}
 	confinement("seccomp", o.Seccomp, n.Seccomp)
 	confinement("apparmor", o.AppArmor, n.AppArmor)
+	compareIdentityAndLimits(o, n, oc, nc, coverage, add)
 	for _, f := range n.Other {
 		if !slices.Contains(o.Other, f) {
 			add(OpAdded, f, "tailor cannot tell what this flag grants: review it", true)

@@ -219,3 +219,74 @@ func ParseReport(data []byte) (*Report, error) {
 	}
 	return &r, nil
 }
+
+type execIdentityJSON struct {
+	Path       string `json:"path"`
+	PathBase64 string `json:"path_base64,omitempty"`
+	UID        uint32 `json:"uid"`
+	GID        uint32 `json:"gid"`
+}
+
+// MarshalJSON adds path_base64 for a program path that is not UTF-8.
+func (e ExecIdentity) MarshalJSON() ([]byte, error) {
+	j := execIdentityJSON{Path: e.Path, UID: e.UID, GID: e.GID}
+	if !utf8.ValidString(e.Path) {
+		j.PathBase64 = base64.StdEncoding.EncodeToString([]byte(e.Path))
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON takes the path from path_base64 when it is there.
+func (e *ExecIdentity) UnmarshalJSON(data []byte) error {
+	var j execIdentityJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	*e = ExecIdentity{Path: j.Path, UID: j.UID, GID: j.GID}
+	if j.PathBase64 != "" {
+		raw, err := base64.StdEncoding.DecodeString(j.PathBase64)
+		if err != nil {
+			return fmt.Errorf("path_base64: %w", err)
+		}
+		e.Path = string(raw)
+	}
+	return nil
+}
+
+type rootOnlyAccessJSON struct {
+	Path       string `json:"path"`
+	PathBase64 string `json:"path_base64,omitempty"`
+	Access     string `json:"access"`
+	Owner      uint32 `json:"owner"`
+	Mode       uint32 `json:"mode"`
+}
+
+// MarshalJSON adds path_base64 for a path that is not UTF-8.
+func (a RootOnlyAccess) MarshalJSON() ([]byte, error) {
+	j := rootOnlyAccessJSON{Path: a.Path, Access: a.Access, Owner: a.Owner, Mode: a.Mode}
+	if !utf8.ValidString(a.Path) {
+		j.PathBase64 = base64.StdEncoding.EncodeToString([]byte(a.Path))
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON takes the path from path_base64 when it is there.
+func (a *RootOnlyAccess) UnmarshalJSON(data []byte) error {
+	var j rootOnlyAccessJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	*a = RootOnlyAccess{Path: j.Path, Access: j.Access, Owner: j.Owner, Mode: j.Mode}
+	if j.PathBase64 != "" {
+		raw, err := base64.StdEncoding.DecodeString(j.PathBase64)
+		if err != nil {
+			return fmt.Errorf("path_base64: %w", err)
+		}
+		a.Path = string(raw)
+	}
+	return nil
+}

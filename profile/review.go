@@ -100,6 +100,25 @@ var ErrNoProfiles = errors.New("no profile here: neither report.json nor a direc
 // ReadReviews reviews the profile in dir or, when dir has no report.json,
 // every profile directory directly in it, in the order of their names.
 func ReadReviews(dir string) ([]ContainerReview, error) {
+	dirs, err := ProfileDirs(dir)
+	if err != nil {
+		return nil, err
+	}
+	var reviews []ContainerReview
+	for _, d := range dirs {
+		r, err := ReadReview(d)
+		if err != nil {
+			return nil, err
+		}
+		reviews = append(reviews, r)
+	}
+	return reviews, nil
+}
+
+// ProfileDirs lists the profile directories dir stands for: dir itself
+// when it holds a report.json, else every directory directly in it that
+// does, in the order of their names. None is an error (ErrNoProfiles).
+func ProfileDirs(dir string) ([]string, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -108,17 +127,13 @@ func ReadReviews(dir string) ([]ContainerReview, error) {
 		return nil, fmt.Errorf("%s is not a directory", dir)
 	}
 	if _, err := os.Stat(filepath.Join(dir, ReportFile)); err == nil {
-		r, err := ReadReview(dir)
-		if err != nil {
-			return nil, err
-		}
-		return []ContainerReview{r}, nil
+		return []string{dir}, nil
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	var reviews []ContainerReview
+	var dirs []string
 	for _, e := range entries { // sorted by name
 		sub := filepath.Join(dir, e.Name())
 		if !e.IsDir() && e.Type()&fs.ModeSymlink == 0 {
@@ -127,42 +142,20 @@ func ReadReviews(dir string) ([]ContainerReview, error) {
 		if st, err := os.Stat(filepath.Join(sub, ReportFile)); err != nil || st.IsDir() {
 			continue
 		}
-		r, err := ReadReview(sub)
-		if err != nil {
-			return nil, err
-		}
-		reviews = append(reviews, r)
+		dirs = append(dirs, sub)
 	}
-	if len(reviews) == 0 {
+	if len(dirs) == 0 {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoProfiles)
 	}
-	return reviews, nil
+	return dirs, nil
 }
 
 // ReadReview reviews the profile directory dir: from its recording.json
 // when it has one, else from its report.json. The flags are its
 // docker-run.flags, or computed when that file is missing.
 func ReadReview(dir string) (ContainerReview, error) {
-	var rec *Recording
-	source := RecordingFile
-	data, err := os.ReadFile(filepath.Join(dir, RecordingFile))
-	switch {
-	case err == nil:
-		if rec, err = ParseRecording(data); err != nil {
-			return ContainerReview{}, fmt.Errorf("%s: %w", dir, err)
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		source = ReportFile
-		data, err := os.ReadFile(filepath.Join(dir, ReportFile))
-		if err != nil {
-			return ContainerReview{}, err
-		}
-		report, err := ParseReport(data)
-		if err != nil {
-			return ContainerReview{}, fmt.Errorf("%s: %w", dir, err)
-		}
-		rec = RecordingFromReport(report)
-	default:
+	rec, source, err := ReadRecordingDir(dir)
+	if err != nil {
 		return ContainerReview{}, err
 	}
 	var flags string
@@ -180,6 +173,31 @@ func ReadReview(dir string) (ContainerReview, error) {
 	r := NewContainerReview(rec, flags)
 	r.Dir, r.Source = dir, source
 	return r, nil
+}
+
+// ReadRecordingDir reads the recording behind the profile directory dir:
+// its recording.json, or as much as its report.json keeps when it has no
+// recording.json (profiles of older versions). source names the file read.
+func ReadRecordingDir(dir string) (rec *Recording, source string, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, RecordingFile))
+	switch {
+	case err == nil:
+		if rec, err = ParseRecording(data); err != nil {
+			return nil, "", fmt.Errorf("%s: %w", dir, err)
+		}
+		return rec, RecordingFile, nil
+	case errors.Is(err, fs.ErrNotExist):
+		data, err := os.ReadFile(filepath.Join(dir, ReportFile))
+		if err != nil {
+			return nil, "", err
+		}
+		report, err := ParseReport(data)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", dir, err)
+		}
+		return RecordingFromReport(report), ReportFile, nil
+	}
+	return nil, "", err
 }
 
 // capabilitiesNotRecorded starts the warning report.json has when the

@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -24,9 +26,31 @@ type RunFlags struct {
 	ReadOnly        bool     `json:"read_only"`
 	Tmpfs           []string `json:"tmpfs,omitempty"`
 	Privileged      bool     `json:"privileged,omitempty"`
+	// User is --user (-u) as given; "" when not given: the image's user
+	// (root unless the image sets USER).
+	User string `json:"user,omitempty"`
+	// PidsLimit is --pids-limit and MemoryBytes --memory (-m) in bytes:
+	// 0 when not given, NoLimit when given as unlimited (--pids-limit -1
+	// or 0, --memory 0).
+	PidsLimit   int64 `json:"pids_limit,omitempty"`
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+	// Ulimits are the --ulimit NAME=SOFT[:HARD] flags, one per name (the
+	// last given wins, as in docker), sorted by name; NoLimit is
+	// unlimited.
+	Ulimits []Ulimit `json:"ulimits,omitempty"`
+	// Given are the --user, --pids-limit, --memory and --ulimit flags as
+	// given, spelled --name=value, in order: convert passes them on.
+	Given []string `json:"given,omitempty"`
 	// Other are the flags tailor does not write, as given.
 	Other []string `json:"other,omitempty"`
 }
+
+// NoLimit is a limit given as unlimited (--pids-limit=-1,
+// --ulimit=nofile=-1).
+const NoLimit = -1
+
+// valueFlags are the flags whose value may be the next word.
+var valueFlags = []string{"--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "--user", "-u", "--pids-limit", "--memory", "-m", "--ulimit"}
 
 // ParseRunFlags reads a flags line as a POSIX shell would split it (single
 // and double quotes, backslashes; no expansions). Comment lines and blank
@@ -47,7 +71,10 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		name, value, hasValue := strings.Cut(w, "=")
-		takesValue := slices.Contains([]string{"--cap-add", "--cap-drop", "--security-opt", "--tmpfs"}, name)
+		if len(w) > 2 && (w[:2] == "-u" || w[:2] == "-m") && w[2] != '=' {
+			name, value, hasValue = w[:2], w[2:], true // -u1000, -m64m
+		}
+		takesValue := slices.Contains(valueFlags, name)
 		if takesValue && !hasValue {
 			if i+1 >= len(words) {
 				return nil, fmt.Errorf("%s: %s without a value", FlagsFile, name)
@@ -89,6 +116,37 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 			f.Privileged = !hasValue || value == "true"
 		case "--tmpfs":
 			f.Tmpfs = append(f.Tmpfs, value)
+		case "--user", "-u":
+			f.User = strings.TrimSpace(value)
+			f.Given = append(f.Given, "--user="+value)
+		case "--pids-limit":
+			n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: --pids-limit=%s: not a number (docker takes a count, -1 for unlimited)", FlagsFile, value)
+			}
+			f.PidsLimit = n
+			if n <= 0 {
+				f.PidsLimit = NoLimit
+			}
+			f.Given = append(f.Given, "--pids-limit="+value)
+		case "--memory", "-m":
+			n, err := ParseDockerBytes(value)
+			if err != nil {
+				return nil, fmt.Errorf("%s: --memory=%s: %w", FlagsFile, value, err)
+			}
+			f.MemoryBytes = n
+			if n == 0 {
+				f.MemoryBytes = NoLimit
+			}
+			f.Given = append(f.Given, "--memory="+value)
+		case "--ulimit":
+			u, err := ParseDockerUlimit(value)
+			if err != nil {
+				return nil, fmt.Errorf("%s: --ulimit=%s: %w", FlagsFile, value, err)
+			}
+			f.Ulimits = slices.DeleteFunc(f.Ulimits, func(o Ulimit) bool { return o.Name == u.Name })
+			f.Ulimits = append(f.Ulimits, u)
+			f.Given = append(f.Given, "--ulimit="+value)
 		default:
 			if !strings.HasPrefix(w, "-") {
 				return nil, fmt.Errorf("%s: %q is not a flag", FlagsFile, w)
@@ -99,7 +157,89 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 	f.CapAdd = sortedSet(f.CapAdd)
 	f.CapDrop = sortedSetOrNil(f.CapDrop)
 	f.Tmpfs = sortedSetOrNil(f.Tmpfs)
+	slices.SortFunc(f.Ulimits, func(a, b Ulimit) int { return strings.Compare(a.Name, b.Name) })
 	return f, nil
+}
+
+// ParseDockerBytes reads a size as docker run's --memory takes it (go-units'
+// RAMInBytes): a number, perhaps with a fraction, then an optional unit b,
+// k, m, g, t or p, in either case, with an optional "b" or "ib" after it
+// (64m, 64MiB, 1.5g, 67108864). The units are binary: 1k is 1024 bytes.
+func ParseDockerBytes(s string) (int64, error) {
+	bad := errors.New("not a size docker takes (bytes, or a number with b, k, m, g: 64m, 1g)")
+	sep := strings.LastIndexAny(s, "0123456789. ")
+	if sep < 0 {
+		return 0, bad
+	}
+	num, unit := s[:sep+1], s[sep+1:]
+	if s[sep] == ' ' {
+		num = s[:sep]
+	}
+	if num == "" || strings.IndexFunc(num, func(r rune) bool { return (r < '0' || r > '9') && r != '.' }) >= 0 {
+		return 0, bad
+	}
+	size, err := strconv.ParseFloat(num, 64)
+	if err != nil || size < 0 {
+		return 0, bad
+	}
+	mul := float64(1)
+	switch unit = strings.ToLower(unit); {
+	case unit == "" || unit == "b":
+	case len(unit) <= 3 && strings.IndexByte("kmgtp", unit[0]) >= 0 && (len(unit) == 1 || unit[1:] == "b" || unit[1:] == "ib"):
+		mul = math.Pow(1024, float64(strings.IndexByte("kmgtp", unit[0])+1))
+	default:
+		return 0, bad
+	}
+	if size*mul >= math.MaxInt64 {
+		return 0, errors.New("too large")
+	}
+	return int64(size * mul), nil
+}
+
+// ulimitNames are the names docker run's --ulimit takes.
+var ulimitNames = []string{"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
+	"nproc", "rss", "rtprio", "rttime", "sigpending", "stack"}
+
+// ParseDockerUlimit reads NAME=SOFT[:HARD] as docker run's --ulimit takes
+// it: one number sets both limits, and a negative one is unlimited
+// (NoLimit).
+func ParseDockerUlimit(s string) (Ulimit, error) {
+	name, limits, ok := strings.Cut(s, "=")
+	if !ok {
+		return Ulimit{}, errors.New("not NAME=SOFT[:HARD]")
+	}
+	if !slices.Contains(ulimitNames, name) {
+		return Ulimit{}, fmt.Errorf("unknown ulimit %q (docker takes %s)", name, strings.Join(ulimitNames, ", "))
+	}
+	soft, hard, hasHard := strings.Cut(limits, ":")
+	u := Ulimit{Name: name}
+	var err error
+	if u.Soft, err = strconv.ParseInt(soft, 10, 64); err != nil {
+		return Ulimit{}, fmt.Errorf("soft limit %q is not a number", soft)
+	}
+	u.Hard = u.Soft
+	if hasHard {
+		if u.Hard, err = strconv.ParseInt(hard, 10, 64); err != nil {
+			return Ulimit{}, fmt.Errorf("hard limit %q is not a number", hard)
+		}
+	}
+	u.Soft, u.Hard = max(u.Soft, NoLimit), max(u.Hard, NoLimit)
+	if limitAbove(u.Soft, u.Hard) {
+		return Ulimit{}, errors.New("the soft limit is above the hard limit")
+	}
+	return u, nil
+}
+
+// limitAbove reports whether limit a is higher than limit b, where a
+// negative limit (NoLimit) is unlimited.
+func limitAbove(a, b int64) bool {
+	switch {
+	case a < 0:
+		return b >= 0
+	case b < 0:
+		return false
+	}
+	return a > b
 }
 
 // Capabilities is the container's capability set under these flags.

@@ -73,6 +73,12 @@ func TestProfileName(t *testing.T) {
 		{byLabel, Container{Name: "x", Labels: map[string]string{"app": "a b\nc"}}, "a-b-c"},
 		{byLabel, Container{Name: "x", Labels: map[string]string{"app": "../.."}}, "x"},
 		{byName, Container{Name: "", ID: "0123456789abcdef"}, "0123456789ab"},
+		{byName, Container{Name: "..", ID: "0123456789abcdef"}, "0123456789ab"},
+		{byName, Container{Name: ".hidden"}, "hidden"},
+		{byName, Container{Name: "a/../../etc"}, "a-..-..-etc"},
+		{byName, Container{Name: "new\nline"}, "new-line"},
+		{byName, Container{Name: "-rf"}, "rf"},
+		{byName, Container{Name: "my_app.v2-1"}, "my_app.v2-1"},
 		{byName, Container{}, "unnamed"},
 	}
 	for _, tt := range tests {

@@ -51,7 +51,7 @@ test-unit:
 # Every parser's fuzz target, FUZZTIME each (go test -fuzz takes one at a time).
 FUZZTIME ?= 10s
 FUZZ_TARGETS := FuzzParseSeccomp FuzzParseAppArmor FuzzParseAppArmorRules FuzzMatchAppArmor FuzzAppArmorPath \
-	FuzzParseCapabilities FuzzParseRecording FuzzParseReport FuzzParseRunFlags
+	FuzzParseCapabilities FuzzParseRecording FuzzParseReport FuzzParseRunFlags FuzzReviewFromReport
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $$t ($(FUZZTIME))"; \
@@ -61,9 +61,12 @@ fuzz:
 demo: setup build
 	./examples/demo/demo.sh
 
-# Overhead of recording: prints a table, writes cmd/tailor/bench-results.json.
+# Overhead of recording (syscall loop, nginx, redis, container start, 50
+# concurrent containers, a burst of 1M files): prints tables, writes
+# cmd/tailor/bench-results.json. BENCH selects some, e.g. BENCH=Nginx.
+BENCH ?= .
 bench: setup
-	cd cmd/tailor && $(GO) test -count=1 -run '^$$' -bench 'RecorderOverhead|NginxThroughput' -benchtime 1x -timeout 30m .
+	cd cmd/tailor && $(GO) test -count=1 -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 60m .
 
 setup: packages dockerd runtimes images
 

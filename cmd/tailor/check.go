@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/recorder"
 )
 
 const checkAbout = `
@@ -39,9 +40,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetInterspersed(false)
 	fs.StringVar(&baseline, "baseline", "", "directory of baseline profile directories (as record -o writes)")
 	fs.StringVarP(&f.output, "output", "o", "", "also write the new profiles here, as record does")
-	fs.StringArrayVar(&f.containers, "container", nil, "record only this container, by name or id (repeatable)")
-	fs.DurationVarP(&f.duration, "duration", "d", 0, "end the recording after this long (a command still running gets SIGTERM)")
-	fs.IntVar(&f.maxContainers, "max-containers", 128, "how many containers can be recorded at the same time")
+	f.register(fs)
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors and what is missing")
 	c.register(fs)
 	if done, code := parseFlags(fs, args, stderr); done {
@@ -52,8 +51,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	case baseline == "":
 		fmt.Fprintln(stderr, "tailor check: --baseline is required (see 'tailor check --help')")
 		return exitUsage
-	case f.duration < 0 || f.maxContainers < 1:
-		fmt.Fprintln(stderr, "tailor check: --duration must not be negative, --max-containers at least 1")
+	}
+	if _, err := f.options(); err != nil {
+		fmt.Fprintf(stderr, "tailor check: %v\n", err)
 		return exitUsage
 	}
 	if st, err := os.Stat(baseline); err != nil || !st.IsDir() {
@@ -73,11 +73,11 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	recs, code, fail := recordContainers(f, stderr)
+	res, code, fail := recordContainers(f, stderr)
 	if fail != 0 {
 		return fail
 	}
-	report, err := checkBaseline(baseline, f.output, recs, opts)
+	report, err := checkBaseline(baseline, f.output, res, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "tailor check: %v\n", err)
 		return exitUsage
@@ -86,8 +86,8 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		report.New = "this run of " + strings.Join(f.command, " ")
 	}
 	result := printReport(report, c.json, true, stdout, stderr)
-	if f.output != "" && len(recs) > 0 {
-		if err := writeProfiles(f.output, recs, f.quiet || c.json, stderr, stderr); err != nil {
+	if f.output != "" && len(res.Profiles) > 0 {
+		if err := writeProfiles(f.output, res, f.quiet || c.json, stderr, stderr); err != nil {
 			return exitOutput
 		}
 	}
@@ -101,16 +101,16 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 // checkBaseline compares each recorded container with its baseline.
-func checkBaseline(baseline, output string, recs []*profile.Recording, opts profile.CompareOptions) (*profile.DiffReport, error) {
-	names, byName := groupByName(recs)
-	slices.Sort(names)
+func checkBaseline(baseline, output string, res *recorder.Result, opts profile.CompareOptions) (*profile.DiffReport, error) {
+	profiles := slices.Clone(res.Profiles)
+	slices.SortFunc(profiles, func(a, b recorder.Profile) int { return strings.Compare(a.Name, b.Name) })
 	report := &profile.DiffReport{Old: baseline, New: "this run", Coverage: true, Changes: []profile.Change{}}
 	dir := output
 	if dir == "" {
 		dir = baseline
 	}
-	for _, name := range names {
-		rec := profile.MergeRecordings(byName[name]...)
+	for _, p := range profiles {
+		name, rec := p.Name, p.Recording
 		base := filepath.Join(baseline, name)
 		if !profile.IsProfileDir(base) {
 			report.Changes = append(report.Changes, profile.Change{Container: name, Kind: profile.KindContainer,
@@ -138,7 +138,7 @@ func checkBaseline(baseline, output string, recs []*profile.Recording, opts prof
 	if entries, err := os.ReadDir(baseline); err == nil {
 		var unseen []string
 		for _, e := range entries {
-			if e.IsDir() && profile.IsProfileDir(filepath.Join(baseline, e.Name())) && byName[e.Name()] == nil {
+			if e.IsDir() && profile.IsProfileDir(filepath.Join(baseline, e.Name())) && !recorded(res, e.Name()) {
 				unseen = append(unseen, e.Name())
 			}
 		}
@@ -146,9 +146,14 @@ func checkBaseline(baseline, output string, recs []*profile.Recording, opts prof
 			report.Notes = append(report.Notes, "not started during this run, so not checked: "+strings.Join(unseen, ", "))
 		}
 	}
-	if len(recs) == 0 {
+	if len(res.Profiles) == 0 {
 		report.Notes = append(report.Notes, "no container started during this run: nothing was checked")
 	}
 	report.Finish()
 	return report, nil
+}
+
+func recorded(res *recorder.Result, name string) bool {
+	_, ok := res.Profile(name)
+	return ok
 }

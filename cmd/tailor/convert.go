@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 
 	"github.com/tailorsec/tailor/profile"
@@ -19,8 +20,13 @@ directory or, for k8s and compose, a directory of them as record -o writes.
            and a pod spec fragment with each container's securityContext:
            capabilities, seccompProfile (Localhost), appArmorProfile,
            allowPrivilegeEscalation: false, readOnlyRootFilesystem
-  compose  a docker compose override file: cap_drop, cap_add, security_opt,
-           read_only, tmpfs per service
+  compose  a docker compose override file, per service what its
+           docker-run.flags applies: cap_drop, cap_add, security_opt
+           (seccomp, apparmor, no-new-privileges), read_only, tmpfs, user,
+           pids_limit, mem_limit, ulimits. seccomp.json is named by its
+           absolute path, or with --relative-to DIR by its path relative to
+           DIR: give the project directory (where its compose file is and
+           docker-compose runs) to commit the override with the profiles
   flags    the docker run (or podman run) flags line, naming seccomp.json
            where it is now
 
@@ -28,14 +34,16 @@ Output is deterministic. Exit codes: 0 converted, 2 error.
 
 Examples:
   tailor convert --to compose --project shop -o compose.tailor.yaml profiles
+  tailor convert --to compose --relative-to . -o docker-compose.tailor.yml profiles
   jq --slurpfile s <(tailor convert --to oci profiles/web) '.linux.seccomp = $s[0]' config.json`
 
 func cmdConvert(args []string, stdout, stderr io.Writer) int {
-	var to, output, project, arch, kernel string
+	var to, output, project, relativeTo, arch, kernel string
 	fs := newFlags("convert", "--to oci|k8s|compose|flags [-o FILE] DIR", convertAbout, stdout)
 	fs.StringVar(&to, "to", "", "output format: oci, k8s, compose or flags")
 	fs.StringVarP(&output, "output", "o", "", "write to FILE instead of stdout")
 	fs.StringVar(&project, "project", "", "compose project name: containers PROJECT-SERVICE-N become service SERVICE")
+	fs.StringVar(&relativeTo, "relative-to", "", "compose: name seccomp profiles by their path relative to `DIR`, the project directory (default: absolute paths)")
 	fs.StringVar(&arch, "arch", "", "host architecture for Docker profiles' conditions (default: from the profile, else this host)")
 	fs.StringVar(&kernel, "kernel", "", "host kernel major.minor for Docker profiles' minKernel conditions")
 	if done, code := parseFlags(fs, args, stderr); done {
@@ -49,7 +57,17 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tailor convert: want one profile directory (see 'tailor convert --help')")
 		return exitUsage
 	}
-	opts := profile.ConvertOptions{Project: project, Kernel: kernel}
+	if relativeTo != "" {
+		if to != "compose" {
+			fmt.Fprintf(stderr, "tailor convert: --relative-to is for --to compose\n")
+			return exitUsage
+		}
+		if st, err := os.Stat(relativeTo); err != nil || !st.IsDir() {
+			fmt.Fprintf(stderr, "tailor convert: --relative-to %s: not a directory\n", relativeTo)
+			return exitUsage
+		}
+	}
+	opts := profile.ConvertOptions{Project: project, Kernel: kernel, RelativeTo: relativeTo}
 	if arch != "" {
 		if opts.Arch = profile.ParseArch(arch); opts.Arch == "" {
 			fmt.Fprintf(stderr, "tailor convert: unknown architecture %q\n", arch)

@@ -862,18 +862,20 @@ func TestRecord32BitCode(t *testing.T) {
 // (podman system service): the kernel side finds them like any other (their
 // cgroup is libpod-<id>), the API names them. The profile then works with
 // podman run.
-func TestPodmanContainer(t *testing.T) {
-	requireE2E(t)
+// podmanService starts podman's Docker-compatible API for tailor, hands it
+// image, and returns tailor's environment (DOCKER_HOST), the image's name
+// in podman, and the limits every podman run here needs.
+func podmanService(t *testing.T, image string) (env []string, pimage string, limits []string) {
+	t.Helper()
 	if _, err := exec.LookPath("podman"); err != nil {
 		tracertest.SkipOrFail(t, "skipping: podman is not installed (apt-get install podman)")
 	}
-	image, _ := probeImage(t)
 	sock := filepath.Join(t.TempDir(), "podman.sock")
 	svc := exec.Command("podman", "system", "service", "-t", "0", "unix://"+sock)
 	if err := svc.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { svc.Process.Kill(); svc.Wait() }()
+	t.Cleanup(func() { svc.Process.Kill(); svc.Wait() })
 	for i := 0; i < 100; i++ {
 		if _, err := os.Stat(sock); err == nil {
 			break
@@ -885,16 +887,24 @@ func TestPodmanContainer(t *testing.T) {
 	if out, err := load.CombinedOutput(); err != nil {
 		t.Fatalf("podman load: %v\n%s", err, out)
 	}
-	pimage := "localhost/" + image
-	defer exec.Command("podman", "rmi", "-f", pimage).Run()
-
+	pimage = "localhost/" + image
+	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", pimage).Run() })
 	// podman raises these limits to values some hosts forbid even to root;
 	// and its default capabilities lack CAP_MKNOD, which the probe uses.
-	limits := []string{"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}
+	limits = []string{"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}
+	return append(os.Environ(), "DOCKER_HOST=unix://"+sock), pimage, limits
+}
+
+func TestPodmanContainer(t *testing.T) {
+	requireE2E(t)
+	if _, err := exec.LookPath("podman"); err != nil {
+		tracertest.SkipOrFail(t, "skipping: podman is not installed (apt-get install podman)")
+	}
+	image, _ := probeImage(t)
+	env, pimage, limits := podmanService(t, image)
 	name := uniqueName("podman")
 	defer exec.Command("podman", "rm", "-f", name).Run()
 	out := t.TempDir()
-	env := append(os.Environ(), "DOCKER_HOST=unix://"+sock)
 	args := append([]string{"record", "-q", "-o", out, "--", "podman", "run", "--rm", "--cap-add", "MKNOD", "--name", name}, limits...)
 	args = append(args, pimage, "/probe", "work")
 	if code, stdout, stderr := tailorEnv(t, env, args...); code != 0 {
@@ -1078,5 +1088,56 @@ func TestOwnAndExistingFilesNeedNoRoot(t *testing.T) {
 	got, err := runHardened(t, w, "", "sptest/busybox", "sh", "-c", profile.ShellQuote(script))
 	if err != nil || strings.TrimSpace(got) != "z" {
 		t.Fatalf("hardened re-run: %v\n%s", err, got)
+	}
+}
+
+// --match records only the containers it selects; --name-by names the
+// profiles by a label whatever the containers are called, and merges the
+// containers that share it.
+func TestMatchAndNameBy(t *testing.T) {
+	requireE2E(t)
+	image, _ := probeImage(t)
+	run := fmt.Sprint(rand.Int63())
+	var names []string
+	defer func() {
+		for _, n := range names {
+			removeContainer(n)
+		}
+	}()
+	var script strings.Builder
+	for i, app := range []string{"alpha", "alpha", "beta", ""} {
+		name := uniqueName("match")
+		names = append(names, name)
+		label := "--label=tailor.test.run=" + run
+		if app == "" {
+			label = "--label=tailor.test.run=other"
+		} else {
+			label += " --label=app=" + app
+		}
+		fmt.Fprintf(&script, "docker run --rm --name %s %s %s /probe pick %d >/dev/null\n", name, label, image, 1<<i)
+	}
+	out := t.TempDir()
+	code, stdout, stderr := tailor(t, "record", "-o", out, "--match", "label=tailor.test.run="+run, "--name-by", "label=app",
+		"--", "sh", "-c", script.String())
+	if code != 0 {
+		t.Fatalf("tailor record exited %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	entries, _ := os.ReadDir(out)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, " ") != "alpha beta" {
+		t.Fatalf("profiles %v, want alpha and beta only\nstdout: %s", got, stdout)
+	}
+	checkPicks(t, readProfile(t, filepath.Join(out, "alpha")), 1|2)
+	checkPicks(t, readProfile(t, filepath.Join(out, "beta")), 4)
+	if !strings.Contains(stdout, "(2 containers merged)") || !strings.Contains(stdout, "SYSCALLS") {
+		t.Errorf("the summary does not show the table and the merge:\n%s", stdout)
+	}
+	// tailor show prints the same table for the saved profiles.
+	code, shown, stderr := tailor(t, "show", out)
+	if code != 0 || !strings.Contains(shown, "alpha") || !strings.Contains(shown, "of 14") {
+		t.Errorf("tailor show exited %d:\n%s%s", code, shown, stderr)
 	}
 }

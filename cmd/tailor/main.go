@@ -67,6 +67,7 @@ Usage:
   tailor merge -o OUT A B...                    unite profiles of several runs
   tailor convert --to oci|k8s|compose|flags DIR convert a profile
   tailor report [--format F] DIR                hardening checklist of recorded containers
+  tailor show DIR                               summary of saved profiles against Docker's defaults
   tailor version                                print the version
   tailor help [COMMAND]                         show help
 
@@ -95,6 +96,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdConvert(rest, stdout, stderr)
 	case "report":
 		return cmdReport(rest, stdout, stderr)
+	case "show":
+		return cmdShow(rest, stdout, stderr)
 	case "version", "--version":
 		return cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "--help":

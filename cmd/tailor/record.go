@@ -8,34 +8,90 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
-	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/recorder"
 	"github.com/tailorsec/tailor/tracer"
 )
 
 const recordAbout = `
 Record every container that starts while COMMAND runs (or, without a
-command, until Ctrl-C or --duration), then write for each container
-OUTPUT/<name>/ with seccomp.json, apparmor.profile, capabilities.json,
+command, until Ctrl-C or --duration), then write one profile directory,
+OUTPUT/<name>/, with seccomp.json, apparmor.profile, capabilities.json,
 docker-run.flags, report.json and recording.json. With a command, tailor
 exits with the command's exit code.
 
+Profiles are named by a stable key, so that test suites that give their
+containers random names still get the same profile every run: a Compose
+service (the com.docker.compose.service label) names its profile;
+otherwise --name-by chooses: the container name (default), the image
+without its tag, or a label. Containers with the same key (replicas, a
+container recreated, test shards) are merged into one profile, as
+tailor merge would.
+
+--match selects the containers to record by name glob, image or label
+(docker ps --filter style: alternatives within a kind, every kind must
+hold); the others are not recorded at all.
+
+On a terminal, a live status shows each container's syscalls,
+capabilities and files so far; the command's output then passes through
+tailor. -q turns it off (and leaves the terminal to the command).
+
 Examples:
   sudo tailor record -o profiles -- ./run-integration-tests.sh
+  sudo tailor record --match image=shop/* -- docker-compose up --abort-on-container-exit
+  sudo tailor record --name-by label=app -- go test ./integration/...
   sudo tailor record --container web --duration 2m`
 
 type recordFlags struct {
 	output        string
 	containers    []string
+	match         []string
+	nameBy        string
 	duration      time.Duration
 	maxContainers int
 	quiet         bool
 	command       []string
+}
+
+// register adds the flags record and check share.
+func (f *recordFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.containers, "container", nil, "record only this container, by name or id (repeatable); it may already be running")
+	fs.StringArrayVar(&f.match, "match", nil, "record only containers that match: name=GLOB (or just GLOB), image=GLOB, label=KEY[=GLOB] (repeatable)")
+	fs.StringVar(&f.nameBy, "name-by", "name", "name profiles of containers outside Compose by: name, image or label=KEY")
+	fs.DurationVarP(&f.duration, "duration", "d", 0, "end the recording after this long, e.g. 90s or 5m (a command still running gets SIGTERM)")
+	fs.IntVar(&f.maxContainers, "max-containers", 128, "how many containers can be recorded at the same time")
+}
+
+// options checks the shared flags and turns them into recorder options.
+func (f *recordFlags) options() (recorder.Options, error) {
+	if f.duration < 0 {
+		return recorder.Options{}, errors.New("--duration must not be negative")
+	}
+	if f.maxContainers < 1 {
+		return recorder.Options{}, errors.New("--max-containers must be at least 1")
+	}
+	match, err := profile.ParseMatch(f.match)
+	if err != nil {
+		return recorder.Options{}, err
+	}
+	nameBy, err := profile.ParseNameBy(f.nameBy)
+	if err != nil {
+		return recorder.Options{}, err
+	}
+	return recorder.Options{
+		Containers:    f.containers,
+		Match:         match,
+		NameBy:        nameBy,
+		MaxContainers: f.maxContainers,
+		TailorVersion: tailorVersion(),
+	}, nil
 }
 
 func cmdRecord(args []string, stdout, stderr io.Writer) int {
@@ -43,20 +99,14 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("record", "[flags] [-- COMMAND [ARG...]]", recordAbout, stdout)
 	fs.SetInterspersed(false) // everything after the command belongs to it
 	fs.StringVarP(&f.output, "output", "o", "profiles", "directory to write one profile directory per container into")
-	fs.StringArrayVar(&f.containers, "container", nil, "record only this container, by name or id (repeatable); it may already be running")
-	fs.DurationVarP(&f.duration, "duration", "d", 0, "end the recording after this long, e.g. 90s or 5m (a command still running gets SIGTERM)")
-	fs.IntVar(&f.maxContainers, "max-containers", 128, "how many containers can be recorded at the same time")
-	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors")
+	f.register(fs)
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors: no live status, no summary")
 	if done, code := parseFlags(fs, args, stderr); done {
 		return code
 	}
 	f.command = fs.Args()
-	if f.duration < 0 {
-		fmt.Fprintln(stderr, "tailor record: --duration must not be negative")
-		return exitUsage
-	}
-	if f.maxContainers < 1 {
-		fmt.Fprintln(stderr, "tailor record: --max-containers must be at least 1")
+	if _, err := f.options(); err != nil {
+		fmt.Fprintf(stderr, "tailor record: %v\n", err)
 		return exitUsage
 	}
 	return record(f, stdout, stderr)
@@ -67,14 +117,14 @@ func record(f recordFlags, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tailor: cannot write profiles to %s: %v (choose another directory with -o)\n", f.output, err)
 		return exitOutput
 	}
-	recs, code, fail := recordContainers(f, stderr)
+	res, code, fail := recordContainers(f, stderr)
 	if fail != 0 {
 		return fail
 	}
-	if len(recs) == 0 {
+	if len(res.Profiles) == 0 {
 		return code
 	}
-	if err := writeProfiles(f.output, recs, f.quiet, stdout, stderr); err != nil {
+	if err := writeProfiles(f.output, res, f.quiet, stdout, stderr); err != nil {
 		return exitOutput
 	}
 	return code
@@ -84,7 +134,21 @@ func record(f recordFlags, stdout, stderr io.Writer) int {
 // until a signal or --duration) and returns what was recorded and the
 // command's exit code; fail is tailor's exit code when it could not record
 // at all. record and check both record through it.
-func recordContainers(f recordFlags, stderr io.Writer) (recs []*profile.Recording, code, fail int) {
+func recordContainers(f recordFlags, stderr io.Writer) (res *recorder.Result, code, fail int) {
+	opts, err := f.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "tailor: %v\n", err)
+		return nil, 0, exitUsage
+	}
+	// The live status needs the terminal to itself: the command's output
+	// then passes through tailor (see statusView).
+	var view *statusView
+	out, errOut := io.Writer(os.Stdout), io.Writer(os.Stderr)
+	if !f.quiet && stderr == io.Writer(os.Stderr) && isTerminal(os.Stderr) {
+		view = newStatusView(os.Stderr, terminalWidth(int(os.Stderr.Fd())))
+		out, errOut = view.writer(os.Stdout), view.writer(os.Stderr)
+		stderr = errOut
+	}
 	logf := func(format string, args ...any) {
 		if !f.quiet {
 			fmt.Fprintf(stderr, "tailor: "+format+"\n", args...)
@@ -94,42 +158,59 @@ func recordContainers(f recordFlags, stderr io.Writer) (recs []*profile.Recordin
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	session, err := tracer.StartSession(context.Background(), tracer.SessionOptions{
-		Containers:    f.containers,
-		MaxContainers: f.maxContainers,
-		TailorVersion: tailorVersion(),
-		Warnf:         func(format string, args ...any) { logf("warning: "+format, args...) },
-	})
+	opts.Warnf = func(format string, args ...any) { logf("warning: "+format, args...) }
+	rec, err := recorder.Start(context.Background(), opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "tailor: %v%s\n", err, setupHint(err))
 		return nil, 0, exitSetup
+	}
+	defer rec.Stop() // released on every path, also a panic
+
+	stopStatus := make(chan struct{})
+	statusDone := make(chan struct{})
+	if view != nil {
+		go func() {
+			defer close(statusDone)
+			showStatus(view, rec, stopStatus)
+		}()
+	} else {
+		close(statusDone)
 	}
 
 	code = exitOK
 	var interrupted bool
 	if len(f.command) > 0 {
 		logf("recording while %s runs", strings.Join(f.command, " "))
-		code, interrupted = runCommand(f.command, f.duration, sigs, logf)
+		code, interrupted = runCommand(f.command, f.duration, out, errOut, sigs, logf)
 	} else {
 		interrupted = waitForEnd(f.duration, sigs, logf)
 	}
+	close(stopStatus)
+	<-statusDone
+	if view != nil {
+		view.close()
+	}
 
-	recs, stopErr := session.Stop()
+	res, stopErr := rec.Stop()
 	if stopErr != nil {
 		logf("warning: releasing the recorder: %v", stopErr)
 	}
 	if interrupted {
-		for _, r := range recs {
-			if r.Partial {
-				r.Warnings = append(r.Warnings, "recording was interrupted while the container was still running")
+		for _, p := range res.Profiles {
+			for _, r := range append([]*profile.Recording{p.Recording}, p.Containers...) {
+				if r.Partial && !slices.Contains(r.Warnings, interruptedWarning) {
+					r.Warnings = append(r.Warnings, interruptedWarning)
+				}
 			}
 		}
 	}
-	if len(recs) == 0 {
+	if len(res.Profiles) == 0 {
 		logf("no container started while recording: nothing to write")
 	}
-	return recs, code, 0
+	return res, code, 0
 }
+
+const interruptedWarning = "recording was interrupted while the container was still running"
 
 // setupHint adds the fix to an error that stops tailor from recording.
 func setupHint(err error) string {
@@ -162,9 +243,13 @@ func checkWritable(dir string) error {
 // runCommand runs the recorded command in the foreground, forwarding
 // Ctrl-C and SIGTERM to it. A second signal, or --duration running out,
 // ends the wait (the command gets SIGTERM, then SIGKILL after 10s).
-func runCommand(argv []string, duration time.Duration, sigs <-chan os.Signal, logf func(string, ...any)) (code int, interrupted bool) {
+func runCommand(argv []string, duration time.Duration, stdout, stderr io.Writer, sigs <-chan os.Signal, logf func(string, ...any)) (code int, interrupted bool) {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	// Output through tailor (the live status) goes through pipes; a
+	// background process the command left behind may hold them open.
+	// Do not wait for it once the command has exited.
+	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		logf("cannot run %s: %v", argv[0], err)
 		return 127, false
@@ -234,63 +319,17 @@ func waitForEnd(duration time.Duration, sigs <-chan os.Signal, logf func(string,
 	}
 }
 
-var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-
-// profileDirName is the container's name when it is a safe directory name
-// (Docker names always are), else its short id.
-func profileDirName(r *profile.Recording) string {
-	if safeName.MatchString(r.Container.Name) {
-		return r.Container.Name
-	}
-	if id := r.Container.ID; len(id) >= 12 {
-		return id[:12]
-	}
-	return "unnamed"
-}
-
-// groupByName groups recordings by the directory name their profile gets,
-// names in order of first appearance.
-func groupByName(recs []*profile.Recording) (names []string, byName map[string][]*profile.Recording) {
-	byName = map[string][]*profile.Recording{}
-	for _, r := range recs {
-		n := profileDirName(r)
-		if byName[n] == nil {
-			names = append(names, n)
-		}
-		byName[n] = append(byName[n], r)
-	}
-	return names, byName
-}
-
-// writeProfiles writes one directory per container name. If the output
-// directory fails, everything is written to a fresh temporary directory
-// instead, so nothing recorded is lost.
-func writeProfiles(dir string, recs []*profile.Recording, quiet bool, stdout, stderr io.Writer) error {
-	names, byName := groupByName(recs)
-	var misfits []error // written, but the AppArmor check failed
-	write := func(base string) ([]profile.Written, error) {
-		var out []profile.Written
-		misfits = nil
-		for _, n := range names {
-			w, err := profile.WriteProfileDir(filepath.Join(base, n), profile.MergeRecordings(byName[n]...))
-			var problems *profile.AppArmorProblems
-			if errors.As(err, &problems) {
-				misfits = append(misfits, err)
-				err = nil
-			}
-			if err != nil {
-				return out, err
-			}
-			out = append(out, w)
-		}
-		return out, nil
-	}
-	written, err := write(dir)
-	if err != nil {
+// writeProfiles writes one directory per profile. If the output directory
+// fails, everything is written to a fresh temporary directory instead, so
+// nothing recorded is lost.
+func writeProfiles(dir string, res *recorder.Result, quiet bool, stdout, stderr io.Writer) error {
+	written, err := res.Write(dir)
+	var problems *profile.AppArmorProblems
+	if err != nil && !errors.As(err, &problems) {
 		fmt.Fprintf(stderr, "tailor: writing profiles to %s failed: %v\n", dir, err)
 		rescue, terr := os.MkdirTemp("", "tailor-profiles-")
 		if terr == nil {
-			if _, werr := write(rescue); werr == nil {
+			if _, werr := res.Write(rescue); werr == nil || errors.As(werr, &problems) {
 				fmt.Fprintf(stderr, "tailor: the profiles were saved to %s instead\n", rescue)
 			} else {
 				fmt.Fprintf(stderr, "tailor: saving them to %s failed too: %v\n", rescue, werr)
@@ -299,54 +338,50 @@ func writeProfiles(dir string, recs []*profile.Recording, quiet bool, stdout, st
 		return err
 	}
 	if !quiet {
-		printSummary(stdout, names, byName, written)
+		printSummary(stdout, res, written)
 	}
-	for _, m := range misfits {
-		fmt.Fprintf(stderr, "tailor: error: %v\n", m)
-	}
-	return errors.Join(misfits...)
-}
-
-func printSummary(w io.Writer, names []string, byName map[string][]*profile.Recording, written []profile.Written) {
-	for i, n := range names {
-		rec := profile.MergeRecordings(byName[n]...)
-		caps := profile.Capabilities(rec)
-		allowed := 0
-		for _, s := range profile.Seccomp(rec).Syscalls {
-			if s.Action == "SCMP_ACT_ALLOW" {
-				allowed += len(s.Names)
-			}
-		}
-		state := ""
-		if rec.Partial {
-			state = ", partial (still running)"
-		}
-		fmt.Fprintf(w, "%s (%s): %d syscalls allowed, capabilities kept: %s, %d file rules, read-only root: %s%s\n",
-			n, rec.Container.Image, allowed, capsList(caps.Add), len(profile.AppArmor(rec).Files), readOnlyWord(profile.ReadOnlyRoot(rec)), state)
-		fmt.Fprintf(w, "  %s\n  docker run %s\n", written[i].Dir, written[i].FlagsLine)
-		for _, warning := range profile.NewReport(rec, caps).Warnings {
-			fmt.Fprintf(w, "  note: %s\n", warning)
+	if err != nil {
+		for _, e := range unjoin(err) {
+			fmt.Fprintf(stderr, "tailor: error: %v\n", e)
 		}
 	}
+	return err
 }
 
-func readOnlyWord(ro profile.ReadOnly) string {
-	if !ro.Suggested {
-		return "no"
+// unjoin lists the errors errors.Join put together.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
 	}
-	if len(ro.Tmpfs) == 0 {
-		return "yes"
-	}
-	return "yes, with tmpfs " + strings.Join(ro.Tmpfs, " ")
+	return []error{err}
 }
 
-func capsList(caps []string) string {
-	if len(caps) == 0 {
-		return "none"
+// printSummary prints the table of profiles against Docker's defaults,
+// then for each where it is and how to run it.
+func printSummary(w io.Writer, res *recorder.Result, written []profile.Written) {
+	var sums []profile.Summary
+	for _, p := range res.Profiles {
+		sums = append(sums, profile.Summarize(p.Name, p.Recording))
 	}
-	short := make([]string, len(caps))
-	for i, c := range caps {
-		short[i] = strings.TrimPrefix(c, "CAP_")
+	_ = profile.WriteSummaryTable(w, sums)
+	for i, p := range res.Profiles {
+		if i >= len(written) {
+			break
+		}
+		fmt.Fprintf(w, "\n%s: %s", p.Name, written[i].Dir)
+		if n := len(p.Containers); n > 1 {
+			fmt.Fprintf(w, " (%d containers merged)", n)
+		}
+		// The recorded image, so the line can be pasted as it is; IMAGE when
+		// Docker did not say (a merged key over several images says the
+		// first, which is what the profile was learned from first).
+		image := "IMAGE"
+		if img := p.Recording.Container.Image; img != "" {
+			image = profile.ShellQuote(profile.TermSafe(img))
+		}
+		fmt.Fprintf(w, "\n  docker run %s %s\n", written[i].FlagsLine, image)
+		for _, warning := range profile.NewReport(p.Recording, profile.Capabilities(p.Recording)).Warnings {
+			fmt.Fprintf(w, "  note: %s\n", profile.TermSafe(warning))
+		}
 	}
-	return strings.Join(short, " ")
 }

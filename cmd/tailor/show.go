@@ -1,0 +1,70 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tailorsec/tailor/profile"
+)
+
+const showAbout = `
+Print the summary tailor record prints when it ends, for saved profiles:
+per profile the syscalls it allows against Docker's default seccomp
+profile, the capabilities it keeps of Docker's 14 defaults, whether the
+root filesystem can be read-only, and the docker run flags. DIR is an
+output directory of tailor record (or merge) or one profile directory in
+it.
+
+Example:
+  tailor show profiles`
+
+func cmdShow(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("show", "DIR", showAbout, stdout)
+	if done, code := parseFlags(fs, args, stderr); done {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "tailor show: want one DIR, got %d arguments (see 'tailor show --help')\n", fs.NArg())
+		return exitUsage
+	}
+	dirs, err := profile.ProfileDirs(fs.Arg(0))
+	if err != nil {
+		hint := ""
+		if errors.Is(err, profile.ErrNoProfiles) {
+			hint = "\n  fix: name a directory tailor record wrote (-o), or one profile directory in it"
+		}
+		fmt.Fprintf(stderr, "tailor show: cannot read profiles: %v%s\n", err, hint)
+		return exitUsage
+	}
+	var sums []profile.Summary
+	var details strings.Builder
+	for _, dir := range dirs {
+		rec, _, err := profile.ReadRecordingDir(dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "tailor show: %v\n", err)
+			return exitUsage
+		}
+		name := filepath.Base(filepath.Clean(dir))
+		sums = append(sums, profile.Summarize(name, rec))
+		fmt.Fprintf(&details, "\n%s: %s\n", profile.TermSafe(name), profile.TermSafe(dir))
+		if flags, err := os.ReadFile(filepath.Join(dir, profile.FlagsFile)); err == nil {
+			image := "IMAGE"
+			if rec.Container.Image != "" {
+				image = profile.ShellQuote(profile.TermSafe(rec.Container.Image))
+			}
+			fmt.Fprintf(&details, "  docker run %s %s\n", profile.TermSafe(strings.TrimSpace(string(flags))), image)
+		}
+		for _, w := range profile.NewReport(rec, profile.Capabilities(rec)).Warnings {
+			fmt.Fprintf(&details, "  note: %s\n", profile.TermSafe(w))
+		}
+	}
+	if err := profile.WriteSummaryTable(stdout, sums); err != nil {
+		return exitOutput
+	}
+	fmt.Fprint(stdout, details.String())
+	return exitOK
+}

@@ -78,11 +78,14 @@ type AppArmorMountRule struct {
 	Target string
 }
 
-// AppArmorProfileName is the profile's name: "tailor-" and the container's
-// name with every byte outside [A-Za-z0-9._-] replaced by '_', or its
-// short id when it has no name.
+// AppArmorProfileName is the profile's name: "tailor-" and the recording's
+// ProfileName, else the container's name, with every byte outside
+// [A-Za-z0-9._-] replaced by '_', or its short id when it has no name.
 func AppArmorProfileName(rec *Recording) string {
-	name := strings.TrimPrefix(rec.Container.Name, "/") // Docker's API spells names "/web"
+	name := rec.ProfileName
+	if name == "" {
+		name = strings.TrimPrefix(rec.Container.Name, "/") // Docker's API spells names "/web"
+	}
 	if name == "" {
 		name = shortID(rec.Container.ID)
 	}

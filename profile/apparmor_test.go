@@ -116,6 +116,15 @@ func TestAppArmorProfileName(t *testing.T) {
 			t.Errorf("%+v: %q, want %q", tc.c, got, tc.want)
 		}
 	}
+	// A profile filed under a stable key (a Compose service) is named
+	// after the key, not after this run's container.
+	rec := &Recording{Container: Container{Name: "example_cache_1"}, ProfileName: "cache"}
+	if got := AppArmorProfileName(rec); got != "tailor-cache" {
+		t.Errorf("filed under cache: %q, want tailor-cache", got)
+	}
+	if got := AppArmorProfileName(&Recording{ProfileName: "my svc"}); got != "tailor-my_svc" {
+		t.Errorf("filed under %q: %q", "my svc", got)
+	}
 }
 
 // fileRulesOf builds the recorded file rules for files, as map pattern ->

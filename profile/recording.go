@@ -42,9 +42,15 @@ const (
 // Slices are kept sorted (see Normalize) so that output is deterministic.
 type Recording struct {
 	Container Container `json:"container"`
-	Host      Host      `json:"host"`
-	Start     time.Time `json:"start"`
-	Stop      time.Time `json:"stop"`
+	// ProfileName is the stable key the recording is filed under (the
+	// Compose service, or what --name-by chose; see NameBy.ProfileName),
+	// when it is not simply the container's name. The AppArmor profile is
+	// named after it, so that it stays the same across runs whose
+	// containers get other names.
+	ProfileName string    `json:"profile_name,omitempty"`
+	Host        Host      `json:"host"`
+	Start       time.Time `json:"start"`
+	Stop        time.Time `json:"stop"`
 
 	// ArmedBy is one of the ArmedBy* constants.
 	ArmedBy string `json:"armed_by"`

@@ -168,7 +168,15 @@ func group(recs []*profile.Recording, nameBy profile.NameBy) *Result {
 		res.Profiles[i].Containers = append(res.Profiles[i].Containers, rec)
 	}
 	for i := range res.Profiles {
-		res.Profiles[i].Recording = profile.MergeRecordings(res.Profiles[i].Containers...)
+		merged := profile.MergeRecordings(res.Profiles[i].Containers...)
+		if len(res.Profiles[i].Containers) == 1 {
+			// MergeRecordings gives a single input back: keep the
+			// container's own recording as it was.
+			copied := *merged
+			merged = &copied
+		}
+		merged.ProfileName = res.Profiles[i].Name
+		res.Profiles[i].Recording = merged
 	}
 	return res
 }

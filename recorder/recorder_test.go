@@ -69,7 +69,15 @@ func TestStopReleasesEverything(t *testing.T) {
 	for _, how := range []string{"fatal", "panic", "timeout"} {
 		t.Run(how, func(t *testing.T) {
 			mark := tracertest.MarkBPF(t)
-			cmd := exec.Command(os.Args[0], "-test.run=^TestChildGoesWrong$", "-test.timeout=5s", "-test.v")
+			// The child's -test.timeout covers loading the programs too,
+			// which takes seconds when go test ./... verifies several
+			// packages' programs at once: the timeout case waits for it,
+			// the others end as soon as they have started recording.
+			timeout := "2m"
+			if how == "timeout" {
+				timeout = "30s"
+			}
+			cmd := exec.Command(os.Args[0], "-test.run=^TestChildGoesWrong$", "-test.timeout="+timeout, "-test.v")
 			cmd.Env = append(os.Environ(), childEnv+"="+how)
 			out, err := cmd.CombinedOutput()
 			if err == nil {

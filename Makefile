@@ -9,7 +9,7 @@ export BPF_CLANG BPF_CFLAGS
 
 SHARED_IMAGES ?= $(abspath ../shared/images)
 # Debian packages the demo and the tests need (go is expected to be there).
-PACKAGES := docker.io crun podman gcc libc6-dev libseccomp-dev pkg-config curl redis-tools debootstrap apparmor wrk chromium
+PACKAGES := docker.io docker-compose crun podman gcc libc6-dev libseccomp-dev pkg-config curl redis-tools debootstrap apparmor wrk chromium
 DOCKERD_LOG ?= /var/log/tailor-dockerd.log
 TEST_TIMEOUT ?= 80m
 

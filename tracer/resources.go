@@ -16,14 +16,19 @@ import (
 // kernel (see count_task in bpf/recorder.bpf.c).
 
 // cgroupDirs finds the container's memory cgroup directory (v1 memory
-// hierarchy or cgroup2) from a process of it.
-func cgroupDirs(pid int) (memory string, err error) {
+// hierarchy or cgroup2) from a process of it. The pid comes from the
+// runtime and may be stale: a container that lived a few milliseconds is
+// gone, and its pid may already be a host process's. So the cgroup must
+// name the container (runtimes put its id in the path: /docker/ID,
+// docker-ID.scope, libpod-ID.scope) when the id is known, and is never the
+// hierarchy's root, whose peak is the whole machine's.
+func cgroupDirs(pid int, containerID string) (memory string, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	var v2 string
+	var v1, v2 string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		// hierarchy-ID:controller-list:path
@@ -35,8 +40,17 @@ func cgroupDirs(pid int) (memory string, err error) {
 		case parts[1] == "":
 			v2 = parts[2]
 		case hasController(parts[1], "memory"):
-			return filepath.Join("/sys/fs/cgroup/memory", parts[2]), nil
+			v1 = parts[2]
 		}
+	}
+	if !containerCgroup(v1, containerID) {
+		v1 = ""
+	}
+	if !containerCgroup(v2, containerID) {
+		v2 = ""
+	}
+	if v1 != "" {
+		return filepath.Join("/sys/fs/cgroup/memory", v1), nil
 	}
 	if v2 != "" {
 		for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
@@ -46,7 +60,15 @@ func cgroupDirs(pid int) (memory string, err error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("no memory cgroup for pid %d", pid)
+	return "", fmt.Errorf("no memory cgroup of container %.12s for pid %d", containerID, pid)
+}
+
+// containerCgroup tells whether a cgroup path can be the container's own.
+func containerCgroup(path, containerID string) bool {
+	if path == "" || path == "/" {
+		return false
+	}
+	return containerID == "" || strings.Contains(path, containerID)
 }
 
 func hasController(list, name string) bool {

@@ -449,7 +449,12 @@ func (s *Session) attribute(sg slotGen, id string) {
 	rec.stopped = false
 	s.targets[sg] = rec
 	if info.Pid > 0 && rec.memoryDir == "" {
-		rec.memoryDir, _ = cgroupDirs(info.Pid)
+		rec.memoryDir, _ = cgroupDirs(info.Pid, info.ID)
+		if rec.memoryDir != "" {
+			// A first sample now: a container that ends before the
+			// sampling loop's next tick would otherwise get no peak.
+			go s.sample(rec)
+		}
 	}
 	if ev, ok := s.died[id]; ok {
 		delete(s.died, id)

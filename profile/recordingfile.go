@@ -132,29 +132,21 @@ type fileAccessJSON struct {
 
 // MarshalJSON adds path_base64 for a path that is not UTF-8.
 func (f FileAccess) MarshalJSON() ([]byte, error) {
-	j := fileAccessJSON{Path: f.Path, Access: f.Access, Mount: f.Mount, MountPoint: f.MountPoint, NameOnly: f.NameOnly}
-	if !utf8.ValidString(f.Path) {
-		j.PathBase64 = base64.StdEncoding.EncodeToString([]byte(f.Path))
-	}
-	return json.Marshal(j)
+	return json.Marshal(fileAccessJSON{Path: f.Path, PathBase64: rawBase64(f.Path), Access: f.Access,
+		Mount: f.Mount, MountPoint: f.MountPoint, NameOnly: f.NameOnly})
 }
 
 // UnmarshalJSON takes the path from path_base64 when it is there.
 func (f *FileAccess) UnmarshalJSON(data []byte) error {
 	var j fileAccessJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := decodeStrict(data, &j); err != nil {
 		return err
 	}
-	*f = FileAccess{Path: j.Path, Access: j.Access, Mount: j.Mount, MountPoint: j.MountPoint, NameOnly: j.NameOnly}
-	if j.PathBase64 != "" {
-		raw, err := base64.StdEncoding.DecodeString(j.PathBase64)
-		if err != nil {
-			return fmt.Errorf("path_base64: %w", err)
-		}
-		f.Path = string(raw)
+	path, err := fromRawBase64(j.Path, j.PathBase64, "path_base64")
+	if err != nil {
+		return err
 	}
+	*f = FileAccess{Path: path, Access: j.Access, Mount: j.Mount, MountPoint: j.MountPoint, NameOnly: j.NameOnly}
 	return nil
 }
 
@@ -168,30 +160,51 @@ type mountUseJSON struct {
 
 // MarshalJSON adds target_base64 for a target that is not UTF-8.
 func (m MountUse) MarshalJSON() ([]byte, error) {
-	j := mountUseJSON{Source: m.Source, Target: m.Target, FSType: m.FSType, Flags: m.Flags}
-	if !utf8.ValidString(m.Target) {
-		j.TargetBase64 = base64.StdEncoding.EncodeToString([]byte(m.Target))
-	}
-	return json.Marshal(j)
+	return json.Marshal(mountUseJSON{Source: m.Source, Target: m.Target, TargetBase64: rawBase64(m.Target),
+		FSType: m.FSType, Flags: m.Flags})
 }
 
 // UnmarshalJSON takes the target from target_base64 when it is there.
 func (m *MountUse) UnmarshalJSON(data []byte) error {
 	var j mountUseJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := decodeStrict(data, &j); err != nil {
 		return err
 	}
-	*m = MountUse{Source: j.Source, Target: j.Target, FSType: j.FSType, Flags: j.Flags}
-	if j.TargetBase64 != "" {
-		raw, err := base64.StdEncoding.DecodeString(j.TargetBase64)
-		if err != nil {
-			return fmt.Errorf("target_base64: %w", err)
-		}
-		m.Target = string(raw)
+	target, err := fromRawBase64(j.Target, j.TargetBase64, "target_base64")
+	if err != nil {
+		return err
 	}
+	*m = MountUse{Source: j.Source, Target: target, FSType: j.FSType, Flags: j.Flags}
 	return nil
+}
+
+// rawBase64 is the base64 copy of a kernel string that JSON cannot carry
+// (not UTF-8), "" for one it can.
+func rawBase64(s string) string {
+	if utf8.ValidString(s) {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString([]byte(s))
+}
+
+// fromRawBase64 is the string a field and its base64 copy (named field)
+// stand for: the copy's bytes when there is one.
+func fromRawBase64(plain, encoded, field string) (string, error) {
+	if encoded == "" {
+		return plain, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		return plain, fmt.Errorf("%s: %w", field, err)
+	}
+	return string(raw), nil
+}
+
+// decodeStrict decodes one JSON value, refusing unknown fields.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // ParseReport reads report.json (schema ReportSchemaVersion), refusing
@@ -229,29 +242,20 @@ type execIdentityJSON struct {
 
 // MarshalJSON adds path_base64 for a program path that is not UTF-8.
 func (e ExecIdentity) MarshalJSON() ([]byte, error) {
-	j := execIdentityJSON{Path: e.Path, UID: e.UID, GID: e.GID}
-	if !utf8.ValidString(e.Path) {
-		j.PathBase64 = base64.StdEncoding.EncodeToString([]byte(e.Path))
-	}
-	return json.Marshal(j)
+	return json.Marshal(execIdentityJSON{Path: e.Path, PathBase64: rawBase64(e.Path), UID: e.UID, GID: e.GID})
 }
 
 // UnmarshalJSON takes the path from path_base64 when it is there.
 func (e *ExecIdentity) UnmarshalJSON(data []byte) error {
 	var j execIdentityJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := decodeStrict(data, &j); err != nil {
 		return err
 	}
-	*e = ExecIdentity{Path: j.Path, UID: j.UID, GID: j.GID}
-	if j.PathBase64 != "" {
-		raw, err := base64.StdEncoding.DecodeString(j.PathBase64)
-		if err != nil {
-			return fmt.Errorf("path_base64: %w", err)
-		}
-		e.Path = string(raw)
+	path, err := fromRawBase64(j.Path, j.PathBase64, "path_base64")
+	if err != nil {
+		return err
 	}
+	*e = ExecIdentity{Path: path, UID: j.UID, GID: j.GID}
 	return nil
 }
 
@@ -265,28 +269,20 @@ type rootOnlyAccessJSON struct {
 
 // MarshalJSON adds path_base64 for a path that is not UTF-8.
 func (a RootOnlyAccess) MarshalJSON() ([]byte, error) {
-	j := rootOnlyAccessJSON{Path: a.Path, Access: a.Access, Owner: a.Owner, Mode: a.Mode}
-	if !utf8.ValidString(a.Path) {
-		j.PathBase64 = base64.StdEncoding.EncodeToString([]byte(a.Path))
-	}
-	return json.Marshal(j)
+	return json.Marshal(rootOnlyAccessJSON{Path: a.Path, PathBase64: rawBase64(a.Path), Access: a.Access,
+		Owner: a.Owner, Mode: a.Mode})
 }
 
 // UnmarshalJSON takes the path from path_base64 when it is there.
 func (a *RootOnlyAccess) UnmarshalJSON(data []byte) error {
 	var j rootOnlyAccessJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := decodeStrict(data, &j); err != nil {
 		return err
 	}
-	*a = RootOnlyAccess{Path: j.Path, Access: j.Access, Owner: j.Owner, Mode: j.Mode}
-	if j.PathBase64 != "" {
-		raw, err := base64.StdEncoding.DecodeString(j.PathBase64)
-		if err != nil {
-			return fmt.Errorf("path_base64: %w", err)
-		}
-		a.Path = string(raw)
+	path, err := fromRawBase64(j.Path, j.PathBase64, "path_base64")
+	if err != nil {
+		return err
 	}
+	*a = RootOnlyAccess{Path: path, Access: j.Access, Owner: j.Owner, Mode: j.Mode}
 	return nil
 }

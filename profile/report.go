@@ -6,12 +6,10 @@ package profile
 // capture, so that nobody has to trust the profile blindly.
 
 import (
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ReportSchemaVersion is the version of report.json's layout.
@@ -156,11 +154,8 @@ func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report 
 		},
 	}
 	for _, f := range rec.Files {
-		rf := ReportFileAccess{Path: f.Path, Access: sortedSet(f.Access), Mount: f.Mount, MountPoint: f.MountPoint}
-		if !utf8.ValidString(f.Path) {
-			rf.PathBase64 = base64.StdEncoding.EncodeToString([]byte(f.Path))
-		}
-		r.Files = append(r.Files, rf)
+		r.Files = append(r.Files, ReportFileAccess{Path: f.Path, PathBase64: rawBase64(f.Path), Access: sortedSet(f.Access),
+			Mount: f.Mount, MountPoint: f.MountPoint})
 	}
 	for _, s := range rec.Syscalls {
 		source := "workload"

@@ -141,7 +141,7 @@ func TestNotRoot(t *testing.T) {
 func TestGate(t *testing.T) {
 	requireE2E(t)
 	tmp := t.TempDir()
-	tailorBin := buildTailor(t, tmp)
+	tailorBin := tracertest.BuildTailor(t, tmp)
 	image := probeImage(t)
 	mark := tracertest.MarkBPF(t)
 
@@ -262,18 +262,6 @@ func requireE2E(t *testing.T) {
 	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
 		tracertest.SkipOrFail(t, "skipping: the Docker daemon does not answer (start dockerd): %v\n%s", err, out)
 	}
-}
-
-// buildTailor builds the tailor CLI of this tree into dir.
-func buildTailor(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "tailor")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/tailor")
-	cmd.Dir = filepath.Join("..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/tailor: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // probeImage builds a FROM scratch image holding only the probe, under a

@@ -135,7 +135,7 @@ func TestRecordConvertRunHardened(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tailor := buildTailor(t)
+	tailor := tracertest.BuildTailor(t, t.TempDir())
 
 	sweepDeadRuns(t)
 	projects := newProjects(t, "rec", "hard")
@@ -359,18 +359,6 @@ func requireEverything(t *testing.T) {
 			tracertest.SkipOrFail(t, "skipping: image %s is missing; build it with ../shared/images/build.sh (make images)", img)
 		}
 	}
-}
-
-// buildTailor builds the tailor CLI of this tree.
-func buildTailor(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tailor")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/tailor")
-	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -buildvcs=false"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ../../cmd/tailor: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // run runs a command in dir and fails the test, with its output, unless

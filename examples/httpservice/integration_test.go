@@ -429,11 +429,7 @@ func tailorCommand(t *testing.T, args ...string) *exec.Cmd {
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if shared.tailor == "" {
-		bin := filepath.Join(tempDirLocked(t), "tailor")
-		if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/tailor").CombinedOutput(); err != nil {
-			t.Fatalf("go build ../../cmd/tailor: %v\n%s", err, out)
-		}
-		shared.tailor = bin
+		shared.tailor = tracertest.BuildTailor(t, tempDirLocked(t))
 	}
 	cmd := exec.Command(shared.tailor, args...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -77,4 +78,24 @@ func BuildProbe32(t testing.TB) string {
 		t.Fatalf("build probe32: %v\n%s", err, b)
 	}
 	return out
+}
+
+// BuildTailor builds the tailor CLI of this source tree into dir and
+// returns its path, for tests outside cmd/tailor that run the CLI (the
+// examples). VCS stamping is off: a test may run from a copy of the tree.
+func BuildTailor(t testing.TB, dir string) string {
+	t.Helper()
+	_, self, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("BuildTailor: cannot tell where the source tree is")
+	}
+	root := filepath.Join(filepath.Dir(self), "..", "..")
+	bin := filepath.Join(dir, "tailor")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/tailor")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -buildvcs=false"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/tailor in %s: %v\n%s", root, err, out)
+	}
+	return bin
 }

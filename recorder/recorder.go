@@ -168,15 +168,11 @@ func group(recs []*profile.Recording, nameBy profile.NameBy) *Result {
 		res.Profiles[i].Containers = append(res.Profiles[i].Containers, rec)
 	}
 	for i := range res.Profiles {
-		merged := profile.MergeRecordings(res.Profiles[i].Containers...)
-		if len(res.Profiles[i].Containers) == 1 {
-			// MergeRecordings gives a single input back: keep the
-			// container's own recording as it was.
-			copied := *merged
-			merged = &copied
-		}
+		// A copy: MergeRecordings gives a single input back, and the
+		// container's own recording keeps no profile name.
+		merged := *profile.MergeRecordings(res.Profiles[i].Containers...)
 		merged.ProfileName = res.Profiles[i].Name
-		res.Profiles[i].Recording = merged
+		res.Profiles[i].Recording = &merged
 	}
 	return res
 }

@@ -348,6 +348,16 @@ func writeProfiles(dir string, res *recorder.Result, quiet bool, stdout, stderr 
 	return err
 }
 
+// runImage is the image for a pasteable docker run line: the recorded one,
+// or IMAGE when Docker did not say (a profile merged over several images
+// says the first).
+func runImage(rec *profile.Recording) string {
+	if rec.Container.Image == "" {
+		return "IMAGE"
+	}
+	return profile.ShellQuote(profile.TermSafe(rec.Container.Image))
+}
+
 // unjoin lists the errors errors.Join put together.
 func unjoin(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -372,14 +382,7 @@ func printSummary(w io.Writer, res *recorder.Result, written []profile.Written) 
 		if n := len(p.Containers); n > 1 {
 			fmt.Fprintf(w, " (%d containers merged)", n)
 		}
-		// The recorded image, so the line can be pasted as it is; IMAGE when
-		// Docker did not say (a merged key over several images says the
-		// first, which is what the profile was learned from first).
-		image := "IMAGE"
-		if img := p.Recording.Container.Image; img != "" {
-			image = profile.ShellQuote(profile.TermSafe(img))
-		}
-		fmt.Fprintf(w, "\n  docker run %s %s\n", written[i].FlagsLine, image)
+		fmt.Fprintf(w, "\n  docker run %s %s\n", written[i].FlagsLine, runImage(p.Recording))
 		for _, warning := range profile.NewReport(p.Recording, profile.Capabilities(p.Recording)).Warnings {
 			fmt.Fprintf(w, "  note: %s\n", profile.TermSafe(warning))
 		}

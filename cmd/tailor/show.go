@@ -52,11 +52,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		sums = append(sums, profile.Summarize(name, rec))
 		fmt.Fprintf(&details, "\n%s: %s\n", profile.TermSafe(name), profile.TermSafe(dir))
 		if flags, err := os.ReadFile(filepath.Join(dir, profile.FlagsFile)); err == nil {
-			image := "IMAGE"
-			if rec.Container.Image != "" {
-				image = profile.ShellQuote(profile.TermSafe(rec.Container.Image))
-			}
-			fmt.Fprintf(&details, "  docker run %s %s\n", profile.TermSafe(strings.TrimSpace(string(flags))), image)
+			fmt.Fprintf(&details, "  docker run %s %s\n", profile.TermSafe(strings.TrimSpace(string(flags))), runImage(rec))
 		}
 		for _, w := range profile.NewReport(rec, profile.Capabilities(rec)).Warnings {
 			fmt.Fprintf(&details, "  note: %s\n", profile.TermSafe(w))

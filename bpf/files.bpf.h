@@ -85,6 +85,7 @@ struct {
 struct walk_state {
 	__u64 d, vmnt, mnt, root_d, root_m;
 	__u32 n, flags, done, off;
+	__u32 hash; /* FNV-1a of an unresolved name (hash_step) */
 };
 
 struct path_scratch {
@@ -190,6 +191,17 @@ static long write_step(__u64 i, struct walk_ctx *ctx)
 	return 0;
 }
 
+/* Folds byte i of the unresolved name into its FNV-1a hash. A bpf_loop
+ * callback, not an unrolled loop: with a loop whose bound is the name's
+ * length the verifier walks the rest of emit_path once per possible length,
+ * ~680k instructions in every program that calls it. */
+static long hash_step(__u64 i, struct walk_ctx *ctx)
+{
+	struct path_scratch *s = ctx->s;
+	s->w.hash = (s->w.hash ^ (__u8)s->ev.data[FILE_PATH_MAX + (i & (FILE_NAME_MAX - 1))]) * 16777619u;
+	return 0;
+}
+
 /* Writes the path of (d, vmnt) as seen from the task's root into
  * s->ev.data and returns its length. */
 static __always_inline __u32 build_path(struct path_scratch *s, struct task_struct *task,
@@ -257,11 +269,10 @@ __noinline int emit_path(__u64 target, __u64 dentry, __u64 mount, __u64 name, __
 		if (n <= 1)
 			return 0; /* empty or unreadable: the syscall fails */
 		name_len = (__u32)(n - 1) & (FILE_NAME_MAX - 1);
-		for (int i = 0; i < FILE_NAME_MAX; i++) {
-			if (i >= name_len)
-				break;
-			name_hash = (name_hash ^ (__u8)s->ev.data[FILE_PATH_MAX + (i & (FILE_NAME_MAX - 1))]) * 16777619u;
-		}
+		s->w.hash = name_hash;
+		struct walk_ctx ctx = {.s = s};
+		bpf_loop(name_len, hash_step, &ctx, 0);
+		name_hash = s->w.hash;
 		flags |= FILE_NAME_UNRESOLVED;
 	} else {
 		name_hash = BPF_CORE_READ(d, d_name.hash);

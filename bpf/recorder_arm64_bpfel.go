@@ -190,6 +190,8 @@ type RecorderPathScratch struct {
 		Flags uint32
 		Done  uint32
 		Off   uint32
+		Hash  uint32
+		_     [4]byte
 	}
 	PresetNameLen uint32
 	_             [4]byte

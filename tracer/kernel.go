@@ -189,10 +189,17 @@ type Stats struct {
 // CheckSupport reports, in one line, why this kernel cannot run the
 // recorder, or nil.
 func CheckSupport() error {
+	return checkSupport(btf.NewCache())
+}
+
+// checkSupport is CheckSupport with the kernel's BTF from types, which the
+// loader then reuses: parsing vmlinux BTF takes ~20 ms, and every program
+// load needs it.
+func checkSupport(types *btf.Cache) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("%w: not running as root (BPF needs CAP_BPF and CAP_PERFMON)", ErrUnsupported)
 	}
-	if _, err := btf.LoadKernelSpec(); err != nil {
+	if _, err := types.Kernel(); err != nil {
 		return fmt.Errorf("%w: no kernel BTF (/sys/kernel/btf/vmlinux): %v", ErrUnsupported, err)
 	}
 	// Not features.HaveProgramType(ebpf.Tracing): it probes with an fentry
@@ -215,7 +222,10 @@ func CheckSupport() error {
 // everything; nothing is pinned, so the programs also go away if the process
 // dies.
 func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
-	if err := CheckSupport(); err != nil {
+	// One parse of the kernel's BTF for the checks, the CO-RE relocations
+	// and the attach targets of every program; dropped once loaded.
+	types := btf.NewCache()
+	if err := checkSupport(types); err != nil {
 		return nil, err
 	}
 	if opts.MaxTargets <= 0 {
@@ -255,7 +265,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 			k.Close()
 		}
 	}()
-	k.CapabilitiesRecorded = kernelHasTracepoint("cap_capable")
+	k.CapabilitiesRecorded = kernelHasTracepoint(types, "cap_capable")
 	k.nameOpSyscalls = nameOpTracepoints()
 	k.NameOpsConfirmed = k.nameOpSyscalls != nil
 	vars := map[string]any{"host_mntns": host, "syscall_kinds": kinds, "syscall_ops": ops, "syscall_argsel": argsel,
@@ -266,7 +276,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 		}
 	}
 
-	if err := spec.LoadAndAssign(&k.objs, nil); err != nil {
+	if err := spec.LoadAndAssign(&k.objs, &ebpf.CollectionOptions{Cache: types}); err != nil {
 		return nil, loadError(err)
 	}
 	// The optional programs share the maps just made.
@@ -275,7 +285,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 		return nil, err
 	}
 	load := func(dst any) error {
-		if err := spec.LoadAndAssign(dst, &ebpf.CollectionOptions{MapReplacements: maps}); err != nil {
+		if err := spec.LoadAndAssign(dst, &ebpf.CollectionOptions{MapReplacements: maps, Cache: types}); err != nil {
 			return loadError(err)
 		}
 		return nil
@@ -289,7 +299,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 		}
 		k.optional.CapCapable = o.CapCapable
 	}
-	if kernelHasTracepoint("mark_victim") {
+	if kernelHasTracepoint(types, "mark_victim") {
 		var o struct {
 			MarkVictim *ebpf.Program `ebpf:"mark_victim"`
 		}
@@ -406,8 +416,8 @@ func nameOpTracepoints() []string {
 	return names
 }
 
-func kernelHasTracepoint(name string) bool {
-	spec, err := btf.LoadKernelSpec()
+func kernelHasTracepoint(types *btf.Cache, name string) bool {
+	spec, err := types.Kernel()
 	if err != nil {
 		return false
 	}

@@ -274,3 +274,36 @@ func TestKernelRecordsFileAccess(t *testing.T) {
 		}
 	}
 }
+
+// The verifier's work is what tailor waits for before it can record. A
+// loop whose bound depends on data (a name's length) once made it walk the
+// rest of the file path code for every possible length: ~680,000
+// instructions in each of three programs and over a second to start. Every
+// program must stay far below that; the budget is a count, not a time.
+func TestVerifierWorkStaysSmall(t *testing.T) {
+	requireKernel(t)
+	const budget = 50_000
+	k, err := LoadKernel(KernelOptions{MaxTargets: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	for _, p := range []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit,
+		k.objs.SnapshotNamespaces, k.optional.CapCapable, k.optional.NameOpExit, k.optional.MarkVictim} {
+		if p == nil {
+			continue
+		}
+		info, err := p.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, ok := info.VerifiedInstructions()
+		if !ok {
+			t.Skip("skipping: this kernel does not report verified instructions (Linux 5.16+)")
+		}
+		t.Logf("%-20s %6d instructions verified", info.Name, n)
+		if n > budget {
+			t.Errorf("%s: the verifier walked %d instructions, budget %d: look for a loop bounded by a value the verifier cannot know (use bpf_loop)", info.Name, n, budget)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -114,18 +115,30 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 	if opts.Warnf == nil {
 		opts.Warnf = func(string, ...any) {}
 	}
-	if err := CheckSupport(); err != nil {
-		return nil, err
+	// Docker answers while the verifier works: the two are independent and
+	// together make up most of the time to ready. A kernel that cannot
+	// record is the error to report first.
+	type connected struct {
+		docker *Docker
+		err    error
 	}
-	docker, err := ConnectDocker(ctx)
-	if err != nil {
-		return nil, err
+	dockerc := make(chan connected, 1)
+	go func() {
+		d, err := ConnectDocker(ctx)
+		dockerc <- connected{d, err}
+	}()
+	kernel, kerr := LoadKernel(KernelOptions{MaxTargets: opts.MaxContainers})
+	c := <-dockerc
+	if kerr != nil || c.err != nil {
+		if kernel != nil {
+			kernel.Close()
+		}
+		if c.docker != nil {
+			c.docker.Close()
+		}
+		return nil, cmp.Or(kerr, c.err)
 	}
-	kernel, err := LoadKernel(KernelOptions{MaxTargets: opts.MaxContainers})
-	if err != nil {
-		docker.Close()
-		return nil, err
-	}
+	docker := c.docker
 	s := &Session{
 		opts: opts, kernel: kernel, docker: docker,
 		pending:    map[slotGen]pendingTarget{},

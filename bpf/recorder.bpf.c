@@ -515,16 +515,11 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
-	if (mntns_of(task) == host_mntns) {
-		/* A host process joining a namespace: possibly docker exec. */
-		if (id == NR_setns) {
-			struct task_state *ts = bpf_task_storage_get(&task_states, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (ts)
-				ts->phase = PHASE_PENDING_JOIN;
-		}
-		return 0;
-	}
-
+	/* A recorded task first, and without looking at its mount namespace:
+	 * every page the hot path touches costs (a TLB miss each, where the
+	 * VM flushes on syscall entry), and the namespace is two more. A task
+	 * stays its container's once armed, even if it joins another
+	 * namespace: its seccomp filter goes with it. */
 	struct task_state *ts = bpf_task_storage_get(&task_states, task, 0, 0);
 	if (ts && ts->phase == PHASE_ARMED) {
 		__u32 slot = ts->slot;
@@ -537,6 +532,17 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			}
 			return 0;
 		}
+	}
+
+	if (mntns_of(task) == host_mntns) {
+		/* A host process joining a namespace: possibly docker exec. */
+		if (id == NR_setns) {
+			if (!ts)
+				ts = bpf_task_storage_get(&task_states, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (ts)
+				ts->phase = PHASE_PENDING_JOIN;
+		}
+		return 0;
 	}
 	slow_path(task, ts, regs, id);
 	return 0;

@@ -155,13 +155,13 @@ struct pending_name {
 	char name[FILE_NAME_MAX];
 };
 
+/* What sys_enter reads on every call of a recorded task comes first, in
+ * one cache line. */
 struct task_state {
 	__u32 slot;
 	__u32 gen;
 	__u32 phase;
 	__u32 execed; /* exec'd since arming: capability checks are its own */
-	__u64 filter;	       /* seccomp filter when the task entered the target */
-	__u64 tail[NR_WORDS]; /* syscalls since the last runtime setup call */
 	/* An open whose file is looked up at the task's next syscall: the
 	 * new descriptor is next_fd - 1 then (open takes the lowest free). */
 	__u32 pending_access;  /* ACCESS_* of the open; 0: none pending */
@@ -170,6 +170,8 @@ struct task_state {
 	 * syscall's exit: only those that succeed reach AppArmor's checks. */
 	__u32 npend;
 	__u32 _pad2;
+	__u64 filter;	       /* seccomp filter when the task entered the target */
+	__u64 tail[NR_WORDS]; /* syscalls since the last runtime setup call */
 	struct pending_name pend[2];
 };
 

@@ -278,12 +278,12 @@ type RecorderTaskState struct {
 	Gen           uint32
 	Phase         uint32
 	Execed        uint32
-	Filter        uint64
-	Tail          [16]uint64
 	PendingAccess uint32
 	PendingNextFd uint32
 	Npend         uint32
 	Pad2          uint32
+	Filter        uint64
+	Tail          [16]uint64
 	Pend          [2]struct {
 		_      structs.HostLayout
 		Dentry uint64

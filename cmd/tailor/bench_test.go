@@ -248,17 +248,22 @@ func threeWays(b *testing.B, tailorBin string, repeats int, script string, metri
 			res[mode][m] = append(res[mode][m], v[i])
 		}
 	}
+	floor := func() []float64 {
+		detach := attachFloor(b)
+		defer detach()
+		return run("sh", "-c", script)
+	}
+	tailor := func() []float64 {
+		return run(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script)
+	}
 	for i := 0; i < repeats && b.N > 0; i++ {
 		add("untraced", run("sh", "-c", script))
-		detach := attachFloor(b)
-		add("floor", run("sh", "-c", script))
-		detach()
-		add("tailor", run(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script))
+		add("floor", floor())
+		add("tailor", tailor())
 	}
-	if slices.Contains(metrics, bpfMetric) {
+	if i := slices.Index(metrics, bpfMetric); i >= 0 {
 		// Counting the programs' run time costs every run, so it is on
 		// only in runs of their own, whose other figures are dropped.
-		i := slices.Index(metrics, bpfMetric)
 		stop, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
 		if err != nil {
 			b.Fatalf("enable BPF run time statistics: %v", err)
@@ -266,11 +271,8 @@ func threeWays(b *testing.B, tailorBin string, repeats int, script string, metri
 		defer stop.Close()
 		res["floor"][bpfMetric], res["tailor"][bpfMetric] = nil, nil
 		for range bpfTimeRuns {
-			detach := attachFloor(b)
-			res["floor"][bpfMetric] = append(res["floor"][bpfMetric], run("sh", "-c", script)[i])
-			detach()
-			res["tailor"][bpfMetric] = append(res["tailor"][bpfMetric],
-				run(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script)[i])
+			res["floor"][bpfMetric] = append(res["floor"][bpfMetric], floor()[i])
+			res["tailor"][bpfMetric] = append(res["tailor"][bpfMetric], tailor()[i])
 		}
 	}
 	return res
@@ -350,9 +352,9 @@ func bpfTimeOf(b *testing.B) string {
 // against the untraced run of the same repeat: the loss for a rate (higher
 // is better), the cost added for a cost (lower is better).
 func modeTable(b *testing.B, res map[string]map[string][]float64, metric string, higherIsBetter bool) map[string]any {
-	change := "added vs untraced"
+	change, key, short := "added vs untraced", "added_percent", "added"
 	if higherIsBetter {
-		change = "loss vs untraced"
+		change, key, short = "loss vs untraced", "loss_percent", "loss"
 	}
 	fmt.Printf("%-9s %-30s %s, per repeat (median [min .. max])\n", "mode", metric+" (median [min .. max])", change)
 	saved := map[string]any{}
@@ -360,18 +362,14 @@ func modeTable(b *testing.B, res map[string]map[string][]float64, metric string,
 		var delta []float64
 		for i, v := range res[mode][metric] {
 			u := res["untraced"][metric][i]
-			d := 100 * (v - u) / u
 			if higherIsBetter {
-				d = 100 * (u - v) / u
+				delta = append(delta, 100*(u-v)/u)
+			} else {
+				delta = append(delta, 100*(v-u)/u)
 			}
-			delta = append(delta, d)
 		}
 		s, d := summarize(res[mode][metric]), summarize(delta)
 		fmt.Printf("%-9s %-30s %6.1f%%  [%.1f .. %.1f]\n", mode, s, d.Median, d.Min, d.Max)
-		key, short := "added_percent", "added"
-		if higherIsBetter {
-			key, short = "loss_percent", "loss"
-		}
 		saved[mode] = map[string]stats{metric: s, key: d}
 		if mode != "untraced" {
 			b.ReportMetric(d.Median, "%-"+metric+"-"+short+"-"+mode)

@@ -22,11 +22,17 @@
  * seccomp=unconfined). Threads of the runtime that never load the filter are
  * never counted, exactly as they are never filtered.
  *
- * The hot path (sys_enter) does, for a host task, three loads and one
- * compare; for a container task, one task-storage lookup and one per-CPU
- * array slot increment. Nothing crosses to user space per syscall: user space
- * reads the per-CPU counters; only rare events (new target, armed, exec that
- * gained privileges) go through the ring buffer.
+ * The hot path (sys_enter) does, for a host task, a task-storage lookup
+ * that finds nothing, three loads and one compare; for a container task,
+ * the task-storage lookup and an increment in that storage. Each other
+ * piece of memory it touched (a per-CPU counter, a syscall table) cost
+ * ~30 ns per syscall where page-table isolation flushes the TLB on every
+ * kernel entry, so a task counts its native syscalls in its own storage:
+ * they reach the slot's per-CPU counters when it exits, and user space adds
+ * the live tasks' counts when it reads a slot (collect_counts). Only the syscalls whose arguments or files
+ * are recorded look further. Nothing crosses to user space per syscall; only
+ * rare events (new target, armed, exec that gained privileges) and
+ * deduplicated file accesses go through the ring buffer.
  */
 #include "kernel.h"
 #include "bpf/bpf_helpers.h"
@@ -53,6 +59,9 @@ const enum ns_masks *unused_ns_masks __attribute__((unused));
 
 /* Set by the loader before the programs are verified. */
 const volatile __u32 host_mntns = 0;
+/* The native syscalls whose arguments or files are recorded (those with a
+ * syscall_argsel or syscall_kinds entry); copied into every task's state. */
+const volatile __u64 syscall_watch[NR_WORDS] = {};
 
 #if defined(__TARGET_ARCH_x86)
 #define NR_setns 308
@@ -81,6 +90,25 @@ struct {
 	__type(key, __u32);
 	__type(value, struct counters);
 } slot_counters SEC(".maps");
+
+/* Each slot's generation, apart from its metadata: small enough to sit in
+ * ordinary kernel memory, for the hot path's check that a slot is still its
+ * task's before it records arguments or files. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DEFAULT_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} slot_gens SEC(".maps");
+
+/* Filled by collect_counts for user space, which names the target and
+ * zeroes the counts before each run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct live_counts);
+} live_sum SEC(".maps");
 
 /* Per-target metadata, written on slow paths only. */
 struct {
@@ -329,6 +357,42 @@ static __always_inline void count_task(struct task_state *ts, __s64 delta)
 		t->peak_tasks = n;
 }
 
+/* The loops over a task's counts are bpf_loop callbacks: verified once,
+ * not once per syscall number. */
+struct count_walk {
+	struct task_state *ts;
+	__u32 *sys; /* the slot's counts to add to */
+};
+
+static long zero_step(__u64 i, struct count_walk *w)
+{
+	if (i >= MAX_NR)
+		return 1;
+	w->ts->counts[i] = 0;
+	return 0;
+}
+
+/* Moves count i into the slot's (zeroed behind it, see flush_counts). */
+static long flush_step(__u64 i, struct count_walk *w)
+{
+	if (i >= MAX_NR)
+		return 1;
+	__u32 n = w->ts->counts[i];
+	if (n) {
+		w->sys[i] += n;
+		w->ts->counts[i] = 0;
+	}
+	return 0;
+}
+
+static long add_step(__u64 i, struct count_walk *w)
+{
+	if (i >= MAX_NR)
+		return 1;
+	w->sys[i] += w->ts->counts[i];
+	return 0;
+}
+
 static __always_inline void set_state(struct task_state *ts, __u32 slot, __u32 gen, __u32 phase, struct task_struct *task)
 {
 	ts->slot = slot;
@@ -336,8 +400,13 @@ static __always_inline void set_state(struct task_state *ts, __u32 slot, __u32 g
 	ts->phase = phase;
 	ts->execed = phase == PHASE_ARMED; /* a running container's process */
 	ts->filter = (__u64)task->seccomp.filter;
-	for (int i = 0; i < NR_WORDS; i++)
+	for (int i = 0; i < NR_WORDS; i++) {
 		ts->tail[i] = 0;
+		ts->watch[i] = syscall_watch[i];
+	}
+	/* Counts of a slot the task had before belong to no one now. */
+	struct count_walk w = {.ts = ts};
+	bpf_loop(MAX_NR, zero_step, &w, 0);
 }
 
 /* A task of a mount namespace nobody has seen: a runtime is creating a
@@ -486,6 +555,78 @@ static __noinline void slow_path(struct task_struct *task, struct task_state *ts
 	}
 }
 
+/* Whether a task is in its ABI's native mode (x32 calls are told apart by
+ * their number, which is beyond MAX_NR). */
+static __always_inline bool native_abi(struct task_struct *task)
+{
+#if defined(__TARGET_ARCH_x86)
+	return !(task->thread_info.status & TS_COMPAT);
+#elif defined(__TARGET_ARCH_arm64)
+	return !(task->thread_info.flags & (1UL << TIF_32BIT));
+#endif
+}
+
+/* A syscall of an armed task whose arguments or files are recorded, or the
+ * first after an open whose file is still to be looked up. */
+static __noinline void watched_syscall(struct task_struct *task, struct task_state *ts, struct pt_regs *regs, long id)
+{
+	__u32 slot = ts->slot;
+	__u32 *gen = bpf_map_lookup_elem(&slot_gens, &slot);
+	if (!gen || *gen != ts->gen) {
+		/* ARMED in a slot that user space recycled. */
+		enter_namespace(task, ts, false, id);
+		return;
+	}
+	record_args(ts, regs, id, 0);
+	if (ts->execed)
+		record_files(task, ts, regs, id);
+}
+
+/* An armed task's compat or x32 syscall, or a number beyond the table:
+ * rare enough for the slot's per-CPU counters. */
+static __noinline void armed_other_abi(struct task_struct *task, struct task_state *ts, long id)
+{
+	__u32 slot = ts->slot;
+	struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
+	if (c && c->gen == ts->gen)
+		count_syscall(c, task, id);
+}
+
+/* An armed task exits: its counts go to the slot's counters on this CPU.
+ * They are zeroed behind it, so that collect_counts, which may still meet
+ * the task until it is reaped, does not count them twice. */
+static __noinline void flush_counts(struct task_state *ts)
+{
+	__u32 slot = ts->slot;
+	struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
+	if (!c || c->gen != ts->gen)
+		return;
+	struct count_walk w = {.ts = ts, .sys = c->sys[ABI_NATIVE]};
+	bpf_loop(MAX_NR, flush_step, &w, 0);
+}
+
+/* Run by user space when it reads a slot: adds the counts of the slot's
+ * live tasks into live_sum.
+ * A task that exits meanwhile may be counted twice (here and in its flush),
+ * never not at all. */
+SEC("iter/task")
+int collect_counts(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	if (!task)
+		return 0;
+	struct task_state *ts = bpf_task_storage_get(&task_states, task, 0, 0);
+	if (!ts || ts->phase != PHASE_ARMED)
+		return 0;
+	__u32 zero = 0;
+	struct live_counts *l = bpf_map_lookup_elem(&live_sum, &zero);
+	if (!l || l->slot != ts->slot || l->gen != ts->gen)
+		return 0;
+	struct count_walk w = {.ts = ts, .sys = l->sys};
+	bpf_loop(MAX_NR, add_step, &w, 0);
+	return 0;
+}
+
 /* Run once by user space after attaching: every mount namespace that exists
  * now is either the host's, a container user space asked for (already in the
  * index), or something tailor must ignore. */
@@ -522,16 +663,15 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	 * namespace: its seccomp filter goes with it. */
 	struct task_state *ts = bpf_task_storage_get(&task_states, task, 0, 0);
 	if (ts && ts->phase == PHASE_ARMED) {
-		__u32 slot = ts->slot;
-		struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
-		if (c && c->gen == ts->gen) {
-			if (count_syscall(c, task, id) == ABI_NATIVE) {
-				record_args(ts, regs, id, 0);
-				if (ts->execed)
-					record_files(task, ts, regs, id);
-			}
-			return 0;
+		if (id >= 0 && id < MAX_NR && native_abi(task)) {
+			__u32 nr = id;
+			ts->counts[nr]++;
+			if ((ts->watch[bitmap_word(nr)] & (1ULL << (nr & 63))) || ts->pending_access || ts->npend)
+				watched_syscall(task, ts, regs, id);
+		} else {
+			armed_other_abi(task, ts, id);
 		}
+		return 0;
 	}
 
 	if (mntns_of(task) == host_mntns) {
@@ -564,8 +704,10 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	cs->phase = ps->phase;
 	cs->execed = ps->execed;
 	cs->filter = ps->filter;
-	for (int i = 0; i < NR_WORDS; i++)
+	for (int i = 0; i < NR_WORDS; i++) {
 		cs->tail[i] = ps->tail[i];
+		cs->watch[i] = ps->watch[i];
+	}
 	if (in_target(cs))
 		count_task(cs, 1);
 	return 0;
@@ -589,8 +731,11 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
 	struct task_state *ts = bpf_task_storage_get(&task_states, p, 0, 0);
-	if (ts && in_target(ts))
-		count_task(ts, -1);
+	if (!ts || !in_target(ts))
+		return 0;
+	count_task(ts, -1);
+	if (ts->phase == PHASE_ARMED)
+		flush_counts(ts);
 	return 0;
 }
 

@@ -151,6 +151,13 @@ type RecorderFileKey struct {
 	Ino      uint64
 }
 
+type RecorderLiveCounts struct {
+	_    structs.HostLayout
+	Slot uint32
+	Gen  uint32
+	Sys  [576]uint32
+}
+
 type RecorderNsEntry struct {
 	_    structs.HostLayout
 	Slot uint32
@@ -282,6 +289,7 @@ type RecorderTaskState struct {
 	PendingNextFd uint32
 	Npend         uint32
 	Pad2          uint32
+	Watch         [16]uint64
 	Filter        uint64
 	Tail          [16]uint64
 	Pend          [2]struct {
@@ -292,6 +300,7 @@ type RecorderTaskState struct {
 		Pad    uint32
 		Name   [256]int8
 	}
+	Counts [576]uint32
 }
 
 // Names of all BPF objects in the ELF.
@@ -302,13 +311,16 @@ const (
 	RecorderMapEvents               = "events"
 	RecorderMapFileSeen             = "file_seen"
 	RecorderMapFreeSlots            = "free_slots"
+	RecorderMapLiveSum              = "live_sum"
 	RecorderMapMntnsIndex           = "mntns_index"
 	RecorderMapPathScratch          = "path_scratch"
 	RecorderMapSlotCounters         = "slot_counters"
+	RecorderMapSlotGens             = "slot_gens"
 	RecorderMapSlotTargets          = "slot_targets"
 	RecorderMapStats                = "stats"
 	RecorderMapTaskStates           = "task_states"
 	RecorderProgCapCapable          = "cap_capable"
+	RecorderProgCollectCounts       = "collect_counts"
 	RecorderProgMarkVictim          = "mark_victim"
 	RecorderProgNameOpExit          = "name_op_exit"
 	RecorderProgSchedProcessExec    = "sched_process_exec"
@@ -321,6 +333,7 @@ const (
 	RecorderVarSyscallArgsel        = "syscall_argsel"
 	RecorderVarSyscallKinds         = "syscall_kinds"
 	RecorderVarSyscallOps           = "syscall_ops"
+	RecorderVarSyscallWatch         = "syscall_watch"
 	RecorderVarUnusedAbi            = "unused_abi"
 	RecorderVarUnusedAccessBits     = "unused_access_bits"
 	RecorderVarUnusedArgSelect      = "unused_arg_select"
@@ -379,6 +392,7 @@ type RecorderSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type RecorderProgramSpecs struct {
 	CapCapable         *ebpf.ProgramSpec `ebpf:"cap_capable"`
+	CollectCounts      *ebpf.ProgramSpec `ebpf:"collect_counts"`
 	MarkVictim         *ebpf.ProgramSpec `ebpf:"mark_victim"`
 	NameOpExit         *ebpf.ProgramSpec `ebpf:"name_op_exit"`
 	SchedProcessExec   *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
@@ -396,9 +410,11 @@ type RecorderMapSpecs struct {
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	FileSeen     *ebpf.MapSpec `ebpf:"file_seen"`
 	FreeSlots    *ebpf.MapSpec `ebpf:"free_slots"`
+	LiveSum      *ebpf.MapSpec `ebpf:"live_sum"`
 	MntnsIndex   *ebpf.MapSpec `ebpf:"mntns_index"`
 	PathScratch  *ebpf.MapSpec `ebpf:"path_scratch"`
 	SlotCounters *ebpf.MapSpec `ebpf:"slot_counters"`
+	SlotGens     *ebpf.MapSpec `ebpf:"slot_gens"`
 	SlotTargets  *ebpf.MapSpec `ebpf:"slot_targets"`
 	Stats        *ebpf.MapSpec `ebpf:"stats"`
 	TaskStates   *ebpf.MapSpec `ebpf:"task_states"`
@@ -413,6 +429,7 @@ type RecorderVariableSpecs struct {
 	SyscallArgsel        *ebpf.VariableSpec `ebpf:"syscall_argsel"`
 	SyscallKinds         *ebpf.VariableSpec `ebpf:"syscall_kinds"`
 	SyscallOps           *ebpf.VariableSpec `ebpf:"syscall_ops"`
+	SyscallWatch         *ebpf.VariableSpec `ebpf:"syscall_watch"`
 	UnusedAbi            *ebpf.VariableSpec `ebpf:"unused_abi"`
 	UnusedAccessBits     *ebpf.VariableSpec `ebpf:"unused_access_bits"`
 	UnusedArgSelect      *ebpf.VariableSpec `ebpf:"unused_arg_select"`
@@ -452,9 +469,11 @@ type RecorderMaps struct {
 	Events       *ebpf.Map `ebpf:"events"`
 	FileSeen     *ebpf.Map `ebpf:"file_seen"`
 	FreeSlots    *ebpf.Map `ebpf:"free_slots"`
+	LiveSum      *ebpf.Map `ebpf:"live_sum"`
 	MntnsIndex   *ebpf.Map `ebpf:"mntns_index"`
 	PathScratch  *ebpf.Map `ebpf:"path_scratch"`
 	SlotCounters *ebpf.Map `ebpf:"slot_counters"`
+	SlotGens     *ebpf.Map `ebpf:"slot_gens"`
 	SlotTargets  *ebpf.Map `ebpf:"slot_targets"`
 	Stats        *ebpf.Map `ebpf:"stats"`
 	TaskStates   *ebpf.Map `ebpf:"task_states"`
@@ -466,9 +485,11 @@ func (m *RecorderMaps) Close() error {
 		m.Events,
 		m.FileSeen,
 		m.FreeSlots,
+		m.LiveSum,
 		m.MntnsIndex,
 		m.PathScratch,
 		m.SlotCounters,
+		m.SlotGens,
 		m.SlotTargets,
 		m.Stats,
 		m.TaskStates,
@@ -484,6 +505,7 @@ type RecorderVariables struct {
 	SyscallArgsel        *ebpf.Variable `ebpf:"syscall_argsel"`
 	SyscallKinds         *ebpf.Variable `ebpf:"syscall_kinds"`
 	SyscallOps           *ebpf.Variable `ebpf:"syscall_ops"`
+	SyscallWatch         *ebpf.Variable `ebpf:"syscall_watch"`
 	UnusedAbi            *ebpf.Variable `ebpf:"unused_abi"`
 	UnusedAccessBits     *ebpf.Variable `ebpf:"unused_access_bits"`
 	UnusedArgSelect      *ebpf.Variable `ebpf:"unused_arg_select"`
@@ -504,6 +526,7 @@ type RecorderVariables struct {
 // It can be passed to LoadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RecorderPrograms struct {
 	CapCapable         *ebpf.Program `ebpf:"cap_capable"`
+	CollectCounts      *ebpf.Program `ebpf:"collect_counts"`
 	MarkVictim         *ebpf.Program `ebpf:"mark_victim"`
 	NameOpExit         *ebpf.Program `ebpf:"name_op_exit"`
 	SchedProcessExec   *ebpf.Program `ebpf:"sched_process_exec"`
@@ -516,6 +539,7 @@ type RecorderPrograms struct {
 func (p *RecorderPrograms) Close() error {
 	return _RecorderClose(
 		p.CapCapable,
+		p.CollectCounts,
 		p.MarkVictim,
 		p.NameOpExit,
 		p.SchedProcessExec,

@@ -38,17 +38,22 @@ var ErrUnsupported = errors.New("kernel cannot run tailor's recorder")
 // KernelOptions tune the BPF side.
 type KernelOptions struct {
 	// MaxTargets is how many containers (mount namespaces) can be recorded
-	// at once. Each costs about 7 KiB of kernel memory per possible CPU.
+	// at once. Each costs about 7 KiB of kernel memory per possible CPU, and
+	// each of their tasks about 3 KiB.
 	MaxTargets int
 }
 
 // Kernel owns the loaded BPF programs and maps: the only code in tailor that
 // touches BPF. All methods are safe for concurrent use.
 type Kernel struct {
-	objs      recorderObjects
-	optional  optionalPrograms
-	links     []link.Link
-	events    *ringbuf.Reader
+	objs     recorderObjects
+	optional optionalPrograms
+	links    []link.Link
+	events   *ringbuf.Reader
+	// collect runs collect_counts; liveMu serializes its runs, which share
+	// live_sum.
+	collect   *link.Iter
+	liveMu    sync.Mutex
 	ncpu      int
 	hostMntns uint32
 
@@ -75,13 +80,14 @@ type recorderObjects struct {
 	SchedProcessExec   *ebpf.Program `ebpf:"sched_process_exec"`
 	SchedProcessExit   *ebpf.Program `ebpf:"sched_process_exit"`
 	SnapshotNamespaces *ebpf.Program `ebpf:"snapshot_namespaces"`
+	CollectCounts      *ebpf.Program `ebpf:"collect_counts"`
 }
 
 // Close closes the programs and the maps. (Without it the embedded maps'
 // Close would be promoted and the programs would stay loaded.)
 func (o *recorderObjects) Close() error {
 	var errs []error
-	for _, p := range []*ebpf.Program{o.SysEnter, o.SchedProcessFork, o.SchedProcessExec, o.SchedProcessExit, o.SnapshotNamespaces} {
+	for _, p := range []*ebpf.Program{o.SysEnter, o.SchedProcessFork, o.SchedProcessExec, o.SchedProcessExit, o.SnapshotNamespaces, o.CollectCounts} {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
@@ -248,7 +254,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse BPF objects: %w", err)
 	}
-	for _, name := range []string{bpf.RecorderMapSlotCounters, bpf.RecorderMapSlotTargets, bpf.RecorderMapFreeSlots} {
+	for _, name := range []string{bpf.RecorderMapSlotCounters, bpf.RecorderMapSlotTargets, bpf.RecorderMapFreeSlots, bpf.RecorderMapSlotGens} {
 		spec.Maps[name].MaxEntries = uint32(opts.MaxTargets)
 	}
 	kinds, ops, err := syscallTables()
@@ -269,7 +275,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 	k.nameOpSyscalls = nameOpTracepoints()
 	k.NameOpsConfirmed = k.nameOpSyscalls != nil
 	vars := map[string]any{"host_mntns": host, "syscall_kinds": kinds, "syscall_ops": ops, "syscall_argsel": argsel,
-		"confirm_names": k.NameOpsConfirmed}
+		"syscall_watch": watchBitmap(kinds, argsel), "confirm_names": k.NameOpsConfirmed}
 	for name, v := range vars {
 		if err := spec.Variables[name].Set(v); err != nil {
 			return nil, fmt.Errorf("configure BPF (%s): %w", name, err)
@@ -319,6 +325,9 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 	}
 	if err := k.initSlots(); err != nil {
 		return nil, err
+	}
+	if k.collect, err = link.AttachIter(link.IterOptions{Program: k.objs.CollectCounts}); err != nil {
+		return nil, fmt.Errorf("%w: attach task iterator: %v", ErrUnsupported, err)
 	}
 	if k.events, err = ringbuf.NewReader(k.objs.Events); err != nil {
 		return nil, fmt.Errorf("open ring buffer: %w", err)
@@ -451,6 +460,9 @@ func (k *Kernel) resetSlot(slot, gen uint32) error {
 	if err := k.objs.SlotCounters.Update(slot, per, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("reset counters slot %d: %w", slot, err)
 	}
+	if err := k.objs.SlotGens.Update(slot, gen, ebpf.UpdateAny); err != nil {
+		return fmt.Errorf("reset generation of slot %d: %w", slot, err)
+	}
 	k.mu.Lock()
 	k.gens[slot] = gen
 	k.mu.Unlock()
@@ -560,6 +572,12 @@ func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
 	if t.Gen != gen {
 		return s, false, nil
 	}
+	// The live tasks' counts first, then the exited ones': a task that
+	// exits in between is counted twice rather than not at all.
+	live, err := k.liveCounts(slot, gen)
+	if err != nil {
+		return s, false, err
+	}
 	per := make([]bpf.RecorderCounters, k.ncpu)
 	if err := k.objs.SlotCounters.Lookup(slot, &per); err != nil {
 		return s, false, fmt.Errorf("read counters slot %d: %w", slot, err)
@@ -590,6 +608,9 @@ func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
 	for abi := range s.Syscalls {
 		s.Syscalls[abi] = make([]uint64, maxSyscallNr)
 	}
+	for nr, n := range live.Sys {
+		s.Syscalls[bpf.RecorderAbiABI_NATIVE][nr] = uint64(n)
+	}
 	for _, c := range per {
 		if c.Gen != gen {
 			continue // this CPU's copy was reset under us
@@ -606,6 +627,41 @@ func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
 		}
 	}
 	return s, true, nil
+}
+
+// liveCounts sums the native syscall counts that the live tasks of a slot
+// hold in their own storage (see collect_counts).
+func (k *Kernel) liveCounts(slot, gen uint32) (bpf.RecorderLiveCounts, error) {
+	k.liveMu.Lock()
+	defer k.liveMu.Unlock()
+	live := bpf.RecorderLiveCounts{Slot: slot, Gen: gen}
+	if err := k.objs.LiveSum.Update(uint32(0), live, ebpf.UpdateAny); err != nil {
+		return live, fmt.Errorf("reset live counts of slot %d: %w", slot, err)
+	}
+	rd, err := k.collect.Open()
+	if err != nil {
+		return live, fmt.Errorf("run task iterator: %w", err)
+	}
+	_, err = io.Copy(io.Discard, rd)
+	rd.Close()
+	if err != nil {
+		return live, fmt.Errorf("run task iterator: %w", err)
+	}
+	if err := k.objs.LiveSum.Lookup(uint32(0), &live); err != nil {
+		return live, fmt.Errorf("read live counts of slot %d: %w", slot, err)
+	}
+	return live, nil
+}
+
+// watchBitmap marks the syscalls whose arguments or files the kernel side
+// records (syscall_watch).
+func watchBitmap(kinds, argsel [maxSyscallNr]uint8) (w [len(bpf.RecorderTaskState{}.Watch)]uint64) {
+	for nr := range kinds {
+		if kinds[nr] != 0 || argsel[nr] != 0 {
+			w[nr/64] |= 1 << (nr % 64)
+		}
+	}
+	return w
 }
 
 // Stats sums the kernel side's error counters over all CPUs.
@@ -649,6 +705,9 @@ func (k *Kernel) Close() error {
 	k.closeMu.Do(func() {
 		for _, l := range k.links {
 			errs = append(errs, l.Close())
+		}
+		if k.collect != nil {
+			errs = append(errs, k.collect.Close())
 		}
 		if k.events != nil {
 			errs = append(errs, k.events.Close())

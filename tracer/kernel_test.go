@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"slices"
@@ -128,6 +129,76 @@ func TestKernelRecordsNewMountNamespace(t *testing.T) {
 	if !setup["mount"] {
 		t.Errorf("unshare's mount call missing from the setup set %v", setup)
 	}
+}
+
+// A task counts its syscalls in its own storage: a snapshot must add those
+// of the live tasks (collect_counts) and, once they exit, those they left
+// in the slot's counters, each exactly once.
+func TestKernelCountsLiveAndExitedTasks(t *testing.T) {
+	requireKernel(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		tracertest.SkipOrFail(t, "skipping: unshare (util-linux) not found")
+	}
+	probe := tracertest.BuildProbe(t)
+	k, err := LoadKernel(KernelOptions{MaxTargets: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if err := k.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command("unshare", "--mount", probe, "sleep", "2")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var armed *Event
+	k.events.SetDeadline(time.Now().Add(5 * time.Second))
+	for armed == nil {
+		e, err := k.ReadEvent()
+		if err != nil {
+			t.Fatalf("no armed event for the probe: %v", err)
+		}
+		if e.Type == EventArmed && e.Comm == "probe" {
+			armed = &e
+		}
+	}
+	counts := func() map[string]uint64 {
+		t.Helper()
+		snap, ok, err := k.Snapshot(armed.Slot, armed.Gen)
+		if err != nil || !ok {
+			t.Fatalf("snapshot: ok=%v err=%v", ok, err)
+		}
+		got := map[string]uint64{}
+		for nr, n := range snap.Syscalls[ABINative] {
+			if n > 0 {
+				name, _ := profile.SyscallName(profile.NativeArch(), nr)
+				got[name] = n
+			}
+		}
+		return got
+	}
+	check := func(when string, got, want map[string]uint64) {
+		t.Helper()
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: counted %v, want %v", when, got, want)
+		}
+	}
+
+	// probe sleep: nanosleep, then exit.
+	asleep := map[string]uint64{"execve": 1, "nanosleep": 1}
+	var got map[string]uint64
+	if !eventually(2*time.Second, func() bool { got = counts(); return got["nanosleep"] > 0 }) {
+		t.Fatalf("the live probe's nanosleep was never counted: %v", got)
+	}
+	check("while it sleeps", got, asleep)
+	check("read again", counts(), asleep) // reading adds nothing
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	check("after it exited", counts(), map[string]uint64{"execve": 1, "nanosleep": 1, "exit_group": 1})
 }
 
 func programLoaded(id ebpf.ProgramID) bool {
@@ -289,7 +360,7 @@ func TestVerifierWorkStaysSmall(t *testing.T) {
 	}
 	defer k.Close()
 	for _, p := range []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit,
-		k.objs.SnapshotNamespaces, k.optional.CapCapable, k.optional.NameOpExit, k.optional.MarkVictim} {
+		k.objs.SnapshotNamespaces, k.objs.CollectCounts, k.optional.CapCapable, k.optional.NameOpExit, k.optional.MarkVictim} {
 		if p == nil {
 			continue
 		}

@@ -112,11 +112,50 @@ func BenchmarkRecorderOverhead(b *testing.B) {
 		rss = append(rss, float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)/1024)
 	}
 
+	// The wall-clock figures move by ±100 ns between runs on a VM; the
+	// programs' own run time per syscall (bpf_stats) moves by a few ns.
+	// Measured in runs of their own: counting costs every program run.
+	stop, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		b.Fatalf("enable BPF run time statistics: %v", err)
+	}
+	perRun := func(args ...string) float64 {
+		out, err := exec.Command(args[0], args[1:]...).Output()
+		f := strings.Fields(string(out))
+		if err != nil || len(f) != 2 {
+			b.Fatalf("%s: %v: %q", strings.Join(args, " "), err, out)
+		}
+		return parseNs(b, f[0]) / parseNs(b, f[1])
+	}
+	bpfPerRun := map[string]map[string][]float64{}
+	for _, w := range []string{"container", "host"} {
+		loop := ctrLoop
+		if w == "host" {
+			loop = hostLoop
+		}
+		script := bpfTimeOf(b) + "ns=$(bpf_ns); runs=$(bpf_runs); " + strings.Join(loop, " ") +
+			` >/dev/null; echo $(($(bpf_ns) - ns)) $(($(bpf_runs) - runs))`
+		bpfPerRun[w] = map[string][]float64{}
+		for range bpfTimeRuns {
+			detach := attachFloor(b)
+			bpfPerRun[w]["floor"] = append(bpfPerRun[w]["floor"], perRun("sh", "-c", script))
+			detach()
+			bpfPerRun[w]["tailor"] = append(bpfPerRun[w]["tailor"], perRun(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script))
+		}
+	}
+	stop.Close()
+
 	type row struct {
 		Untraced   stats `json:"untraced_ns"`
 		FloorAdded stats `json:"floor_added_ns"`  // per repeat: floor - untraced
 		Added      stats `json:"tailor_added_ns"` // per repeat: tailor - untraced
 		Ratio      stats `json:"ratio_to_floor"`  // per repeat: added / floor added
+		// The programs' run time per sys_enter (bpf_stats, which adds its
+		// own ~50 ns to both), and what that makes of the ratio: the floor's
+		// median cost plus tailor's extra run time, over the floor's.
+		FloorBPF     stats   `json:"floor_bpf_ns_per_run"`
+		TailorBPF    stats   `json:"tailor_bpf_ns_per_run"`
+		RatioFromBPF float64 `json:"ratio_to_floor_from_bpf_time"`
 	}
 	results := map[string]row{}
 	fmt.Printf("\nsyscall loop: %d write+read pairs of 1 byte per run, %d repeats, kernel %s\n", pairs, repeats, kernelRelease())
@@ -134,11 +173,20 @@ func BenchmarkRecorderOverhead(b *testing.B) {
 		if len(ratio) == 0 {
 			ratio = []float64{0}
 		}
-		r := row{summarize(s.untraced), summarize(floorAdded), summarize(added), summarize(ratio)}
+		r := row{Untraced: summarize(s.untraced), FloorAdded: summarize(floorAdded), Added: summarize(added), Ratio: summarize(ratio),
+			FloorBPF: summarize(bpfPerRun[w]["floor"]), TailorBPF: summarize(bpfPerRun[w]["tailor"])}
+		r.RatioFromBPF = (r.FloorAdded.Median + r.TailorBPF.Median - r.FloorBPF.Median) / r.FloorAdded.Median
 		results[w] = r
 		fmt.Printf("%-10s %-26s %-26s %-26s %.2fx\n", w, r.Untraced, r.FloorAdded, r.Added, r.Ratio.Median)
 		b.ReportMetric(r.Added.Median, "ns-added/syscall-"+w)
 		b.ReportMetric(r.Ratio.Median, "x-floor-"+w)
+		b.ReportMetric(r.TailorBPF.Median-r.FloorBPF.Median, "bpf-ns-over-floor/syscall-"+w)
+	}
+	fmt.Printf("BPF run time per sys_enter (bpf_stats, %d runs each; stats add ~50 ns to both):\n", bpfTimeRuns)
+	for _, w := range []string{"container", "host"} {
+		r := results[w]
+		fmt.Printf("%-10s floor %-22s tailor %-22s tailor's own work %+.0f ns: %.2fx the floor's median cost\n",
+			w, r.FloorBPF, r.TailorBPF, r.TailorBPF.Median-r.FloorBPF.Median, r.RatioFromBPF)
 	}
 	fmt.Printf("tailor peak RSS: %.1f MiB (max of %d runs)\n\n", slices.Max(rss), len(rss))
 	b.ReportMetric(slices.Max(rss), "MiB-peak-rss")
@@ -289,15 +337,20 @@ const (
 
 // TestMain lets the benchmarks' scripts ask this binary, with
 // TAILOR_BENCH_BPF_NS set, for the run time so far of the programs that
-// tailor and the floor load (see bpfRuntime).
+// tailor and the floor load, and with TAILOR_BENCH_BPF_RUNS for how often
+// their sys_enter programs ran (see bpfRuntime).
 func TestMain(m *testing.M) {
-	if os.Getenv("TAILOR_BENCH_BPF_NS") != "" {
-		ns, err := bpfRuntime()
+	ns, runs := os.Getenv("TAILOR_BENCH_BPF_NS") != "", os.Getenv("TAILOR_BENCH_BPF_RUNS") != ""
+	if ns || runs {
+		total, enters, err := bpfRuntime()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		fmt.Println(ns)
+		if runs {
+			total = enters
+		}
+		fmt.Println(total)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -305,23 +358,22 @@ func TestMain(m *testing.M) {
 
 // bpfRuntime sums the run time, in ns, of every loaded program named like
 // one of tailor's or the floor's (the kernel keeps 15 characters of a
-// name).
-func bpfRuntime() (int64, error) {
+// name), and counts the runs of their sys_enter programs.
+func bpfRuntime() (ns, enters int64, err error) {
 	spec, err := bpf.LoadRecorder()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	names := map[string]bool{"floor_sys_enter": true}
 	for name := range spec.Programs {
 		names[name[:min(len(name), 15)]] = true
 	}
-	var total int64
 	for id := ebpf.ProgramID(0); ; {
 		next, err := ebpf.ProgramGetNextID(id)
 		if errors.Is(err, os.ErrNotExist) {
-			return total, nil
+			return ns, enters, nil
 		} else if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		id = next
 		p, err := ebpf.NewProgramFromID(id)
@@ -331,21 +383,25 @@ func bpfRuntime() (int64, error) {
 		info, err := p.Info()
 		if err == nil && names[info.Name] {
 			if st, err := p.Stats(); err == nil {
-				total += st.Runtime.Nanoseconds()
+				ns += st.Runtime.Nanoseconds()
+				if info.Name == "sys_enter" || info.Name == "floor_sys_enter" {
+					enters += int64(st.RunCount)
+				}
 			}
 		}
 		p.Close()
 	}
 }
 
-// bpfTimeOf is a shell function for the benchmarks' scripts: bpfRuntime,
-// from this test binary.
+// bpfTimeOf defines shell functions for the benchmarks' scripts:
+// bpfRuntime's two figures, from this test binary.
 func bpfTimeOf(b *testing.B) string {
 	self, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
 	}
-	return fmt.Sprintf("bpf_ns() { TAILOR_BENCH_BPF_NS=1 '%s'; }\n", strings.ReplaceAll(self, "'", `'\''`))
+	q := strings.ReplaceAll(self, "'", `'\''`)
+	return fmt.Sprintf("bpf_ns() { TAILOR_BENCH_BPF_NS=1 '%s'; }\nbpf_runs() { TAILOR_BENCH_BPF_RUNS=1 '%s'; }\n", q, q)
 }
 
 // modeTable prints and saves one metric three ways, with each run's change

@@ -160,3 +160,39 @@ func TestRootOnlyAccesses(t *testing.T) {
 		}
 	}
 }
+
+// sys_enter looks closer only at the syscalls the watch bitmap marks: every
+// one with a file kind or an argument selector, and nothing else.
+func TestWatchBitmap(t *testing.T) {
+	kinds, _, err := syscallTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	argsel, err := argSelectTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watchBitmap(kinds, argsel)
+	for nr := range kinds {
+		want := kinds[nr] != 0 || argsel[nr] != 0
+		if got := w[nr/64]&(1<<(nr%64)) != 0; got != want {
+			name, _ := profile.SyscallName(profile.NativeArch(), nr)
+			t.Errorf("syscall %d (%s) watched=%v, want %v", nr, name, got, want)
+		}
+	}
+	for _, name := range []string{"openat", "ioctl", "socket", "kill"} {
+		nr, _ := profile.SyscallNumber(profile.NativeArch(), name)
+		if w[nr/64]&(1<<(nr%64)) == 0 {
+			t.Errorf("%s is not watched", name)
+		}
+	}
+	nr, _ := profile.SyscallNumber(profile.NativeArch(), "getppid")
+	if w[nr/64]&(1<<(nr%64)) != 0 {
+		t.Error("getppid is watched: it has neither a file kind nor an argument")
+	}
+	for _, word := range w[(maxSyscallNr+63)/64:] {
+		if word != 0 {
+			t.Errorf("bits beyond the kernel's table (%d) are set: %x", maxSyscallNr, w)
+		}
+	}
+}

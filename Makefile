@@ -34,8 +34,10 @@ cross:
 	GOARCH=arm64 $(GO) build ./...
 	GOARCH=arm64 $(GO) vet ./...
 
+# gofmt sits beside go; a gofmt that cannot run must fail the check, not pass it.
+GOFMT ?= $(shell command -v gofmt 2>/dev/null || echo $(dir $(GO))gofmt)
 fmt:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	@out=$$($(GOFMT) -l $$(git ls-files '*.go')) || exit 1; if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...

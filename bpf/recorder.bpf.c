@@ -29,8 +29,8 @@
  * ~30 ns per syscall where page-table isolation flushes the TLB on every
  * kernel entry, so a task counts its native syscalls in its own storage:
  * they reach the slot's per-CPU counters when it exits, and user space adds
- * the live tasks' counts when it reads a slot (collect_counts). Only the syscalls whose arguments or files
- * are recorded look further. Nothing crosses to user space per syscall; only
+ * the live tasks' counts when it reads a slot (collect_counts). Only the
+ * syscalls whose arguments or files are recorded look further. Nothing crosses to user space per syscall; only
  * rare events (new target, armed, exec that gained privileges) and
  * deduplicated file accesses go through the ring buffer.
  */
@@ -183,6 +183,16 @@ static __always_inline struct target *target_of(struct task_state *ts)
 	if (!t || t->gen != ts->gen)
 		return NULL;
 	return t;
+}
+
+/* The slot's per-CPU counters, while the slot is still the task's. */
+static __always_inline struct counters *counters_of(struct task_state *ts)
+{
+	__u32 slot = ts->slot;
+	struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
+	if (!c || c->gen != ts->gen)
+		return NULL;
+	return c;
 }
 
 /* Counts one syscall; returns its ABI. */
@@ -507,8 +517,8 @@ static __noinline void enter_namespace(struct task_struct *task, struct task_sta
 	set_state(ts, slot, entry.gen, phase, task);
 	count_task(ts, 1);
 	if (phase == PHASE_ARMED) {
-		struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
-		if (c && c->gen == entry.gen)
+		struct counters *c = counters_of(ts);
+		if (c)
 			count_syscall(c, task, id);
 	} else if (phase == PHASE_SETUP) {
 		record_setup(ts, id);
@@ -537,9 +547,8 @@ static __noinline void slow_path(struct task_struct *task, struct task_state *ts
 			/* The runtime installed a seccomp filter on this thread:
 			 * from this syscall on, the filter judges it. */
 			arm_task(task, ts, ARMED_FILTER);
-			__u32 slot = ts->slot;
-			struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
-			if (c && c->gen == ts->gen && count_syscall(c, task, id) == ABI_NATIVE)
+			struct counters *c = counters_of(ts);
+			if (c && count_syscall(c, task, id) == ABI_NATIVE)
 				record_args(ts, regs, id, 0);
 			return;
 		}
@@ -582,24 +591,13 @@ static __noinline void watched_syscall(struct task_struct *task, struct task_sta
 		record_files(task, ts, regs, id);
 }
 
-/* An armed task's compat or x32 syscall, or a number beyond the table:
- * rare enough for the slot's per-CPU counters. */
-static __noinline void armed_other_abi(struct task_struct *task, struct task_state *ts, long id)
-{
-	__u32 slot = ts->slot;
-	struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
-	if (c && c->gen == ts->gen)
-		count_syscall(c, task, id);
-}
-
 /* An armed task exits: its counts go to the slot's counters on this CPU.
  * They are zeroed behind it, so that collect_counts, which may still meet
  * the task until it is reaped, does not count them twice. */
 static __noinline void flush_counts(struct task_state *ts)
 {
-	__u32 slot = ts->slot;
-	struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
-	if (!c || c->gen != ts->gen)
+	struct counters *c = counters_of(ts);
+	if (!c)
 		return;
 	struct count_walk w = {.ts = ts, .sys = c->sys[ABI_NATIVE]};
 	bpf_loop(MAX_NR, flush_step, &w, 0);
@@ -669,7 +667,11 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			if ((ts->watch[bitmap_word(nr)] & (1ULL << (nr & 63))) || ts->pending_access || ts->npend)
 				watched_syscall(task, ts, regs, id);
 		} else {
-			armed_other_abi(task, ts, id);
+			/* Compat or x32, or a number beyond the table: rare
+			 * enough for the slot's per-CPU counters. */
+			struct counters *c = counters_of(ts);
+			if (c)
+				count_syscall(c, task, id);
 		}
 		return 0;
 	}
@@ -758,9 +760,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 		 * the workload's first syscall. */
 		arm_task(p, ts, ARMED_EXEC);
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
-		__u32 slot = ts->slot;
-		struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
-		if (c && c->gen == ts->gen && regs)
+		struct counters *c = counters_of(ts);
+		if (c && regs)
 			count_syscall(c, p, (long)SYSCALL_NR(regs));
 	}
 
@@ -800,10 +801,9 @@ int BPF_PROG(cap_capable, const struct cred *cred, struct user_namespace *target
 	struct task_state *ts = bpf_task_storage_get(&task_states, task, 0, 0);
 	if (!ts || ts->phase != PHASE_ARMED || !ts->execed)
 		return 0;
-	__u32 slot = ts->slot;
-	struct counters *c = bpf_map_lookup_elem(&slot_counters, &slot);
+	struct counters *c = counters_of(ts);
 	__u32 idx = (__u32)cap;
-	if (!c || c->gen != ts->gen || idx >= NR_CAPS)
+	if (!c || idx >= NR_CAPS)
 		return 0;
 	/* clang turns the bound check into a mask test on a copy, which the
 	 * verifier cannot carry over: bound the index again where it is used. */

@@ -81,18 +81,7 @@ func TestKernelRecordsNewMountNamespace(t *testing.T) {
 		t.Fatalf("unshare probe: %v\n%s", err, out)
 	}
 
-	var armed *Event
-	deadline := time.Now().Add(5 * time.Second)
-	k.events.SetDeadline(deadline)
-	for armed == nil {
-		e, err := k.ReadEvent()
-		if err != nil {
-			t.Fatalf("no armed event for the probe: %v", err)
-		}
-		if e.Type == EventArmed && e.Comm == "probe" {
-			armed = &e
-		}
-	}
+	armed := probeArmed(t, k)
 	if armed.ArmedBy != ArmedExec {
 		t.Errorf("armed by %v, want exec (unshare loads no seccomp filter)", armed.ArmedBy)
 	}
@@ -100,14 +89,7 @@ func TestKernelRecordsNewMountNamespace(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("snapshot: ok=%v err=%v", ok, err)
 	}
-	native := profile.NativeArch()
-	got := map[string]uint64{}
-	for nr, n := range snap.Syscalls[ABINative] {
-		if n > 0 {
-			name, _ := profile.SyscallName(native, nr)
-			got[name] = n
-		}
-	}
+	got := nativeCounts(snap)
 	// probe blocked: ptrace, unshare, mount, 3 lines of 4 writes each, exit.
 	want := map[string]uint64{"execve": 1, "ptrace": 1, "unshare": 1, "mount": 1, "write": 12, "exit_group": 1}
 	for name, n := range want {
@@ -123,7 +105,7 @@ func TestKernelRecordsNewMountNamespace(t *testing.T) {
 	// unshare(1)'s own setup (its mount propagation call) is not workload.
 	setup := map[string]bool{}
 	for _, nr := range snap.Setup {
-		name, _ := profile.SyscallName(native, nr)
+		name, _ := profile.SyscallName(profile.NativeArch(), nr)
 		setup[name] = true
 	}
 	if !setup["mount"] {
@@ -154,31 +136,14 @@ func TestKernelCountsLiveAndExitedTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	var armed *Event
-	k.events.SetDeadline(time.Now().Add(5 * time.Second))
-	for armed == nil {
-		e, err := k.ReadEvent()
-		if err != nil {
-			t.Fatalf("no armed event for the probe: %v", err)
-		}
-		if e.Type == EventArmed && e.Comm == "probe" {
-			armed = &e
-		}
-	}
+	armed := probeArmed(t, k)
 	counts := func() map[string]uint64 {
 		t.Helper()
 		snap, ok, err := k.Snapshot(armed.Slot, armed.Gen)
 		if err != nil || !ok {
 			t.Fatalf("snapshot: ok=%v err=%v", ok, err)
 		}
-		got := map[string]uint64{}
-		for nr, n := range snap.Syscalls[ABINative] {
-			if n > 0 {
-				name, _ := profile.SyscallName(profile.NativeArch(), nr)
-				got[name] = n
-			}
-		}
-		return got
+		return nativeCounts(snap)
 	}
 	check := func(when string, got, want map[string]uint64) {
 		t.Helper()
@@ -199,6 +164,34 @@ func TestKernelCountsLiveAndExitedTasks(t *testing.T) {
 		t.Fatalf("probe: %v", err)
 	}
 	check("after it exited", counts(), map[string]uint64{"execve": 1, "nanosleep": 1, "exit_group": 1})
+}
+
+// probeArmed waits (5 s at most) for the event that armed the probe's
+// target.
+func probeArmed(t *testing.T, k *Kernel) Event {
+	t.Helper()
+	k.events.SetDeadline(time.Now().Add(5 * time.Second))
+	for {
+		e, err := k.ReadEvent()
+		if err != nil {
+			t.Fatalf("no armed event for the probe: %v", err)
+		}
+		if e.Type == EventArmed && e.Comm == "probe" {
+			return e
+		}
+	}
+}
+
+// nativeCounts names a snapshot's counted native syscalls.
+func nativeCounts(snap Snapshot) map[string]uint64 {
+	got := map[string]uint64{}
+	for nr, n := range snap.Syscalls[ABINative] {
+		if n > 0 {
+			name, _ := profile.SyscallName(profile.NativeArch(), nr)
+			got[name] = n
+		}
+	}
+	return got
 }
 
 func programLoaded(id ebpf.ProgramID) bool {

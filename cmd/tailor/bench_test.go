@@ -114,11 +114,6 @@ func BenchmarkRecorderOverhead(b *testing.B) {
 
 	// The wall-clock figures move by ±100 ns between runs on a VM; the
 	// programs' own run time per syscall (bpf_stats) moves by a few ns.
-	// Measured in runs of their own: counting costs every program run.
-	stop, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
-	if err != nil {
-		b.Fatalf("enable BPF run time statistics: %v", err)
-	}
 	perRun := func(args ...string) float64 {
 		out, err := exec.Command(args[0], args[1:]...).Output()
 		f := strings.Fields(string(out))
@@ -135,15 +130,14 @@ func BenchmarkRecorderOverhead(b *testing.B) {
 		}
 		script := bpfTimeOf(b) + "ns=$(bpf_ns); runs=$(bpf_runs); " + strings.Join(loop, " ") +
 			` >/dev/null; echo $(($(bpf_ns) - ns)) $(($(bpf_runs) - runs))`
-		bpfPerRun[w] = map[string][]float64{}
-		for range bpfTimeRuns {
-			detach := attachFloor(b)
-			bpfPerRun[w]["floor"] = append(bpfPerRun[w]["floor"], perRun("sh", "-c", script))
-			detach()
-			bpfPerRun[w]["tailor"] = append(bpfPerRun[w]["tailor"], perRun(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script))
-		}
+		floor, tailor := bpfTimeRounds(b,
+			func() float64 {
+				defer attachFloor(b)()
+				return perRun("sh", "-c", script)
+			},
+			func() float64 { return perRun(tailorBin, "record", "-q", "-o", b.TempDir(), "--", "sh", "-c", script) })
+		bpfPerRun[w] = map[string][]float64{"floor": floor, "tailor": tailor}
 	}
-	stop.Close()
 
 	type row struct {
 		Untraced   stats `json:"untraced_ns"`
@@ -310,20 +304,27 @@ func threeWays(b *testing.B, tailorBin string, repeats int, script string, metri
 		add("tailor", tailor())
 	}
 	if i := slices.Index(metrics, bpfMetric); i >= 0 {
-		// Counting the programs' run time costs every run, so it is on
-		// only in runs of their own, whose other figures are dropped.
-		stop, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
-		if err != nil {
-			b.Fatalf("enable BPF run time statistics: %v", err)
-		}
-		defer stop.Close()
-		res["floor"][bpfMetric], res["tailor"][bpfMetric] = nil, nil
-		for range bpfTimeRuns {
-			res["floor"][bpfMetric] = append(res["floor"][bpfMetric], floor()[i])
-			res["tailor"][bpfMetric] = append(res["tailor"][bpfMetric], tailor()[i])
-		}
+		// Only the BPF figure of these runs is kept.
+		res["floor"][bpfMetric], res["tailor"][bpfMetric] = bpfTimeRounds(b,
+			func() float64 { return floor()[i] }, func() float64 { return tailor()[i] })
 	}
 	return res
+}
+
+// bpfTimeRounds runs floor and tailor bpfTimeRuns times each, interleaved,
+// with the kernel's BPF run-time statistics on, and returns their figures.
+// Counting costs every program run, so it is on only in runs of their own.
+func bpfTimeRounds(b *testing.B, floor, tailor func() float64) (f, t []float64) {
+	stop, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		b.Fatalf("enable BPF run time statistics: %v", err)
+	}
+	defer stop.Close()
+	for range bpfTimeRuns {
+		f = append(f, floor())
+		t = append(t, tailor())
+	}
+	return f, t
 }
 
 // bpfMetric is the BPF programs' run time per request, as the kernel

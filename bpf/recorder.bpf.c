@@ -339,6 +339,7 @@ static __noinline void arm_task(struct task_struct *task, struct task_state *ts,
 		return;
 	t->armed_by = reason;
 	t->armed_ns = bpf_ktime_get_boot_ns();
+	t->userns = (__u64)task->real_cred->user_ns;
 	t->init_tgid = task->tgid;
 	for (int i = 0; i < NR_WORDS; i++)
 		t->tail[i] = ts->tail[i];
@@ -516,6 +517,8 @@ static __noinline void enter_namespace(struct task_struct *task, struct task_sta
 	__u32 phase = joining ? PHASE_JOINING : (t->late ? PHASE_ARMED : PHASE_SETUP);
 	set_state(ts, slot, entry.gen, phase, task);
 	count_task(ts, 1);
+	if (phase == PHASE_ARMED && !t->userns)
+		t->userns = (__u64)task->real_cred->user_ns; /* arm_task never runs for it */
 	if (phase == PHASE_ARMED) {
 		struct counters *c = counters_of(ts);
 		if (c)
@@ -785,26 +788,73 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 	return 0;
 }
 
-SEC("tp_btf/cap_capable")
-int BPF_PROG(cap_capable, const struct cred *cred, struct user_namespace *target_ns,
-	     const struct user_namespace *capable_ns, int cap, int ret)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
+/*
+ * Capability checks. Three hooks see cap_capable(cred, target_ns, cap, opts),
+ * whose signature is the same from Linux 5.1 to 6.18 (only its second
+ * parameter was renamed, targ_ns to target_ns); user space attaches the first
+ * that the kernel offers:
+ *
+ *   tracepoint  tp_btf/cap_capable (Linux 6.14+): no opts argument
+ *   fexit       on the function: arguments and result at once
+ *   kprobe      kprobe + kretprobe: the entry saves the arguments in the
+ *               task's state, the return takes the result
+ *
+ * All three end in account_capability. The task-state lookup, the current
+ * task and the syscall number come from the three inline functions below,
+ * the one place a variant without task storage or bpf_task_pt_regs changes.
+ */
 
+/* include/linux/security.h: the same bit since opts replaced the audit
+ * argument (Linux 5.1). A macro, so not in BTF: nothing to relocate. */
+#define CAP_OPT_NOAUDIT (1U << 1)
+
+static __always_inline struct task_struct *current_task(void)
+{
+	return bpf_get_current_task_btf();
+}
+
+static __always_inline struct task_state *task_state_of(struct task_struct *task)
+{
+	return bpf_task_storage_get(&task_states, task, 0, 0);
+}
+
+/* The syscall the task is in, or -1. */
+static __always_inline long current_syscall_nr(struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return -1;
+	return (long)SYSCALL_NR(regs);
+}
+
+/* The state of the task whose check this is, when the check is its
+ * workload's own: a container task that exec'd since arming (until then
+ * the runtime holds every capability), checking its own credentials. Other
+ * credentials are not this task's needs: the kernel acting with the
+ * mounter's (overlayfs copy-up) or judging another task. The namespace
+ * test comes first: it is what most checks on a host fail. */
+static __always_inline struct task_state *checking_task(struct task_struct *task, __u64 cred)
+{
 	if (mntns_of(task) == host_mntns)
-		return 0;
-	/* Checks against other credentials are not this task's needs: the
-	 * kernel acting with the mounter's credentials (overlayfs copy-up) or
-	 * judging another task. */
-	if (cred != task->real_cred)
-		return 0;
-	struct task_state *ts = bpf_task_storage_get(&task_states, task, 0, 0);
+		return NULL;
+	if (cred != (__u64)task->real_cred)
+		return NULL;
+	struct task_state *ts = task_state_of(task);
 	if (!ts || ts->phase != PHASE_ARMED || !ts->execed)
-		return 0;
+		return NULL;
+	return ts;
+}
+
+/* One capability check of a container task, from whichever hook saw it.
+ * noaudit is 0 where the hook does not see the options (the tracepoint). */
+static __always_inline void account_capability(struct task_struct *task, struct task_state *ts, __u64 target_ns,
+					       int cap, int ret, bool noaudit)
+{
 	struct counters *c = counters_of(ts);
+	struct target *t = target_of(ts);
 	__u32 idx = (__u32)cap;
-	if (!c || idx >= NR_CAPS)
-		return 0;
+	if (!c || !t || idx >= NR_CAPS)
+		return;
 	/* clang turns the bound check into a mask test on a copy, which the
 	 * verifier cannot carry over: bound the index again where it is used. */
 	asm volatile("%0 &= 63" : "+r"(idx));
@@ -812,20 +862,73 @@ int BPF_PROG(cap_capable, const struct cred *cred, struct user_namespace *target
 		c->cap_granted[idx]++;
 	else
 		c->cap_denied[idx]++;
+	if (noaudit)
+		c->cap_noaudit[idx]++;
+	__u64 own = t->userns;
+	if (target_ns != own || (__u64)task->real_cred->user_ns != own)
+		c->cap_other_ns[idx]++;
 
 	/* Which syscall asked: evidence for the report, and how user space
 	 * tells a real need from the kernel's own probes (the overcommit
 	 * check asks for CAP_SYS_ADMIN on every mmap). Set each bit once. */
-	struct target *t = target_of(ts);
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (!t || !regs)
-		return 0;
-	long nr = (long)SYSCALL_NR(regs);
+	long nr = current_syscall_nr(task);
 	if (nr < 0 || nr >= MAX_NR)
-		return 0;
+		return;
 	__u64 bit = 1ULL << (nr & 63);
 	__u64 *word = &t->cap_syscalls[idx][bitmap_word(nr)];
 	if (!(*word & bit))
 		__sync_fetch_and_or(word, bit);
+}
+
+SEC("tp_btf/cap_capable")
+int BPF_PROG(cap_capable, const struct cred *cred, struct user_namespace *target_ns,
+	     const struct user_namespace *capable_ns, int cap, int ret)
+{
+	struct task_struct *task = current_task();
+	struct task_state *ts = checking_task(task, (__u64)cred);
+	if (ts)
+		account_capability(task, ts, (__u64)target_ns, cap, ret, false);
+	return 0;
+}
+
+SEC("fexit/cap_capable")
+int BPF_PROG(cap_capable_fexit, const struct cred *cred, struct user_namespace *target_ns, int cap,
+	     unsigned int opts, int ret)
+{
+	struct task_struct *task = current_task();
+	struct task_state *ts = checking_task(task, (__u64)cred);
+	if (ts)
+		account_capability(task, ts, (__u64)target_ns, cap, ret, opts & CAP_OPT_NOAUDIT);
+	return 0;
+}
+
+SEC("kprobe/cap_capable")
+int BPF_KPROBE(cap_capable_kprobe, const struct cred *cred, struct user_namespace *target_ns, int cap,
+	       unsigned int opts)
+{
+	struct task_struct *task = current_task();
+	struct task_state *ts = checking_task(task, (__u64)cred);
+	if (!ts)
+		return 0;
+	ts->cap_call.target_ns = (__u64)target_ns;
+	ts->cap_call.cap = cap;
+	ts->cap_call.opts = opts;
+	ts->cap_call.valid = 1;
+	return 0;
+}
+
+/* A return whose entry was missed (the kprobe attached mid-call) finds no
+ * valid call; one whose return was missed (kretprobe instances ran out)
+ * leaves one that the task's next check overwrites. */
+SEC("kretprobe/cap_capable")
+int BPF_KRETPROBE(cap_capable_kretprobe, int ret)
+{
+	struct task_struct *task = current_task();
+	struct task_state *ts = task_state_of(task);
+	if (!ts || !ts->cap_call.valid)
+		return 0;
+	ts->cap_call.valid = 0;
+	account_capability(task, ts, ts->cap_call.target_ns, ts->cap_call.cap, ret,
+			   ts->cap_call.opts & CAP_OPT_NOAUDIT);
 	return 0;
 }

@@ -147,6 +147,16 @@ enum stat_index {
 	NR_STATS = 7,
 };
 
+/* The arguments of a capability check the kprobe saw (see cap_call in
+ * task_state). */
+struct cap_call {
+	__u64 target_ns;
+	__u32 cap;
+	__u32 opts;
+	__u32 valid; /* 1 from the kprobe to its kretprobe */
+	__u32 _pad;
+};
+
 struct pending_name {
 	__u64 dentry; /* the directory the name is resolved from */
 	__u64 mnt;
@@ -180,6 +190,9 @@ struct task_state {
 	__u64 filter;	       /* seccomp filter when the task entered the target */
 	__u64 tail[NR_WORDS]; /* syscalls since the last runtime setup call */
 	struct pending_name pend[2];
+	/* A capability check between the kprobe on cap_capable and its
+	 * kretprobe, which alone sees the result. */
+	struct cap_call cap_call;
 	/* Native syscalls since the task armed, not yet added to its slot's
 	 * counters: that happens when it exits, and user space adds the live
 	 * tasks' counts to a snapshot (collect_counts). */
@@ -200,6 +213,14 @@ struct counters {
 	__u32 sys[NR_ABIS][MAX_NR];
 	__u32 cap_granted[NR_CAPS];
 	__u32 cap_denied[NR_CAPS];
+	/* Checks the kernel made with CAP_OPT_NOAUDIT: it asked without
+	 * meaning to refuse anything (the overcommit heuristic, probes of
+	 * what a task could do). Only fexit and kprobe see the options. */
+	__u32 cap_noaudit[NR_CAPS];
+	/* Checks the container's capability sets did not decide: against,
+	 * or made from, a user namespace other than the container's (one
+	 * it created, or an ancestor). */
+	__u32 cap_other_ns[NR_CAPS];
 };
 
 struct target {
@@ -212,6 +233,9 @@ struct target {
 	__u32 privileged_execs; /* execs that raised privileges (secureexec) */
 	__u32 _pad;
 	__u64 nsid;
+	/* The container's user namespace (the arming task's): its capability
+	 * sets decide only checks against it, made from it. */
+	__u64 userns;
 	__u64 created_ns;
 	__u64 armed_ns;
 	__u64 setup[NR_WORDS]; /* runtime syscalls before arming (native ABI) */

@@ -78,6 +78,8 @@ type RecorderCounters struct {
 	Sys        [3][576]uint32
 	CapGranted [64]uint32
 	CapDenied  [64]uint32
+	CapNoaudit [64]uint32
+	CapOtherNs [64]uint32
 }
 
 type RecorderEvent struct {
@@ -265,6 +267,7 @@ type RecorderTarget struct {
 	PrivilegedExecs uint32
 	Pad             uint32
 	Nsid            uint64
+	Userns          uint64
 	CreatedNs       uint64
 	ArmedNs         uint64
 	Setup           [16]uint64
@@ -300,6 +303,14 @@ type RecorderTaskState struct {
 		Pad    uint32
 		Name   [256]int8
 	}
+	CapCall struct {
+		_        structs.HostLayout
+		TargetNs uint64
+		Cap      uint32
+		Opts     uint32
+		Valid    uint32
+		Pad      uint32
+	}
 	Counts [576]uint32
 }
 
@@ -320,6 +331,9 @@ const (
 	RecorderMapStats                = "stats"
 	RecorderMapTaskStates           = "task_states"
 	RecorderProgCapCapable          = "cap_capable"
+	RecorderProgCapCapableFexit     = "cap_capable_fexit"
+	RecorderProgCapCapableKprobe    = "cap_capable_kprobe"
+	RecorderProgCapCapableKretprobe = "cap_capable_kretprobe"
 	RecorderProgCollectCounts       = "collect_counts"
 	RecorderProgMarkVictim          = "mark_victim"
 	RecorderProgNameOpExit          = "name_op_exit"
@@ -391,15 +405,18 @@ type RecorderSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RecorderProgramSpecs struct {
-	CapCapable         *ebpf.ProgramSpec `ebpf:"cap_capable"`
-	CollectCounts      *ebpf.ProgramSpec `ebpf:"collect_counts"`
-	MarkVictim         *ebpf.ProgramSpec `ebpf:"mark_victim"`
-	NameOpExit         *ebpf.ProgramSpec `ebpf:"name_op_exit"`
-	SchedProcessExec   *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
-	SchedProcessExit   *ebpf.ProgramSpec `ebpf:"sched_process_exit"`
-	SchedProcessFork   *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
-	SnapshotNamespaces *ebpf.ProgramSpec `ebpf:"snapshot_namespaces"`
-	SysEnter           *ebpf.ProgramSpec `ebpf:"sys_enter"`
+	CapCapable          *ebpf.ProgramSpec `ebpf:"cap_capable"`
+	CapCapableFexit     *ebpf.ProgramSpec `ebpf:"cap_capable_fexit"`
+	CapCapableKprobe    *ebpf.ProgramSpec `ebpf:"cap_capable_kprobe"`
+	CapCapableKretprobe *ebpf.ProgramSpec `ebpf:"cap_capable_kretprobe"`
+	CollectCounts       *ebpf.ProgramSpec `ebpf:"collect_counts"`
+	MarkVictim          *ebpf.ProgramSpec `ebpf:"mark_victim"`
+	NameOpExit          *ebpf.ProgramSpec `ebpf:"name_op_exit"`
+	SchedProcessExec    *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
+	SchedProcessExit    *ebpf.ProgramSpec `ebpf:"sched_process_exit"`
+	SchedProcessFork    *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
+	SnapshotNamespaces  *ebpf.ProgramSpec `ebpf:"snapshot_namespaces"`
+	SysEnter            *ebpf.ProgramSpec `ebpf:"sys_enter"`
 }
 
 // RecorderMapSpecs contains maps before they are loaded into the kernel.
@@ -525,20 +542,26 @@ type RecorderVariables struct {
 //
 // It can be passed to LoadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RecorderPrograms struct {
-	CapCapable         *ebpf.Program `ebpf:"cap_capable"`
-	CollectCounts      *ebpf.Program `ebpf:"collect_counts"`
-	MarkVictim         *ebpf.Program `ebpf:"mark_victim"`
-	NameOpExit         *ebpf.Program `ebpf:"name_op_exit"`
-	SchedProcessExec   *ebpf.Program `ebpf:"sched_process_exec"`
-	SchedProcessExit   *ebpf.Program `ebpf:"sched_process_exit"`
-	SchedProcessFork   *ebpf.Program `ebpf:"sched_process_fork"`
-	SnapshotNamespaces *ebpf.Program `ebpf:"snapshot_namespaces"`
-	SysEnter           *ebpf.Program `ebpf:"sys_enter"`
+	CapCapable          *ebpf.Program `ebpf:"cap_capable"`
+	CapCapableFexit     *ebpf.Program `ebpf:"cap_capable_fexit"`
+	CapCapableKprobe    *ebpf.Program `ebpf:"cap_capable_kprobe"`
+	CapCapableKretprobe *ebpf.Program `ebpf:"cap_capable_kretprobe"`
+	CollectCounts       *ebpf.Program `ebpf:"collect_counts"`
+	MarkVictim          *ebpf.Program `ebpf:"mark_victim"`
+	NameOpExit          *ebpf.Program `ebpf:"name_op_exit"`
+	SchedProcessExec    *ebpf.Program `ebpf:"sched_process_exec"`
+	SchedProcessExit    *ebpf.Program `ebpf:"sched_process_exit"`
+	SchedProcessFork    *ebpf.Program `ebpf:"sched_process_fork"`
+	SnapshotNamespaces  *ebpf.Program `ebpf:"snapshot_namespaces"`
+	SysEnter            *ebpf.Program `ebpf:"sys_enter"`
 }
 
 func (p *RecorderPrograms) Close() error {
 	return _RecorderClose(
 		p.CapCapable,
+		p.CapCapableFexit,
+		p.CapCapableKprobe,
+		p.CapCapableKretprobe,
 		p.CollectCounts,
 		p.MarkVictim,
 		p.NameOpExit,

@@ -94,6 +94,8 @@ func MergeRecordings(recs ...*Recording) *Recording {
 			}
 			have.Granted += c.Granted
 			have.Denied += c.Denied
+			have.NoAudit += c.NoAudit
+			have.OtherUserNS += c.OtherUserNS
 			have.Syscalls = append(have.Syscalls, c.Syscalls...)
 		}
 		out.PrivilegedExecs = append(out.PrivilegedExecs, r.PrivilegedExecs...)

@@ -69,7 +69,7 @@ type Recording struct {
 	SyscallArgs  []ArgValues     `json:"syscall_args,omitempty"`
 	Capabilities []CapabilityUse `json:"capabilities"`
 	// CapabilitiesRecorded is false when the kernel could not report
-	// capability checks (no cap_capable tracepoint).
+	// capability checks (Host.CapabilityMechanism says why).
 	CapabilitiesRecorded bool `json:"capabilities_recorded"`
 	// PrivilegedExecs are files executed with a gain of privileges
 	// (setuid/setgid bits or file capabilities).
@@ -125,6 +125,9 @@ type Host struct {
 	Arch          string `json:"arch"`
 	TailorVersion string `json:"tailor_version"`
 	DockerVersion string `json:"docker_version,omitempty"`
+	// CapabilityMechanism is how the kernel's capability checks were seen:
+	// "tracepoint", "fexit", "kprobe", or "none: " and why not.
+	CapabilityMechanism string `json:"capability_mechanism,omitempty"`
 }
 
 // Learning is how the container was confined while it was recorded. A
@@ -157,6 +160,14 @@ type CapabilityUse struct {
 	Denied  uint64 `json:"denied"`
 	// Syscalls are the native syscalls during which it was checked.
 	Syscalls []string `json:"syscalls,omitempty"`
+	// NoAudit counts the checks made with CAP_OPT_NOAUDIT (the kernel
+	// asking without meaning to refuse, e.g. the overcommit heuristic);
+	// only the fexit and kprobe mechanisms see it.
+	NoAudit uint64 `json:"noaudit,omitempty"`
+	// OtherUserNS counts the checks the container's capability sets did
+	// not decide: against, or made from, another user namespace (one the
+	// container created, or an ancestor).
+	OtherUserNS uint64 `json:"other_userns,omitempty"`
 }
 
 // Access operations on a path, as recorded (report.json spells them so).

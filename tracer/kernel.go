@@ -41,7 +41,30 @@ type KernelOptions struct {
 	// at once. Each costs about 7 KiB of kernel memory per possible CPU, and
 	// each of their tasks about 3 KiB.
 	MaxTargets int
+	// CapabilityHook forces one way of seeing capability checks (tests
+	// prove each on the kernels that have it); empty tries each of
+	// CapabilityHooks in order and takes the first that loads and attaches.
+	CapabilityHook CapabilityHook
 }
+
+// CapabilityHook is how the recorder sees the kernel's capability checks
+// (cap_capable).
+type CapabilityHook string
+
+const (
+	// CapabilityTracepoint is the cap_capable tracepoint (Linux 6.14+),
+	// which does not pass the check's options: no audit/noaudit.
+	CapabilityTracepoint CapabilityHook = "tracepoint"
+	// CapabilityFexit is an fexit program on the cap_capable function.
+	CapabilityFexit CapabilityHook = "fexit"
+	// CapabilityKprobe is a kprobe and a kretprobe on cap_capable.
+	CapabilityKprobe CapabilityHook = "kprobe"
+)
+
+// CapabilityHooks are the hooks in the order LoadKernel tries them: the
+// tracepoint is a stable interface, fexit costs less per check than a
+// kprobe pair.
+var CapabilityHooks = []CapabilityHook{CapabilityTracepoint, CapabilityFexit, CapabilityKprobe}
 
 // Kernel owns the loaded BPF programs and maps: the only code in tailor that
 // touches BPF. All methods are safe for concurrent use.
@@ -57,9 +80,17 @@ type Kernel struct {
 	ncpu      int
 	hostMntns uint32
 
-	// CapabilitiesRecorded is false when the kernel has no cap_capable
-	// tracepoint (before Linux 6.14): capability checks are then not seen.
+	// CapabilitiesRecorded is false when no CapabilityHook loaded:
+	// capability checks are then not seen.
 	CapabilitiesRecorded bool
+	// CapabilityHook is the hook that sees capability checks, "" when
+	// none loaded; CapabilityMechanism says the same for people and
+	// report.json: the hook's name, or "none: " and why each failed.
+	CapabilityHook      CapabilityHook
+	CapabilityMechanism string
+	// CapabilityOptionsSeen is whether the hook sees a check's options:
+	// Snapshot.CapNoAudit is only counted then.
+	CapabilityOptionsSeen bool
 	// NameOpsConfirmed is false when the syscalls' exit tracepoints are out
 	// of reach (no tracefs): name operations (mkdir, unlink, ...) are then
 	// recorded as attempted, failed ones included.
@@ -98,14 +129,15 @@ func (o *recorderObjects) Close() error {
 // optionalPrograms load only where the kernel has their hooks, beside
 // recorderObjects and sharing its maps.
 type optionalPrograms struct {
-	CapCapable *ebpf.Program `ebpf:"cap_capable"`
+	// The capability programs of the hook that loaded (one or two).
+	Capability []*ebpf.Program
 	NameOpExit *ebpf.Program `ebpf:"name_op_exit"`
 	MarkVictim *ebpf.Program `ebpf:"mark_victim"`
 }
 
 func (o *optionalPrograms) Close() error {
 	var errs []error
-	for _, p := range []*ebpf.Program{o.CapCapable, o.NameOpExit, o.MarkVictim} {
+	for _, p := range append([]*ebpf.Program{o.NameOpExit, o.MarkVictim}, o.Capability...) {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
@@ -125,8 +157,13 @@ type Snapshot struct {
 	Syscalls [numABIs][]uint64
 	// Overflow counts syscall numbers beyond what the kernel table holds.
 	Overflow uint64
-	// CapGranted[cap] and CapDenied[cap] count capability checks.
-	CapGranted, CapDenied [numCaps]uint64
+	// CapGranted[cap] and CapDenied[cap] count capability checks;
+	// CapNoAudit[cap] those of them made with CAP_OPT_NOAUDIT (the kernel
+	// asking without meaning to refuse: counted only where
+	// Kernel.CapabilityOptionsSeen), CapOtherNS[cap] those the container's
+	// capability sets did not decide (against or from another user
+	// namespace than the container's).
+	CapGranted, CapDenied, CapNoAudit, CapOtherNS [numCaps]uint64
 	// Setup lists syscall numbers the runtime made before arming; Tail the
 	// arming task's syscalls after the runtime's last mount-family call.
 	Setup, Tail []int
@@ -271,7 +308,6 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 			k.Close()
 		}
 	}()
-	k.CapabilitiesRecorded = kernelHasTracepoint(types, "cap_capable")
 	k.nameOpSyscalls = nameOpTracepoints()
 	k.NameOpsConfirmed = k.nameOpSyscalls != nil
 	vars := map[string]any{"host_mntns": host, "syscall_kinds": kinds, "syscall_ops": ops, "syscall_argsel": argsel,
@@ -291,26 +327,15 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 		return nil, err
 	}
 	load := func(dst any) error {
-		if err := spec.LoadAndAssign(dst, &ebpf.CollectionOptions{MapReplacements: maps, Cache: types}); err != nil {
-			return loadError(err)
-		}
-		return nil
+		return spec.LoadAndAssign(dst, &ebpf.CollectionOptions{MapReplacements: maps, Cache: types})
 	}
-	if k.CapabilitiesRecorded {
-		var o struct {
-			CapCapable *ebpf.Program `ebpf:"cap_capable"`
-		}
-		if err := load(&o); err != nil {
-			return nil, err
-		}
-		k.optional.CapCapable = o.CapCapable
-	}
+	k.attachCapabilityHook(opts.CapabilityHook, types, load)
 	if kernelHasTracepoint(types, "mark_victim") {
 		var o struct {
 			MarkVictim *ebpf.Program `ebpf:"mark_victim"`
 		}
 		if err := load(&o); err != nil {
-			return nil, err
+			return nil, loadError(err)
 		}
 		k.optional.MarkVictim = o.MarkVictim
 	}
@@ -319,7 +344,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 			NameOpExit *ebpf.Program `ebpf:"name_op_exit"`
 		}
 		if err := load(&o); err != nil {
-			return nil, err
+			return nil, loadError(err)
 		}
 		k.optional.NameOpExit = o.NameOpExit
 	}
@@ -340,7 +365,7 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 // Register already running containers (RegisterRunning) before Start.
 func (k *Kernel) Start() error {
 	progs := []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit}
-	for _, p := range []*ebpf.Program{k.optional.CapCapable, k.optional.MarkVictim} {
+	for _, p := range []*ebpf.Program{k.optional.MarkVictim} {
 		if p != nil {
 			progs = append(progs, p)
 		}
@@ -423,6 +448,130 @@ func nameOpTracepoints() []string {
 		names = append(names, name)
 	}
 	return names
+}
+
+// attachCapabilityHook loads and attaches the first capability hook that
+// works here (only want, if set) and says which in k.CapabilityMechanism,
+// or why none did. Attaching already here, not in Start, is what tells
+// whether a hook works (lockdown refuses fexit and kprobes at load or at
+// attach); it records nothing before Start, as no task has state before
+// sys_enter gives it one.
+func (k *Kernel) attachCapabilityHook(want CapabilityHook, types *btf.Cache, load func(dst any) error) {
+	hooks := CapabilityHooks
+	if want != "" {
+		hooks = []CapabilityHook{want}
+	}
+	var reasons []string
+	for _, hook := range hooks {
+		progs, links, err := loadCapabilityHook(hook, types, load)
+		if err != nil {
+			reasons = append(reasons, fmt.Sprintf("%s: %v", hook, err))
+			continue
+		}
+		k.optional.Capability = progs
+		k.links = append(k.links, links...)
+		k.CapabilitiesRecorded = true
+		k.CapabilityHook = hook
+		k.CapabilityMechanism = string(hook)
+		k.CapabilityOptionsSeen = hook != CapabilityTracepoint
+		return
+	}
+	k.CapabilityMechanism = "none: " + strings.Join(reasons, "; ")
+}
+
+// loadCapabilityHook loads and attaches one hook's programs; on an error
+// nothing of it stays.
+func loadCapabilityHook(hook CapabilityHook, types *btf.Cache, load func(dst any) error) (progs []*ebpf.Program, links []link.Link, err error) {
+	defer func() {
+		if err != nil {
+			for _, l := range links {
+				l.Close()
+			}
+			for _, p := range progs {
+				p.Close()
+			}
+			progs, links = nil, nil
+		}
+	}()
+	// A tracing program (tp_btf, fexit) attaches through its BTF target.
+	tracing := func(p *ebpf.Program) ([]*ebpf.Program, []link.Link, error) {
+		l, err := link.AttachTracing(link.TracingOptions{Program: p})
+		if err != nil {
+			return []*ebpf.Program{p}, nil, fmt.Errorf("attach: %w", err)
+		}
+		return []*ebpf.Program{p}, []link.Link{l}, nil
+	}
+	switch hook {
+	case CapabilityTracepoint:
+		if !kernelHasTracepoint(types, "cap_capable") {
+			return nil, nil, errors.New("no cap_capable tracepoint (Linux 6.14+)")
+		}
+		var o struct {
+			P *ebpf.Program `ebpf:"cap_capable"`
+		}
+		if err := load(&o); err != nil {
+			return nil, nil, shortLoadError(err)
+		}
+		return tracing(o.P)
+	case CapabilityFexit:
+		if !kernelHasFunction(types, "cap_capable") {
+			return nil, nil, errors.New("no cap_capable function in the kernel's BTF")
+		}
+		var o struct {
+			P *ebpf.Program `ebpf:"cap_capable_fexit"`
+		}
+		if err := load(&o); err != nil {
+			return nil, nil, shortLoadError(err)
+		}
+		return tracing(o.P)
+	case CapabilityKprobe:
+		if err := features.HaveProgramType(ebpf.Kprobe); err != nil {
+			return nil, nil, err
+		}
+		var o struct {
+			Entry *ebpf.Program `ebpf:"cap_capable_kprobe"`
+			Exit  *ebpf.Program `ebpf:"cap_capable_kretprobe"`
+		}
+		if err := load(&o); err != nil {
+			return nil, nil, shortLoadError(err)
+		}
+		progs = append(progs, o.Entry, o.Exit)
+		// The return first: an entry without its return would leave a
+		// saved call behind; a return without its entry finds none.
+		exit, err := link.Kretprobe("cap_capable", o.Exit, nil)
+		if err != nil {
+			return progs, nil, fmt.Errorf("attach kretprobe: %w", err)
+		}
+		links = append(links, exit)
+		entry, err := link.Kprobe("cap_capable", o.Entry, nil)
+		if err != nil {
+			return progs, links, fmt.Errorf("attach kprobe: %w", err)
+		}
+		return progs, append(links, entry), nil
+	}
+	return nil, nil, fmt.Errorf("unknown capability hook %q (want one of %v)", hook, CapabilityHooks)
+}
+
+// shortLoadError is loadError without the ErrUnsupported prefix: a hook
+// that does not load is a reason in CapabilityMechanism, not a failure.
+func shortLoadError(err error) error {
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("the verifier rejected it: %s", lastLines(fmt.Sprintf("%+v", ve), 3))
+	}
+	if errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("the kernel refused to load it (EPERM: lockdown, or a seccomp/LSM policy): %v", err)
+	}
+	return err
+}
+
+func kernelHasFunction(types *btf.Cache, name string) bool {
+	spec, err := types.Kernel()
+	if err != nil {
+		return false
+	}
+	var fn *btf.Func
+	return spec.TypeByName(name, &fn) == nil
 }
 
 func kernelHasTracepoint(types *btf.Cache, name string) bool {
@@ -624,6 +773,8 @@ func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
 		for cp := range c.CapGranted {
 			s.CapGranted[cp] += uint64(c.CapGranted[cp])
 			s.CapDenied[cp] += uint64(c.CapDenied[cp])
+			s.CapNoAudit[cp] += uint64(c.CapNoaudit[cp])
+			s.CapOtherNS[cp] += uint64(c.CapOtherNs[cp])
 		}
 	}
 	return s, true, nil

@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -27,7 +28,7 @@ func requireKernel(t *testing.T) {
 func loadedProgramIDs(t *testing.T, k *Kernel) []ebpf.ProgramID {
 	t.Helper()
 	var ids []ebpf.ProgramID
-	for _, p := range []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit, k.optional.CapCapable, k.optional.NameOpExit, k.objs.SnapshotNamespaces} {
+	for _, p := range append([]*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit, k.optional.NameOpExit, k.objs.SnapshotNamespaces}, k.optional.Capability...) {
 		if p == nil {
 			continue
 		}
@@ -352,8 +353,8 @@ func TestVerifierWorkStaysSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	for _, p := range []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit,
-		k.objs.SnapshotNamespaces, k.objs.CollectCounts, k.optional.CapCapable, k.optional.NameOpExit, k.optional.MarkVictim} {
+	for _, p := range append([]*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit,
+		k.objs.SnapshotNamespaces, k.objs.CollectCounts, k.optional.NameOpExit, k.optional.MarkVictim}, k.optional.Capability...) {
 		if p == nil {
 			continue
 		}
@@ -369,5 +370,121 @@ func TestVerifierWorkStaysSmall(t *testing.T) {
 		if n > budget {
 			t.Errorf("%s: the verifier walked %d instructions, budget %d: look for a loop bounded by a value the verifier cannot know (use bpf_loop)", info.Name, n, budget)
 		}
+	}
+}
+
+// capCheck is what a test expects of one capability's checks.
+type capCheck struct {
+	granted, denied bool
+	noaudit         bool // every check made with CAP_OPT_NOAUDIT
+	otherNS         bool // every check outside the container's user namespace
+	syscalls        []string
+}
+
+// The capability checks of `probe caps` (see probe.c), through each hook
+// the kernel offers: exactly these capabilities, granted or denied, in
+// these syscalls, with the same facts whichever hook saw them.
+func TestKernelRecordsCapabilities(t *testing.T) {
+	requireKernel(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		tracertest.SkipOrFail(t, "skipping: unshare (util-linux) not found")
+	}
+	probe := tracertest.BuildProbe(t)
+
+	// The default choice first: the kernel matrix reads this line.
+	k, err := LoadKernel(KernelOptions{MaxTargets: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mechanism := k.CapabilityMechanism
+	k.Close()
+	fmt.Printf("kernel-feature: capabilities=%s\n", mechanism)
+	if !strings.HasPrefix(mechanism, "none") && k.CapabilityHook == "" || k.CapabilitiesRecorded != (k.CapabilityHook != "") {
+		t.Fatalf("inconsistent: mechanism %q, hook %q, recorded %v", mechanism, k.CapabilityHook, k.CapabilitiesRecorded)
+	}
+
+	want := map[string]capCheck{
+		"CAP_CHOWN":     {granted: true, syscalls: []string{"fchown"}},
+		"CAP_SYS_ADMIN": {granted: true, noaudit: true, syscalls: []string{"mmap"}},
+		"CAP_SETPCAP":   {granted: true, syscalls: []string{"capset"}},
+		"CAP_MKNOD":     {denied: true, syscalls: []string{"mknodat"}},
+		"CAP_SYS_NICE":  {denied: true, otherNS: true, syscalls: []string{"setpriority"}},
+	}
+	offered := 0
+	for _, hook := range CapabilityHooks {
+		t.Run(string(hook), func(t *testing.T) {
+			k, err := LoadKernel(KernelOptions{MaxTargets: 4, CapabilityHook: hook})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k.Close()
+			if k.CapabilityHook != hook {
+				t.Skipf("skipping: this kernel does not offer it: %s", k.CapabilityMechanism)
+			}
+			offered++
+			if k.CapabilityMechanism != string(hook) {
+				t.Errorf("CapabilityMechanism = %q, want %q", k.CapabilityMechanism, hook)
+			}
+			if err := k.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command("unshare", "--mount", probe, "caps", t.TempDir()).CombinedOutput(); err != nil {
+				t.Fatalf("probe caps: %v\n%s", err, out)
+			}
+			armed := probeArmed(t, k)
+			snap, ok, err := k.Snapshot(armed.Slot, armed.Gen)
+			if err != nil || !ok {
+				t.Fatalf("snapshot: ok=%v err=%v", ok, err)
+			}
+			got := map[string]capCheck{}
+			for cp := range numCaps {
+				total := snap.CapGranted[cp] + snap.CapDenied[cp]
+				if total == 0 {
+					if len(snap.CapSyscalls[cp]) > 0 || snap.CapNoAudit[cp] > 0 || snap.CapOtherNS[cp] > 0 {
+						t.Errorf("capability %d: no check counted, yet syscalls %v, noaudit %d, other namespace %d",
+							cp, snap.CapSyscalls[cp], snap.CapNoAudit[cp], snap.CapOtherNS[cp])
+					}
+					continue
+				}
+				name, _ := profile.CapabilityName(cp)
+				c := capCheck{granted: snap.CapGranted[cp] > 0, denied: snap.CapDenied[cp] > 0,
+					noaudit: snap.CapNoAudit[cp] == total, otherNS: snap.CapOtherNS[cp] == total}
+				// Partly: a mix the probe never makes.
+				if n := snap.CapNoAudit[cp]; n > 0 && n < total {
+					t.Errorf("%s: %d of %d checks without audit", name, n, total)
+				}
+				if n := snap.CapOtherNS[cp]; n > 0 && n < total {
+					t.Errorf("%s: %d of %d checks outside the container's user namespace", name, n, total)
+				}
+				for _, nr := range snap.CapSyscalls[cp] {
+					sc, _ := profile.SyscallName(profile.NativeArch(), nr)
+					c.syscalls = append(c.syscalls, sc)
+				}
+				got[name] = c
+				t.Logf("%s: granted %d, denied %d, noaudit %d, other user namespace %d, in %v",
+					name, snap.CapGranted[cp], snap.CapDenied[cp], snap.CapNoAudit[cp], snap.CapOtherNS[cp], c.syscalls)
+			}
+			for name, w := range want {
+				if !k.CapabilityOptionsSeen {
+					w.noaudit = false // the tracepoint does not pass the options
+				}
+				g, ok := got[name]
+				if !ok {
+					t.Errorf("%s: no check recorded, want %+v", name, w)
+					continue
+				}
+				if g.granted != w.granted || g.denied != w.denied || g.noaudit != w.noaudit || g.otherNS != w.otherNS || !slices.Equal(g.syscalls, w.syscalls) {
+					t.Errorf("%s: recorded %+v, want %+v", name, g, w)
+				}
+			}
+			for name, g := range got {
+				if _, ok := want[name]; !ok {
+					t.Errorf("%s recorded (%+v), but the probe never asks for it", name, g)
+				}
+			}
+		})
+	}
+	if offered == 0 {
+		tracertest.SkipOrFail(t, "skipping: this kernel offers no hook for capability checks: %s", mechanism)
 	}
 }

@@ -152,6 +152,8 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 			Arch:          runtime.GOARCH,
 			TailorVersion: opts.TailorVersion,
 			DockerVersion: docker.Version,
+
+			CapabilityMechanism: kernel.CapabilityMechanism,
 		},
 	}
 	defer func() {
@@ -161,7 +163,7 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 		}
 	}()
 	if !kernel.CapabilitiesRecorded {
-		s.warn("this kernel (%s) has no cap_capable tracepoint (Linux 6.14+): capability checks are not recorded, Docker's default capabilities are kept", s.host.Kernel)
+		s.warn("this kernel (%s) offers no hook for capability checks (%s): they are not recorded, Docker's default capabilities are kept", s.host.Kernel, kernel.CapabilityMechanism)
 	}
 
 	// Subscribe before attaching so that no container slips between.
@@ -692,7 +694,7 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 	counts := map[key]uint64{}
 	runtimeNrs := map[int]bool{}
 	argsWorkload, argsSetup, argsOverflow := map[int][]uint64{}, map[int][]uint64{}, map[int]bool{}
-	var granted, denied [numCaps]uint64
+	var granted, denied, noaudit, otherNS [numCaps]uint64
 	var capSyscalls [numCaps]map[int]bool
 	for _, snap := range rec.snaps {
 		if r.ArmedBy == "" || r.ArmedBy == profile.ArmedByFilter && snap.ArmedBy == ArmedExec {
@@ -728,6 +730,8 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 		for cp := 0; cp < numCaps; cp++ {
 			granted[cp] += snap.CapGranted[cp]
 			denied[cp] += snap.CapDenied[cp]
+			noaudit[cp] += snap.CapNoAudit[cp]
+			otherNS[cp] += snap.CapOtherNS[cp]
 			for _, nr := range snap.CapSyscalls[cp] {
 				if capSyscalls[cp] == nil {
 					capSyscalls[cp] = map[int]bool{}
@@ -755,7 +759,7 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 		if !ok {
 			name = fmt.Sprintf("CAP_%d", cp) // newer than this build knows
 		}
-		use := profile.CapabilityUse{Name: name, Granted: granted[cp], Denied: denied[cp]}
+		use := profile.CapabilityUse{Name: name, Granted: granted[cp], Denied: denied[cp], NoAudit: noaudit[cp], OtherUserNS: otherNS[cp]}
 		for nr := range capSyscalls[cp] {
 			if name, ok := profile.SyscallName(native, nr); ok {
 				use.Syscalls = append(use.Syscalls, name)

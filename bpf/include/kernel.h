@@ -9,6 +9,9 @@
  */
 #ifndef TAILOR_KERNEL_H
 #define TAILOR_KERNEL_H
+/* This header stands in for vmlinux.h: bpf_tracing.h then names the
+ * kernel's pt_regs fields (di, not user space's rdi) in PT_REGS_PARM*. */
+#define __VMLINUX_H__
 
 typedef signed char __s8;
 typedef unsigned char __u8;
@@ -60,6 +63,7 @@ struct pt_regs {
 	long unsigned int r9;
 	long unsigned int r8;
 	long unsigned int ax;
+	long unsigned int cx;
 	long unsigned int dx;
 	long unsigned int si;
 	long unsigned int di;
@@ -147,10 +151,13 @@ typedef struct {
 	unsigned int val;
 } kgid_t;
 
+struct user_namespace;
+
 struct cred {
 	kuid_t euid;
 	kgid_t egid;
 	kuid_t fsuid;
+	struct user_namespace *user_ns;
 };
 
 struct qstr {
@@ -261,8 +268,6 @@ struct linux_binprm {
 	struct file *file;
 	const char *filename;
 };
-
-struct user_namespace;
 
 struct bpf_iter_meta;
 

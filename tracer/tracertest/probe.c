@@ -21,6 +21,12 @@
  *   probe burst N DIR  create the files DIR/0 .. DIR/N-1: a burst of file
  *                   events with distinct paths
  *   probe sleep S   sleep S seconds: a sidecar whose namespaces others join
+ *   probe caps DIR  capability checks with known results (TestKernelRecordsCapabilities):
+ *                   CAP_CHOWN granted in fchown, CAP_SYS_ADMIN granted
+ *                   without audit in mmap (the overcommit check),
+ *                   CAP_SETPCAP granted in capset (which drops CAP_MKNOD),
+ *                   CAP_MKNOD then denied in mknodat, and CAP_SYS_NICE
+ *                   denied in setpriority from a user namespace of its own
  *   probe escape    what argument rules learned from "net" must stop: a
  *                   netlink socket, clone and unshare of a user namespace,
  *                   and clone3 (ENOSYS); prints "name=errno" (0: worked)
@@ -69,6 +75,9 @@
 #define NR_wait4 61
 #define NR_clone3 435
 #define NR_nanosleep 35
+#define NR_mmap 9
+#define NR_capget 125
+#define NR_capset 126
 #elif defined(__aarch64__)
 #define NR_read 63
 #define NR_nanosleep 101
@@ -113,6 +122,9 @@
 #define NR_clone 220
 #define NR_wait4 260
 #define NR_clone3 435
+#define NR_mmap 222
+#define NR_capget 90
+#define NR_capset 91
 #else
 #error "unsupported architecture"
 #endif
@@ -348,6 +360,51 @@ static int escape(void)
 	return 0;
 }
 
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_PRIVATE 0x02
+#define MAP_ANONYMOUS 0x20
+#define LINUX_CAPABILITY_VERSION_3 0x20080522
+#define CAP_MKNOD 27
+
+struct cap_header {
+	unsigned int version;
+	int pid;
+};
+
+struct cap_data {
+	unsigned int effective, permitted, inheritable;
+};
+
+/* Each step must end as the comment in the usage says, or the probe fails:
+ * a test that expects a denial must not pass on a check that never ran. */
+static int caps(const char *dir)
+{
+	long fd = sys6(NR_openat, AT_FDCWD, (long)in(dir, "owned", 0), O_CREAT | O_WRONLY, 0600, 0, 0);
+	if (fd < 0)
+		return 50;
+	if (sys(NR_fchown, fd, 1000, 1000) < 0)
+		return 51;
+	sys(NR_close, fd, 0, 0);
+	if (sys6(NR_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) < 0)
+		return 52;
+	struct cap_header hdr = {.version = LINUX_CAPABILITY_VERSION_3};
+	struct cap_data data[2];
+	if (sys(NR_capget, &hdr, data, 0) < 0)
+		return 53;
+	data[0].effective &= ~(1U << CAP_MKNOD);
+	if (sys(NR_capset, &hdr, data, 0) < 0)
+		return 54;
+	if (sys6(NR_mknodat, AT_FDCWD, (long)in(dir, "null", 0), S_IFCHR | 0600, (1 << 8) | 3, 0, 0) != -1 /* EPERM */)
+		return 55;
+	if (sys(NR_unshare, CLONE_NEWUSER, 0, 0) < 0)
+		return 56;
+	if (sys(NR_setpriority, PRIO_PROCESS, 0, -5) != -13 /* EACCES */)
+		return 57;
+	say("probe: caps done\n");
+	return 0;
+}
+
 /* Keep in step with PickSyscalls in tracertest.go. */
 static const long pick_nrs[10] = {NR_getpgid, NR_getsid, NR_getpriority, NR_sched_getscheduler, NR_sched_yield,
 				  NR_times, NR_getegid, NR_geteuid, NR_getgid, NR_getitimer};
@@ -414,9 +471,11 @@ static int probe_main(long argc, char **argv)
 		return burst(atol_(argv[2]), argv[3]);
 	if (argc > 1 && streq(argv[1], "escape"))
 		return escape();
+	if (argc > 2 && streq(argv[1], "caps"))
+		return caps(argv[2]);
 	if (argc > 2 && streq(argv[1], "sleep"))
 		return sleep_(atol_(argv[2]));
-	say("usage: probe work|blocked|files DIR|net|escape|pick N|burst N DIR|sleep S\n");
+	say("usage: probe work|blocked|files DIR|net|escape|caps DIR|pick N|burst N DIR|sleep S\n");
 	return 2;
 }
 

@@ -385,6 +385,9 @@ type capCheck struct {
 // the kernel offers: exactly these capabilities, granted or denied, in
 // these syscalls, with the same facts whichever hook saw them.
 func TestKernelRecordsCapabilities(t *testing.T) {
+	if err := CheckSupport(); err != nil {
+		fmt.Printf("kernel-feature: capabilities=none: %v\n", err) // for the kernel matrix
+	}
 	requireKernel(t)
 	if _, err := exec.LookPath("unshare"); err != nil {
 		tracertest.SkipOrFail(t, "skipping: unshare (util-linux) not found")
@@ -399,17 +402,10 @@ func TestKernelRecordsCapabilities(t *testing.T) {
 	mechanism := k.CapabilityMechanism
 	k.Close()
 	fmt.Printf("kernel-feature: capabilities=%s\n", mechanism)
-	if !strings.HasPrefix(mechanism, "none") && k.CapabilityHook == "" || k.CapabilitiesRecorded != (k.CapabilityHook != "") {
+	if mechanism != string(k.CapabilityHook) && !strings.HasPrefix(mechanism, "none: ") || k.CapabilitiesRecorded != (k.CapabilityHook != "") {
 		t.Fatalf("inconsistent: mechanism %q, hook %q, recorded %v", mechanism, k.CapabilityHook, k.CapabilitiesRecorded)
 	}
 
-	want := map[string]capCheck{
-		"CAP_CHOWN":     {granted: true, syscalls: []string{"fchown"}},
-		"CAP_SYS_ADMIN": {granted: true, noaudit: true, syscalls: []string{"mmap"}},
-		"CAP_SETPCAP":   {granted: true, syscalls: []string{"capset"}},
-		"CAP_MKNOD":     {denied: true, syscalls: []string{"mknodat"}},
-		"CAP_SYS_NICE":  {denied: true, otherNS: true, syscalls: []string{"setpriority"}},
-	}
 	offered := 0
 	for _, hook := range CapabilityHooks {
 		t.Run(string(hook), func(t *testing.T) {
@@ -425,6 +421,13 @@ func TestKernelRecordsCapabilities(t *testing.T) {
 			if k.CapabilityMechanism != string(hook) {
 				t.Errorf("CapabilityMechanism = %q, want %q", k.CapabilityMechanism, hook)
 			}
+			for _, p := range k.optional.Capability {
+				if info, err := p.Info(); err == nil {
+					if n, ok := info.VerifiedInstructions(); ok {
+						t.Logf("%s: %d instructions verified", info.Name, n)
+					}
+				}
+			}
 			if err := k.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -435,6 +438,23 @@ func TestKernelRecordsCapabilities(t *testing.T) {
 			snap, ok, err := k.Snapshot(armed.Slot, armed.Gen)
 			if err != nil || !ok {
 				t.Fatalf("snapshot: ok=%v err=%v", ok, err)
+			}
+			want := map[string]capCheck{
+				"CAP_CHOWN":     {granted: true, syscalls: []string{"fchown"}},
+				"CAP_SYS_ADMIN": {granted: true, noaudit: true, syscalls: []string{"mmap", "seccomp"}},
+				"CAP_SETPCAP":   {granted: true, syscalls: []string{"capset"}},
+				"CAP_MKNOD":     {denied: true, syscalls: []string{"mknodat"}},
+				"CAP_SYS_NICE":  {denied: true, otherNS: true, syscalls: []string{"setpriority"}},
+			}
+			if hook != CapabilityTracepoint {
+				// capset's CAP_SETPCAP check and mmap's overcommit check
+				// call cap_capable directly from security/commoncap.c,
+				// where gcc inlines it (Debian's 5.10 to 6.12 builds, as
+				// measured): fexit and kprobe see the function's entry,
+				// which those checks never pass; the tracepoint sits
+				// inside cap_capable and is inlined with it.
+				delete(want, "CAP_SETPCAP")
+				want["CAP_SYS_ADMIN"] = capCheck{granted: true, noaudit: true, syscalls: []string{"seccomp"}}
 			}
 			got := map[string]capCheck{}
 			for cp := range numCaps {

@@ -374,6 +374,12 @@ func printSummary(w io.Writer, res *recorder.Result, written []profile.Written) 
 		sums = append(sums, profile.Summarize(p.Name, p.Recording))
 	}
 	_ = profile.WriteSummaryTable(w, sums)
+	// One kernel recorded them all: the first profile says how for all.
+	if len(res.Profiles) > 0 {
+		if m := res.Profiles[0].Recording.Host.CapabilityMechanism; m != "" {
+			fmt.Fprintf(w, "\ncapability checks seen through: %s\n", profile.TermSafe(m))
+		}
+	}
 	for i, p := range res.Profiles {
 		if i >= len(written) {
 			break

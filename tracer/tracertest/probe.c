@@ -23,7 +23,8 @@
  *   probe sleep S   sleep S seconds: a sidecar whose namespaces others join
  *   probe caps DIR  capability checks with known results (TestKernelRecordsCapabilities):
  *                   CAP_CHOWN granted in fchown, CAP_SYS_ADMIN granted
- *                   without audit in mmap (the overcommit check),
+ *                   without audit in mmap (the overcommit check) and in
+ *                   seccomp (a filter without no_new_privs),
  *                   CAP_SETPCAP granted in capset (which drops CAP_MKNOD),
  *                   CAP_MKNOD then denied in mknodat, and CAP_SYS_NICE
  *                   denied in setpriority from a user namespace of its own
@@ -78,6 +79,7 @@
 #define NR_mmap 9
 #define NR_capget 125
 #define NR_capset 126
+#define NR_seccomp 317
 #elif defined(__aarch64__)
 #define NR_read 63
 #define NR_nanosleep 101
@@ -125,6 +127,7 @@
 #define NR_mmap 222
 #define NR_capget 90
 #define NR_capset 91
+#define NR_seccomp 277
 #else
 #error "unsupported architecture"
 #endif
@@ -376,6 +379,20 @@ struct cap_data {
 	unsigned int effective, permitted, inheritable;
 };
 
+#define SECCOMP_SET_MODE_FILTER 1
+#define SECCOMP_RET_ALLOW 0x7fff0000U
+
+struct sock_filter {
+	unsigned short code;
+	unsigned char jt, jf;
+	unsigned int k;
+};
+
+struct sock_fprog {
+	unsigned short len;
+	struct sock_filter *filter;
+};
+
 /* Each step must end as the comment in the usage says, or the probe fails:
  * a test that expects a denial must not pass on a check that never ran. */
 static int caps(const char *dir)
@@ -388,6 +405,10 @@ static int caps(const char *dir)
 	sys(NR_close, fd, 0, 0);
 	if (sys6(NR_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) < 0)
 		return 52;
+	struct sock_filter allow = {.code = 0x06 /* BPF_RET | BPF_K */, .k = SECCOMP_RET_ALLOW};
+	struct sock_fprog prog = {.len = 1, .filter = &allow};
+	if (sys(NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return 58;
 	struct cap_header hdr = {.version = LINUX_CAPABILITY_VERSION_3};
 	struct cap_data data[2];
 	if (sys(NR_capget, &hdr, data, 0) < 0)

@@ -373,6 +373,16 @@ func TestVerifierWorkStaysSmall(t *testing.T) {
 	}
 }
 
+// printCapabilityFeature prints the line the kernel matrix (make kernels)
+// reads: `kernel-feature: capabilities=HOOK`, or `=none (why)`: the value
+// ends at the first space.
+func printCapabilityFeature(mechanism string) {
+	if why, ok := strings.CutPrefix(mechanism, "none: "); ok {
+		mechanism = "none (" + why + ")"
+	}
+	fmt.Printf("kernel-feature: capabilities=%s\n", mechanism)
+}
+
 // capCheck is what a test expects of one capability's checks.
 type capCheck struct {
 	granted, denied bool
@@ -386,7 +396,7 @@ type capCheck struct {
 // these syscalls, with the same facts whichever hook saw them.
 func TestKernelRecordsCapabilities(t *testing.T) {
 	if err := CheckSupport(); err != nil {
-		fmt.Printf("kernel-feature: capabilities=none: %v\n", err) // for the kernel matrix
+		printCapabilityFeature("none: " + err.Error())
 	}
 	requireKernel(t)
 	if _, err := exec.LookPath("unshare"); err != nil {
@@ -401,7 +411,7 @@ func TestKernelRecordsCapabilities(t *testing.T) {
 	}
 	mechanism := k.CapabilityMechanism
 	k.Close()
-	fmt.Printf("kernel-feature: capabilities=%s\n", mechanism)
+	printCapabilityFeature(mechanism)
 	if mechanism != string(k.CapabilityHook) && !strings.HasPrefix(mechanism, "none: ") || k.CapabilitiesRecorded != (k.CapabilityHook != "") {
 		t.Fatalf("inconsistent: mechanism %q, hook %q, recorded %v", mechanism, k.CapabilityHook, k.CapabilitiesRecorded)
 	}

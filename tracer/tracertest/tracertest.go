@@ -38,17 +38,9 @@ func SkipOrFail(t testing.TB, format string, args ...any) {
 }
 
 // BuildProbe compiles the probe into a temporary directory and returns its
-// path: `probe work` and `probe blocked` (see probe.c). Where there is no
-// compiler (a guest kernel's initramfs), TAILOR_PROBE names a probe built
-// beforehand.
+// path: `probe work` and `probe blocked` (see probe.c).
 func BuildProbe(t testing.TB) string {
 	t.Helper()
-	if prebuilt := os.Getenv("TAILOR_PROBE"); prebuilt != "" {
-		if _, err := os.Stat(prebuilt); err != nil {
-			t.Fatalf("TAILOR_PROBE: %v", err)
-		}
-		return prebuilt
-	}
 	if _, err := exec.LookPath("gcc"); err != nil {
 		SkipOrFail(t, "skipping: gcc is needed to build the probe (apt-get install gcc)")
 	}

@@ -27,7 +27,7 @@ type column struct {
 var columns = []column{
 	{Name: "loads", Tests: regexp.MustCompile(`^(TestKernelCloseTwice|TestVerifierWorkStaysSmall)$`)},
 	{Name: "syscalls", Tests: regexp.MustCompile(`^(TestKernelRecordsNewMountNamespace|TestKernelCountsLiveAndExitedTasks)$`)},
-	{Name: "capabilities", Tests: regexp.MustCompile(`^TestKernel\w*Capabilit`), Feature: "capabilities"},
+	{Name: "capabilities", Tests: regexp.MustCompile(`(?i)capabilit|capcapable`), Feature: "capabilities"},
 	{Name: "files", Tests: regexp.MustCompile(`^TestKernelRecordsFileAccess$`)},
 }
 

@@ -183,7 +183,7 @@ func TestExpectationsNameKnownColumnsAndKernels(t *testing.T) {
 
 func TestKernelList(t *testing.T) {
 	got, err := kernelList("", true)
-	if err != nil || !slices.Equal(got, []string{"5.10", "6.1", "6.12", "host"}) {
+	if err != nil || !slices.Equal(got, []string{"5.10", "6.1", "6.12", "6.12-trixie", "host"}) {
 		t.Errorf("default = %v, %v", got, err)
 	}
 	got, err = kernelList(" 6.1,host ,", false)

@@ -4,6 +4,7 @@ package tracertest
 
 import (
 	_ "embed"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,47 +38,78 @@ func SkipOrFail(t testing.TB, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
+// Prebuilt probes: where a machine has no gcc (the kernel matrix's
+// guests), TAILOR_PROBE and TAILOR_PROBE32 name probes built elsewhere with
+// CompileProbe and CompileProbe32.
+const (
+	ProbeEnv   = "TAILOR_PROBE"
+	Probe32Env = "TAILOR_PROBE32"
+)
+
 // BuildProbe compiles the probe into a temporary directory and returns its
-// path: `probe work` and `probe blocked` (see probe.c).
+// path: `probe work` and `probe blocked` (see probe.c). With TAILOR_PROBE
+// set it returns that probe instead.
 func BuildProbe(t testing.TB) string {
 	t.Helper()
+	if p := os.Getenv(ProbeEnv); p != "" {
+		return p
+	}
 	if _, err := exec.LookPath("gcc"); err != nil {
 		SkipOrFail(t, "skipping: gcc is needed to build the probe (apt-get install gcc)")
 	}
-	dir := t.TempDir()
-	src := filepath.Join(dir, "probe.c")
-	if err := os.WriteFile(src, probeSource, 0o644); err != nil {
+	out := filepath.Join(t.TempDir(), "probe")
+	if err := CompileProbe(out); err != nil {
 		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "probe")
-	cmd := exec.Command("gcc", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin", "-o", out, src)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build probe: %v\n%s", err, b)
 	}
 	return out
 }
 
 // BuildProbe32 compiles the 32-bit x86 probe (probe32.c) and returns its
-// path; it skips on other architectures.
+// path, or TAILOR_PROBE32 when set; it skips on other architectures.
 func BuildProbe32(t testing.TB) string {
 	t.Helper()
 	if runtime.GOARCH != "amd64" {
 		t.Skipf("skipping: the 32-bit probe is x86 code, this is %s", runtime.GOARCH)
 	}
+	if p := os.Getenv(Probe32Env); p != "" {
+		return p
+	}
 	if _, err := exec.LookPath("gcc"); err != nil {
 		SkipOrFail(t, "skipping: gcc is needed to build the probe (apt-get install gcc)")
 	}
-	dir := t.TempDir()
-	src := filepath.Join(dir, "probe32.c")
-	if err := os.WriteFile(src, probe32Source, 0o644); err != nil {
+	out := filepath.Join(t.TempDir(), "probe32")
+	if err := CompileProbe32(out); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "probe32")
-	cmd := exec.Command("gcc", "-m32", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-pic", "-o", out, src)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build probe32: %v\n%s", err, b)
-	}
 	return out
+}
+
+// CompileProbe builds probe.c with gcc as the static binary out.
+func CompileProbe(out string) error {
+	return compile(probeSource, "probe.c", out, "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-builtin")
+}
+
+// CompileProbe32 builds probe32.c with gcc as the static 32-bit x86 binary
+// out.
+func CompileProbe32(out string) error {
+	return compile(probe32Source, "probe32.c", out, "-m32", "-O2", "-static", "-nostdlib", "-fno-stack-protector", "-fno-pic")
+}
+
+func compile(source []byte, name, out string, flags ...string) error {
+	dir, err := os.MkdirTemp("", "tailor-probe-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	src := filepath.Join(dir, name)
+	if err := os.WriteFile(src, source, 0o644); err != nil {
+		return err
+	}
+	cmd := exec.Command("gcc", append(flags, "-o", out, src)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %v\n%s", name, err, b)
+	}
+	return nil
 }
 
 // BuildTailor builds the tailor CLI of this source tree into dir and

@@ -40,13 +40,12 @@ var columns = []column{
 var expectations = map[string][]string{
 	// The recorder needs BPF task storage (5.11) and bpf_loop (5.17).
 	"5.10": {},
-	// No cap_capable tracepoint before 6.14.
-	"6.1":         {"loads", "syscalls", "files"},
-	"6.12":        {"loads", "syscalls", "files"},
-	"6.12-trixie": {"loads", "syscalls", "files"},
-	// This machine's 6.18 has the tracepoint, but no test reports
-	// capabilities yet (add "capabilities" once one does).
-	hostName: {"loads", "syscalls", "files"},
+	// No cap_capable tracepoint before 6.14: fexit and kprobe instead.
+	"6.1":         {"loads", "syscalls", "capabilities", "files"},
+	"6.12":        {"loads", "syscalls", "capabilities", "files"},
+	"6.12-trixie": {"loads", "syscalls", "capabilities", "files"},
+	// This machine's 6.18: the tracepoint (lockdown refuses the others).
+	hostName: {"loads", "syscalls", "capabilities", "files"},
 }
 
 // hostName is the matrix's name for the kernel the command runs on.

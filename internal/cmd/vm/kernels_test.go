@@ -118,7 +118,8 @@ func TestJudgeRegression(t *testing.T) {
 	res, _ := ParseResults(strings.NewReader(out))
 	row := &Row{Kernel: "6.1"}
 	judge(row, res, nil)
-	want := []string{"loads: expected yes, got no: cannot load", "syscalls: expected yes, got no: no syscalls test ran", "files: expected yes, got no: no files test ran"}
+	want := []string{"loads: expected yes, got no: cannot load", "syscalls: expected yes, got no: no syscalls test ran",
+		"capabilities: expected yes, got no: no capabilities test ran", "files: expected yes, got no: no files test ran"}
 	if !slices.Equal(row.Problems, want) {
 		t.Errorf("problems %q, want %q", row.Problems, want)
 	}

@@ -245,8 +245,8 @@ func (c checklistInput) capabilities53() ChecklistItem {
 	it.Recommendation += " (in docker-run.flags)"
 	if !c.rec.CapabilitiesRecorded {
 		it.Status = StatusInfo
-		it.Recommendation = "record again on Linux 6.14 or newer (the cap_capable tracepoint): " +
-			"without capability checks capabilities.json keeps Docker's defaults"
+		it.Recommendation = "record again on a kernel where tailor can hook cap_capable (its tracepoint, Linux 6.14+, " +
+			"or fexit or kprobes where lockdown allows them): without capability checks capabilities.json keeps Docker's defaults"
 		it.Evidence = []string{"the kernel could not report capability checks"}
 		return it
 	}

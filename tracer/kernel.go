@@ -514,8 +514,8 @@ func loadCapabilityHook(hook CapabilityHook, types *btf.Cache, load func(dst any
 		}
 		return tracing(o.P)
 	case CapabilityFexit:
-		if !kernelHasFunction(types, "cap_capable") {
-			return nil, nil, errors.New("no cap_capable function in the kernel's BTF")
+		if err := checkCapCapable(types); err != nil {
+			return nil, nil, err
 		}
 		var o struct {
 			P *ebpf.Program `ebpf:"cap_capable_fexit"`
@@ -525,6 +525,9 @@ func loadCapabilityHook(hook CapabilityHook, types *btf.Cache, load func(dst any
 		}
 		return tracing(o.P)
 	case CapabilityKprobe:
+		if err := checkCapCapable(types); err != nil {
+			return nil, nil, err
+		}
 		if err := features.HaveProgramType(ebpf.Kprobe); err != nil {
 			return nil, nil, err
 		}
@@ -565,13 +568,35 @@ func shortLoadError(err error) error {
 	return err
 }
 
-func kernelHasFunction(types *btf.Cache, name string) bool {
+// checkCapCapable makes sure the kernel's cap_capable is the function the
+// fexit and kprobe programs read: (cred, user namespace, int cap, unsigned
+// int opts) returning int, as from Linux 5.1 to 6.18 (5.0 and before had
+// an int audit where opts is). Arguments are read by position, which CO-RE
+// cannot relocate, so a kernel that changed them must be refused, not
+// misread.
+func checkCapCapable(types *btf.Cache) error {
 	spec, err := types.Kernel()
 	if err != nil {
-		return false
+		return err
 	}
 	var fn *btf.Func
-	return spec.TypeByName(name, &fn) == nil
+	if err := spec.TypeByName("cap_capable", &fn); err != nil {
+		return errors.New("no cap_capable function in the kernel's BTF")
+	}
+	proto, ok := fn.Type.(*btf.FuncProto)
+	if !ok || len(proto.Params) != 4 {
+		return fmt.Errorf("cap_capable is %v, not (cred, ns, cap, opts)", fn.Type)
+	}
+	isInt := func(t btf.Type, signed bool) bool {
+		i, ok := btf.UnderlyingType(t).(*btf.Int)
+		return ok && i.Size == 4 && (i.Encoding&btf.Signed != 0) == signed
+	}
+	_, ptr0 := btf.UnderlyingType(proto.Params[0].Type).(*btf.Pointer)
+	_, ptr1 := btf.UnderlyingType(proto.Params[1].Type).(*btf.Pointer)
+	if !ptr0 || !ptr1 || !isInt(proto.Params[2].Type, true) || !isInt(proto.Params[3].Type, false) || !isInt(proto.Return, true) {
+		return fmt.Errorf("cap_capable's signature is not (const struct cred *, struct user_namespace *, int cap, unsigned int opts) int: %v", proto)
+	}
+	return nil
 }
 
 func kernelHasTracepoint(types *btf.Cache, name string) bool {

@@ -365,11 +365,10 @@ func LoadKernel(opts KernelOptions) (_ *Kernel, err error) {
 // Register already running containers (RegisterRunning) before Start.
 func (k *Kernel) Start() error {
 	progs := []*ebpf.Program{k.objs.SysEnter, k.objs.SchedProcessFork, k.objs.SchedProcessExec, k.objs.SchedProcessExit}
-	for _, p := range []*ebpf.Program{k.optional.MarkVictim} {
-		if p != nil {
-			progs = append(progs, p)
-		}
+	if k.optional.MarkVictim != nil {
+		progs = append(progs, k.optional.MarkVictim)
 	}
+	// The capability hook is attached already (attachCapabilityHook).
 	for _, p := range progs {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
 		if err != nil {

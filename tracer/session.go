@@ -163,7 +163,7 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 		}
 	}()
 	if !kernel.CapabilitiesRecorded {
-		s.warn("this kernel (%s) offers no hook for capability checks (%s): they are not recorded, Docker's default capabilities are kept", s.host.Kernel, kernel.CapabilityMechanism)
+		s.warn("this kernel (%s) offers no hook for capability checks (%s): they are not recorded, Docker's default capabilities are kept", s.host.Kernel, strings.TrimPrefix(kernel.CapabilityMechanism, "none: "))
 	}
 
 	// Subscribe before attaching so that no container slips between.

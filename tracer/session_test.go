@@ -85,6 +85,7 @@ func TestBuildRecordingSumsRestarts(t *testing.T) {
 	read := syscallNumber(t, "read")
 	a, b := snapshot(ArmedFilter, map[int]uint64{read: 2}), snapshot(ArmedFilter, map[int]uint64{read: 3})
 	a.CapGranted[0], b.CapGranted[0] = 1, 4 // CAP_CHOWN
+	a.CapNoAudit[0], b.CapOtherNS[0] = 1, 2
 	a.CapSyscalls[0] = []int{syscallNumber(t, "fchown")}
 	b.CapSyscalls[0] = []int{syscallNumber(t, "fchownat")}
 	rec := &containerRec{info: ContainerInfo{ID: "abc", Name: "web"}, snaps: []Snapshot{a, b}}
@@ -93,7 +94,7 @@ func TestBuildRecordingSumsRestarts(t *testing.T) {
 		t.Errorf("syscalls = %+v, want read x5", r.Syscalls)
 	}
 	if len(r.Capabilities) != 1 || r.Capabilities[0].Name != "CAP_CHOWN" || r.Capabilities[0].Granted != 5 ||
-		!slices.Equal(r.Capabilities[0].Syscalls, []string{"fchown", "fchownat"}) {
+		r.Capabilities[0].NoAudit != 1 || r.Capabilities[0].OtherUserNS != 2 || !slices.Equal(r.Capabilities[0].Syscalls, []string{"fchown", "fchownat"}) {
 		t.Errorf("capabilities = %+v", r.Capabilities)
 	}
 	if !r.Partial || r.EventsLost != 2 || !slices.Contains(r.Warnings, "session warning") {

@@ -14,10 +14,10 @@ type column struct {
 	Name string
 	// Tests matches the names of the column's tests.
 	Tests *regexp.Regexp
-	// Feature, when set, names the `kernel-feature: NAME=VALUE` line that
-	// says which mechanism the kernel used: VALUE "none" makes the cell
-	// "no" whatever the tests did, and with no test of the column run, a
-	// VALUE other than "none" makes it "yes".
+	// Feature, when set, names the `kernel-feature: NAME=VALUE [(WHY)]`
+	// line that says which mechanism the kernel used: VALUE "none" makes
+	// the cell "no: WHY" unless a test of the column failed, and with no
+	// test of the column run, a VALUE other than "none" makes it "yes".
 	Feature string
 }
 
@@ -95,6 +95,9 @@ func cellFor(col column, res *Results) Cell {
 	case firstFail != nil:
 		return Cell{Reason: "FAIL " + firstFail.Name + ": " + orNothing(firstFail.Reason())}
 	case hasFeature && (feature == "none" || feature == ""):
+		if why := res.FeatureNotes[col.Feature]; why != "" {
+			return Cell{Reason: why}
+		}
 		return Cell{Reason: col.Feature + "=none"}
 	case passed > 0:
 		return Cell{Yes: true}

@@ -149,16 +149,29 @@ func TestJudgeFailuresAndMissingEnd(t *testing.T) {
 }
 
 func TestCapabilitiesFeatureNone(t *testing.T) {
-	out := "kernel-feature: capabilities=none\n--- PASS: TestKernelRecordsCapabilities (0.1s)\n" + EndMarker + "0\n"
-	res, _ := ParseResults(strings.NewReader(out))
 	var capCol column
 	for _, c := range columns {
 		if c.Name == "capabilities" {
 			capCol = c
 		}
 	}
-	if c := cellFor(capCol, res); c.Yes || c.Reason != "capabilities=none" {
-		t.Errorf("capabilities=none gave %v", c)
+	for _, tc := range []struct{ line, want string }{
+		{"kernel-feature: capabilities=none", "capabilities=none"},
+		{"kernel-feature: capabilities=none (no hook loads: fexit refused by lockdown)", "no hook loads: fexit refused by lockdown"},
+	} {
+		out := tc.line + "\n=== RUN   TestKernelRecordsCapabilities\n=== RUN   TestKernelRecordsCapabilities/fexit\n" +
+			"        kernel_test.go:430: skipping: this kernel does not offer it\n    --- SKIP: TestKernelRecordsCapabilities/fexit (0.1s)\n" +
+			"--- PASS: TestKernelRecordsCapabilities (0.1s)\n" + EndMarker + "0\n"
+		res, _ := ParseResults(strings.NewReader(out))
+		if c := cellFor(capCol, res); c.Yes || c.Reason != tc.want {
+			t.Errorf("%s gave %v, want no: %s", tc.line, c, tc.want)
+		}
+		if res.Features["capabilities"] != "none" {
+			t.Errorf("%s: value %q, want none", tc.line, res.Features["capabilities"])
+		}
+		if r, _ := res.Test("TestKernelRecordsCapabilities/fexit"); r.Reason() != "this kernel does not offer it" {
+			t.Errorf("subtest reason %q", r.Reason())
+		}
 	}
 }
 

@@ -36,9 +36,12 @@ func (r TestResult) Reason() string {
 // Results are what one run of the test binary printed.
 type Results struct {
 	Tests []TestResult
-	// Features are the `kernel-feature: NAME=VALUE` lines, in order; a
-	// name printed again keeps its last value.
-	Features map[string]string
+	// Features are the `kernel-feature: NAME=VALUE [NOTE]` lines: VALUE
+	// ends at the first space, and what follows (parentheses removed) is
+	// in FeatureNotes, e.g. why a feature is "none". A name printed again
+	// keeps its last value.
+	Features     map[string]string
+	FeatureNotes map[string]string
 	// FeatureOrder is the order in which the features were first printed.
 	FeatureOrder []string
 	// Exit is the test binary's exit status from the end marker; Ended is
@@ -79,7 +82,7 @@ var (
 	endLine = regexp.MustCompile(`^\s*--- (PASS|FAIL|SKIP): (\S+)`)
 	// t.Log's "    file_test.go:12: message".
 	logLine     = regexp.MustCompile(`^\s+[\w.-]+\.go:\d+: (.*)$`)
-	featureLine = regexp.MustCompile(`kernel-feature: ([A-Za-z0-9_.-]+)=(\S*)`)
+	featureLine = regexp.MustCompile(`kernel-feature: ([A-Za-z0-9_.-]+)=(\S*)(.*)$`)
 	markerLine  = regexp.MustCompile(regexp.QuoteMeta(EndMarker) + `(\d+)`)
 )
 
@@ -89,7 +92,7 @@ var (
 // (go test -v streams them before its --- line) or right after its ---
 // line (without -v they come there).
 func ParseResults(r io.Reader) (*Results, error) {
-	res := &Results{Features: map[string]string{}}
+	res := &Results{Features: map[string]string{}, FeatureNotes: map[string]string{}}
 	pending := map[string][]string{} // messages of tests not ended yet
 	current := ""                    // the test that log lines belong to
 	lastEnded := -1                  // index in res.Tests of the test whose --- line came last
@@ -102,6 +105,11 @@ func ParseResults(r io.Reader) (*Results, error) {
 				res.FeatureOrder = append(res.FeatureOrder, m[1])
 			}
 			res.Features[m[1]] = m[2]
+			note := strings.TrimSpace(m[3])
+			if strings.HasPrefix(note, "(") && strings.HasSuffix(note, ")") {
+				note = note[1 : len(note)-1]
+			}
+			res.FeatureNotes[m[1]] = note
 			continue // a fact, not a reason
 		}
 		if m := markerLine.FindStringSubmatch(line); m != nil {

@@ -157,6 +157,9 @@ func FetchKernel(ctx context.Context, cacheDir, name string) (*Kernel, error) {
 	if err := writeKernelRecord(filepath.Join(dir, kernelRecord), k); err != nil {
 		return nil, err
 	}
+	// The suite's package lists (~150 MB for bookworm) are not needed
+	// again: the next fetch of this kernel starts from a new update.
+	os.RemoveAll(filepath.Join(dir, "apt"))
 	return k, nil
 }
 

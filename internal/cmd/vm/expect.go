@@ -78,7 +78,10 @@ func cellFor(col column, res *Results) Cell {
 		case Pass:
 			passed++
 		case Fail:
-			if firstFail == nil {
+			// go test -v prints a parent's --- FAIL before its
+			// subtests': the first failure that says why is the
+			// reason.
+			if firstFail == nil || len(firstFail.Messages) == 0 && len(t.Messages) > 0 {
 				firstFail = &res.Tests[i]
 			}
 		case Skip:

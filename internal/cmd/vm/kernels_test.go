@@ -284,3 +284,21 @@ func TestSubtestFailure(t *testing.T) {
 		t.Errorf("failures %q, want %q", got, want)
 	}
 }
+
+func TestPruneRuns(t *testing.T) {
+	base := t.TempDir()
+	for _, run := range []string{"20261207T030000Z-1", "20261207T040000Z-2", "20261206T230000Z-3", "20261207T050000Z-4"} {
+		if err := os.Mkdir(filepath.Join(base, run), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pruneRuns(base, 2)
+	entries, _ := os.ReadDir(base)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{"20261207T040000Z-2", "20261207T050000Z-4"}; !slices.Equal(left, want) {
+		t.Errorf("left %v, want %v", left, want)
+	}
+}

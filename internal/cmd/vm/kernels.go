@@ -38,7 +38,7 @@ func runKernels(ctx context.Context, args []string) int {
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long one guest (boot and tests) or the host run may take")
 	memory := fs.Int("memory", 1024, "guest memory, MiB")
 	verbose := fs.Bool("v", false, "print the guests' consoles and the host's test output as they come")
-	src := fs.String("src", ".", "the source tree (where go.mod is)")
+	src := fs.String("src", ".", "the source tree whose ./tracer is tested: the one tailor-vm was built from, whose probe.c it carries")
 	cache := fs.String("cache", vm.CacheDir(), "download cache and console logs (TAILOR_VM_CACHE)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: tailor-vm kernels [flags]\n\nRuns the tracer's kernel tests on Debian's kernels under qemu and on the host and prints the matrix; exits 1 when a test fails, a guest does not finish, or a kernel does less than its expectations.")

@@ -14,10 +14,10 @@ type column struct {
 	Name string
 	// Tests matches the names of the column's tests.
 	Tests *regexp.Regexp
-	// Feature, when set, names the `kernel-feature: NAME=VALUE` line that
-	// says which mechanism the kernel used: VALUE "none" makes the cell
-	// "no" whatever the tests did, and with no test of the column run, a
-	// VALUE other than "none" makes it "yes".
+	// Feature, when set, names the `kernel-feature: NAME=VALUE [(WHY)]`
+	// line that says which mechanism the kernel used: VALUE "none" makes
+	// the cell "no: WHY" unless a test of the column failed, and with no
+	// test of the column run, a VALUE other than "none" makes it "yes".
 	Feature string
 }
 
@@ -25,7 +25,7 @@ type column struct {
 // test joins a column by its name; a new column is one more line here (and
 // in the expectations below).
 var columns = []column{
-	{Name: "loads", Tests: regexp.MustCompile(`^(TestKernelCloseTwice|TestVerifierWorkStaysSmall)$`)},
+	{Name: "loads", Tests: regexp.MustCompile(`^(TestKernelCloseTwice|TestVerifierWorkStaysSmall|TestKernelVariant)$`)},
 	{Name: "syscalls", Tests: regexp.MustCompile(`^(TestKernelRecordsNewMountNamespace|TestKernelCountsLiveAndExitedTasks)$`)},
 	{Name: "capabilities", Tests: regexp.MustCompile(`(?i)capabilit|capcapable`), Feature: "capabilities"},
 	{Name: "files", Tests: regexp.MustCompile(`^TestKernelRecordsFileAccess$`)},
@@ -77,7 +77,10 @@ func cellFor(col column, res *Results) Cell {
 		case Pass:
 			passed++
 		case Fail:
-			if firstFail == nil {
+			// go test -v prints a parent's --- FAIL before its
+			// subtests': the first failure that says why is the
+			// reason.
+			if firstFail == nil || len(firstFail.Messages) == 0 && len(t.Messages) > 0 {
 				firstFail = &res.Tests[i]
 			}
 		case Skip:
@@ -94,6 +97,9 @@ func cellFor(col column, res *Results) Cell {
 	case firstFail != nil:
 		return Cell{Reason: "FAIL " + firstFail.Name + ": " + orNothing(firstFail.Reason())}
 	case hasFeature && (feature == "none" || feature == ""):
+		if why := res.FeatureNotes[col.Feature]; why != "" {
+			return Cell{Reason: why}
+		}
 		return Cell{Reason: col.Feature + "=none"}
 	case passed > 0:
 		return Cell{Yes: true}

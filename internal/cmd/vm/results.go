@@ -36,9 +36,12 @@ func (r TestResult) Reason() string {
 // Results are what one run of the test binary printed.
 type Results struct {
 	Tests []TestResult
-	// Features are the `kernel-feature: NAME=VALUE` lines, in order; a
-	// name printed again keeps its last value.
-	Features map[string]string
+	// Features are the `kernel-feature: NAME=VALUE [NOTE]` lines: VALUE
+	// ends at the first space, and what follows (parentheses removed) is
+	// in FeatureNotes, e.g. why a feature is "none". A name printed again
+	// keeps its last value.
+	Features     map[string]string
+	FeatureNotes map[string]string
 	// FeatureOrder is the order in which the features were first printed.
 	FeatureOrder []string
 	// Exit is the test binary's exit status from the end marker; Ended is
@@ -57,15 +60,26 @@ func (r *Results) Test(name string) (TestResult, bool) {
 	return TestResult{}, false
 }
 
-// Failed lists the tests that failed.
+// Failed lists the tests that failed, without a parent that only failed
+// because a subtest did (it logged nothing itself; its subtests, listed,
+// say why).
 func (r *Results) Failed() []TestResult {
 	var out []TestResult
 	for _, t := range r.Tests {
-		if t.Outcome == Fail {
+		if t.Outcome == Fail && !(len(t.Messages) == 0 && r.subtestFailed(t.Name)) {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+func (r *Results) subtestFailed(parent string) bool {
+	for _, t := range r.Tests {
+		if t.Outcome == Fail && strings.HasPrefix(t.Name, parent+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // EndMarker is what the guest's /init prints after the tests, followed by
@@ -79,7 +93,7 @@ var (
 	endLine = regexp.MustCompile(`^\s*--- (PASS|FAIL|SKIP): (\S+)`)
 	// t.Log's "    file_test.go:12: message".
 	logLine     = regexp.MustCompile(`^\s+[\w.-]+\.go:\d+: (.*)$`)
-	featureLine = regexp.MustCompile(`kernel-feature: ([A-Za-z0-9_.-]+)=(\S*)`)
+	featureLine = regexp.MustCompile(`kernel-feature: ([A-Za-z0-9_.-]+)=(\S*)(.*)$`)
 	markerLine  = regexp.MustCompile(regexp.QuoteMeta(EndMarker) + `(\d+)`)
 )
 
@@ -89,7 +103,7 @@ var (
 // (go test -v streams them before its --- line) or right after its ---
 // line (without -v they come there).
 func ParseResults(r io.Reader) (*Results, error) {
-	res := &Results{Features: map[string]string{}}
+	res := &Results{Features: map[string]string{}, FeatureNotes: map[string]string{}}
 	pending := map[string][]string{} // messages of tests not ended yet
 	current := ""                    // the test that log lines belong to
 	lastEnded := -1                  // index in res.Tests of the test whose --- line came last
@@ -102,6 +116,11 @@ func ParseResults(r io.Reader) (*Results, error) {
 				res.FeatureOrder = append(res.FeatureOrder, m[1])
 			}
 			res.Features[m[1]] = m[2]
+			note := strings.TrimSpace(m[3])
+			if strings.HasPrefix(note, "(") && strings.HasSuffix(note, ")") {
+				note = note[1 : len(note)-1]
+			}
+			res.FeatureNotes[m[1]] = note
 			continue // a fact, not a reason
 		}
 		if m := markerLine.FindStringSubmatch(line); m != nil {

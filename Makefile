@@ -13,7 +13,7 @@ PACKAGES := docker.io docker-compose crun podman gcc libc6-dev libseccomp-dev pk
 DOCKERD_LOG ?= /var/log/tailor-dockerd.log
 TEST_TIMEOUT ?= 80m
 
-.PHONY: all build generate cross runtimes test test-unit demo setup packages dockerd images bench fmt vet clean
+.PHONY: all build generate cross runtimes test test-unit demo setup packages dockerd images bench fmt vet clean kernels kernel-packages
 
 all: build
 
@@ -72,6 +72,22 @@ demo: setup build
 BENCH ?= .
 bench: setup
 	cd cmd/tailor && $(GO) test -count=1 -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 60m .
+
+# The kernel matrix: the tracer's kernel tests on Debian's kernels under
+# qemu (KVM where /dev/kvm is hardware virtualization, else TCG;
+# TAILOR_VM_ACCEL=tcg forces it) and on the host, as root; prints the
+# table of the README's "Kernels". KERNELS=5.10,6.1 picks kernels (host
+# too: KERNELS=6.1,host), KERNEL_TESTS the tests (go test -run). Downloads
+# are cached in /var/cache/tailor-vm (TAILOR_VM_CACHE).
+KERNELS ?=
+KERNEL_TESTS ?= Kernel|Verifier
+KERNEL_PACKAGES := qemu-system-x86 busybox-static cpio gcc libc6-dev debian-archive-keyring
+kernels: kernel-packages
+	$(GO) build -o bin/tailor-vm ./internal/cmd/vm
+	GO=$(GO) bin/tailor-vm kernels -kernels '$(KERNELS)' -run '$(KERNEL_TESTS)'
+
+kernel-packages:
+	@$(MAKE) --no-print-directory packages PACKAGES="$(KERNEL_PACKAGES)"
 
 setup: packages dockerd runtimes images
 

@@ -49,12 +49,13 @@ type KernelSource struct {
 }
 
 // Kernels are the kernels FetchKernel knows, oldest first. Trixie's kernel
-// is the same 6.12 line as bookworm-backports', so it is not run by default.
+// is the 6.12 line of bookworm-backports' but its own build (a later
+// stable release, Debian 13's configuration): what new installs run.
 var Kernels = []KernelSource{
 	{Name: "5.10", Suite: "bullseye", Distro: "Debian 11", Default: true},
 	{Name: "6.1", Suite: "bookworm", Distro: "Debian 12", Default: true},
 	{Name: "6.12", Suite: "bookworm-backports", Distro: "Debian 12 backports", Default: true},
-	{Name: "6.12-trixie", Suite: "trixie", Distro: "Debian 13"},
+	{Name: "6.12-trixie", Suite: "trixie", Distro: "Debian 13", Default: true},
 }
 
 // LookupKernel returns the source of a kernel name.
@@ -156,6 +157,9 @@ func FetchKernel(ctx context.Context, cacheDir, name string) (*Kernel, error) {
 	if err := writeKernelRecord(filepath.Join(dir, kernelRecord), k); err != nil {
 		return nil, err
 	}
+	// The suite's package lists (~150 MB for bookworm) are not needed
+	// again: the next fetch of this kernel starts from a new update.
+	os.RemoveAll(filepath.Join(dir, "apt"))
 	return k, nil
 }
 

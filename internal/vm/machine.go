@@ -133,8 +133,19 @@ func kvmUsable() error {
 	if v != 12 {
 		return fmt.Errorf("/dev/kvm: KVM API version %d, want 12", v)
 	}
+	// The qemu binary must have been built with KVM too.
+	out, err := exec.Command(qemuBinary(), "-accel", "help").Output()
+	if err != nil {
+		return fmt.Errorf("%s -accel help: %v", qemuBinary(), err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "kvm") {
+		return fmt.Errorf("%s lists no kvm accelerator", qemuBinary())
+	}
 	return nil
 }
+
+// qemuBinary is the qemu for the host's architecture.
+func qemuBinary() string { return "qemu-system-" + qemuArch() }
 
 // qemuArch is the qemu-system-* name of the host's architecture.
 func qemuArch() string {
@@ -257,7 +268,7 @@ func (m *Machine) Run(ctx context.Context) error {
 	// qemu's own errors go to the console too, and the last of them into
 	// the error Run returns.
 	var stderr lastBytes
-	cmd := exec.CommandContext(ctx, "qemu-system-"+qemuArch(), m.Args(accel)...)
+	cmd := exec.CommandContext(ctx, qemuBinary(), m.Args(accel)...)
 	cmd.Stdin = nil
 	cmd.Stdout = console
 	cmd.Stderr = io.MultiWriter(console, &stderr)

@@ -189,3 +189,23 @@ func TestEvents(t *testing.T) {
 		t.Error("a garbled exit status was accepted")
 	}
 }
+
+func TestRemoveSiblings(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"6.1.0-41-amd64-old", "6.1.0-41-amd64-new", "6.1.0-41-amd64-x.tmp", "6.12.38+deb12-amd64-other", ".lock"} {
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := removeSiblings(dir, "6.1.0-41-amd64-", filepath.Join(dir, "6.1.0-41-amd64-new")); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{".lock", "6.1.0-41-amd64-new", "6.12.38+deb12-amd64-other"}; !slices.Equal(left, want) {
+		t.Errorf("left %v, want %v", left, want)
+	}
+}

@@ -114,12 +114,23 @@ func BuildImage(ctx context.Context, cacheDir, root, rootHash string, k GuestKer
 	if err != nil {
 		return Image{}, false, err
 	}
-	dir := filepath.Join(cacheDir, "images", k.Release+"-"+hash)
+	images := filepath.Join(cacheDir, "images")
+	dir := filepath.Join(images, k.Release+"-"+hash)
 	img = Image{
 		Disk:    filepath.Join(dir, "root.ext4"),
 		Vmlinuz: filepath.Join(dir, "vmlinuz"),
 		Initrd:  filepath.Join(dir, "initrd.img"),
 	}
+	if err := os.MkdirAll(images, 0o755); err != nil {
+		return Image{}, false, err
+	}
+	// One build at a time; runs only read a finished image (through their
+	// overlays), so they need no lock.
+	unlock, err := lockDir(images)
+	if err != nil {
+		return Image{}, false, err
+	}
+	defer unlock()
 	if _, err := os.Stat(img.Disk); err == nil {
 		return img, false, nil
 	}
@@ -189,6 +200,12 @@ func BuildImage(ctx context.Context, cacheDir, root, rootHash string, k GuestKer
 		return Image{}, false, err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
+		return Image{}, false, err
+	}
+	// The same kernel's images of older recipes are not booted again.
+	// (A run still booting one keeps it open, and unlinked files stay
+	// readable until closed.)
+	if err := removeSiblings(images, k.Release+"-", dir); err != nil {
 		return Image{}, false, err
 	}
 	return img, true, nil

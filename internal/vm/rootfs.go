@@ -63,12 +63,18 @@ func (r RootRecipe) Hash() string {
 func BuildRoot(ctx context.Context, cacheDir string, r RootRecipe, log io.Writer) (dir string, built bool, err error) {
 	base := filepath.Join(cacheDir, "rootfs")
 	dir = filepath.Join(base, "root-"+r.Hash())
-	if _, err := os.Stat(filepath.Join(dir, "etc", "os-release")); err == nil {
-		return dir, false, nil
-	}
 	debs := filepath.Join(base, "debs")
 	if err := os.MkdirAll(debs, 0o755); err != nil {
 		return "", false, err
+	}
+	// One build at a time: a second run waits and finds the root built.
+	unlock, err := lockDir(base)
+	if err != nil {
+		return "", false, err
+	}
+	defer unlock()
+	if _, err := os.Stat(filepath.Join(dir, "etc", "os-release")); err == nil {
+		return dir, false, nil
 	}
 	// Build beside the final name and rename: an interrupted build never
 	// looks finished.
@@ -96,7 +102,30 @@ func BuildRoot(ctx context.Context, cacheDir string, r RootRecipe, log io.Writer
 	if err := os.Rename(tmp, dir); err != nil {
 		return "", false, err
 	}
+	// Images are made from a copy of the root, so older roots serve
+	// nothing: a changed recipe does not leave its predecessor behind.
+	if err := removeSiblings(base, "root-", dir); err != nil {
+		return "", false, err
+	}
 	return dir, true, nil
+}
+
+// removeSiblings removes the entries of parent whose names start with
+// prefix, except keep (a path).
+func removeSiblings(parent, prefix, keep string) error {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := filepath.Join(parent, e.Name())
+		if strings.HasPrefix(e.Name(), prefix) && p != keep {
+			if err := os.RemoveAll(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // clearDir removes the files under dir, keeping dir and its subdirectories

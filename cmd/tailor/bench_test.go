@@ -341,6 +341,14 @@ const (
 // tailor and the floor load, and with TAILOR_BENCH_BPF_RUNS for how often
 // their sys_enter programs ran (see bpfRuntime).
 func TestMain(m *testing.M) {
+	// The host's client of pglike (apparmor_e2e_test.go), run by its script.
+	if path := os.Getenv("TAILOR_PGLIKE_PING"); path != "" {
+		if err := pglikePing(path); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	ns, runs := os.Getenv("TAILOR_BENCH_BPF_NS") != "", os.Getenv("TAILOR_BENCH_BPF_RUNS") != ""
 	if ns || runs {
 		total, enters, err := bpfRuntime()

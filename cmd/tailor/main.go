@@ -68,6 +68,7 @@ Usage:
   tailor convert --to oci|k8s|compose|flags DIR convert a profile
   tailor report [--format F] DIR                hardening checklist of recorded containers
   tailor show DIR                               summary of saved profiles against Docker's defaults
+  tailor load [--remove] DIR...                 load their AppArmor profiles into this host's kernel
   tailor version                                print the version
   tailor help [COMMAND]                         show help
 
@@ -98,6 +99,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReport(rest, stdout, stderr)
 	case "show":
 		return cmdShow(rest, stdout, stderr)
+	case "load":
+		return cmdLoad(rest, stdout, stderr)
 	case "version", "--version":
 		return cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -305,14 +305,23 @@ func (a *privateApt) run(ctx context.Context, tool string, args ...string) error
 	if err != nil {
 		return fmt.Errorf("%v\n%s", err, tail(out, 20))
 	}
-	// apt-get update exits 0 when a source could not be fetched or
-	// verified; it says so with W:/E: lines.
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(l, "E:") || strings.Contains(l, "NO_PUBKEY") || strings.Contains(l, "is not signed") {
-			return fmt.Errorf("%s", tail(out, 20))
-		}
+	// apt-get update can exit 0 when the suite could not be fetched or
+	// verified (the old lists are then kept, or none): it says so in W:
+	// and E: lines, which are errors here.
+	if aptFailed(out) {
+		return fmt.Errorf("%s", tail(out, 20))
 	}
 	return nil
+}
+
+func aptFailed(out []byte) bool {
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "E:") || strings.HasPrefix(l, "W: Failed to fetch") || strings.HasPrefix(l, "W: Some index files failed") ||
+			strings.HasPrefix(l, "W: GPG error") || strings.Contains(l, "NO_PUBKEY") || strings.Contains(l, "is not signed") {
+			return true
+		}
+	}
+	return false
 }
 
 // imagePackage resolves the metapackage (linux-image-amd64) to the kernel

@@ -261,9 +261,11 @@ func (m *Machine) Run(ctx context.Context) error {
 		ctx, cancel = context.WithTimeoutCause(ctx, m.Timeout, ErrTimeout)
 		defer cancel()
 	}
-	console := m.Console
-	if console == nil {
-		console = io.Discard
+	// qemu's stdout and stderr are copied by two goroutines: one lock
+	// keeps their writes to Console whole and apart.
+	var console io.Writer = io.Discard
+	if m.Console != nil {
+		console = &lockedWriter{w: m.Console}
 	}
 	// qemu's own errors go to the console too, and the last of them into
 	// the error Run returns.
@@ -288,6 +290,18 @@ func (m *Machine) Run(ctx context.Context) error {
 		return fmt.Errorf("qemu (accel %s): %v: %s", accel, err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // lastBytes keeps the last 4 KiB written to it.

@@ -215,3 +215,19 @@ func TestChooseAccelHonoursEnv(t *testing.T) {
 		t.Fatalf("TAILOR_VM_ACCEL=bogus chose %s (%s)", a, reason)
 	}
 }
+
+func TestAptFailed(t *testing.T) {
+	for _, tc := range []struct {
+		out  string
+		fail bool
+	}{
+		{"Hit:1 http://deb.debian.org/debian bookworm InRelease\nReading package lists...\n", false},
+		{"W: Download is performed unsandboxed as root\n", false},
+		{"Err:1 http://deb.debian.org/debian bookworm InRelease\nW: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Could not resolve 'deb.debian.org'\nW: Some index files failed to download. They have been ignored, or old ones used instead.\n", true},
+		{"W: GPG error: http://deb.debian.org/debian bookworm InRelease: The following signatures couldn't be verified because the public key is not available: NO_PUBKEY 6ED0E7B82643E131\nE: The repository 'http://deb.debian.org/debian bookworm InRelease' is not signed.\n", true},
+	} {
+		if got := aptFailed([]byte(tc.out)); got != tc.fail {
+			t.Errorf("aptFailed(%q) = %v, want %v", tc.out, got, tc.fail)
+		}
+	}
+}

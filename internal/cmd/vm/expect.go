@@ -25,7 +25,7 @@ type column struct {
 // test joins a column by its name; a new column is one more line here (and
 // in the expectations below).
 var columns = []column{
-	{Name: "loads", Tests: regexp.MustCompile(`^(TestKernelCloseTwice|TestVerifierWorkStaysSmall)$`)},
+	{Name: "loads", Tests: regexp.MustCompile(`^(TestKernelCloseTwice|TestVerifierWorkStaysSmall|TestKernelVariant)$`)},
 	{Name: "syscalls", Tests: regexp.MustCompile(`^(TestKernelRecordsNewMountNamespace|TestKernelCountsLiveAndExitedTasks)$`)},
 	{Name: "capabilities", Tests: regexp.MustCompile(`(?i)capabilit|capcapable`), Feature: "capabilities"},
 	{Name: "files", Tests: regexp.MustCompile(`^TestKernelRecordsFileAccess$`)},
@@ -78,7 +78,10 @@ func cellFor(col column, res *Results) Cell {
 		case Pass:
 			passed++
 		case Fail:
-			if firstFail == nil {
+			// go test -v prints a parent's --- FAIL before its
+			// subtests': the first failure that says why is the
+			// reason.
+			if firstFail == nil || len(firstFail.Messages) == 0 && len(t.Messages) > 0 {
 				firstFail = &res.Tests[i]
 			}
 		case Skip:

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,7 +38,7 @@ func runKernels(ctx context.Context, args []string) int {
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long one guest (boot and tests) or the host run may take")
 	memory := fs.Int("memory", 1024, "guest memory, MiB")
 	verbose := fs.Bool("v", false, "print the guests' consoles and the host's test output as they come")
-	src := fs.String("src", ".", "the source tree (where go.mod is)")
+	src := fs.String("src", ".", "the source tree whose ./tracer is tested: the one tailor-vm was built from, whose probe.c it carries")
 	cache := fs.String("cache", vm.CacheDir(), "download cache and console logs (TAILOR_VM_CACHE)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: tailor-vm kernels [flags]\n\nRuns the tracer's kernel tests on Debian's kernels under qemu and on the host and prints the matrix; exits 1 when a test fails, a guest does not finish, or a kernel does less than its expectations.")
@@ -150,6 +152,7 @@ type matrix struct {
 	verbose                   bool
 
 	tracerTest, probe, probe32, initrd string
+	logDir                             string // this run's console logs
 }
 
 // build makes the test binary, the probes and the initramfs, once for
@@ -196,13 +199,47 @@ func (m *matrix) build(ctx context.Context) error {
 	return nil
 }
 
-// logFile opens the console log of one kernel under the cache.
+// keptRuns is how many runs' console logs stay in the cache.
+const keptRuns = 10
+
+// logFile opens the console log of one kernel: each run has its own
+// directory under the cache's logs/kernels (runs at the same time, by
+// others on the same machine too, keep apart), the oldest beyond
+// keptRuns are removed.
 func (m *matrix) logFile(name string) (*os.File, error) {
-	dir := filepath.Join(m.cache, "logs", "kernels")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	if m.logDir == "" {
+		base := filepath.Join(m.cache, "logs", "kernels")
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			return nil, err
+		}
+		pruneRuns(base, keptRuns-1)
+		run := time.Now().UTC().Format("20060102T150405Z") + "-" + strconv.Itoa(os.Getpid())
+		m.logDir = filepath.Join(base, run)
+		if err := os.Mkdir(m.logDir, 0o755); err != nil {
+			return nil, err
+		}
 	}
-	return os.Create(filepath.Join(dir, name+".log"))
+	return os.Create(filepath.Join(m.logDir, name+".log"))
+}
+
+// pruneRuns keeps the newest keep run directories in base (their names
+// sort by time).
+func pruneRuns(base string, keep int) {
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	var runs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			runs = append(runs, e.Name())
+		}
+	}
+	sort.Strings(runs)
+	for len(runs) > keep {
+		os.RemoveAll(filepath.Join(base, runs[0]))
+		runs = runs[1:]
+	}
 }
 
 // output is where a run's console goes: the log file, a buffer to parse,

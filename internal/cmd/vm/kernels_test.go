@@ -249,3 +249,56 @@ func TestWriteInitramfs(t *testing.T) {
 		}
 	}
 }
+
+// go test -v prints a parent's --- FAIL line before its subtests': the
+// reason is the subtest's message, and the parent is not a problem of its
+// own.
+func TestSubtestFailure(t *testing.T) {
+	out := "=== RUN   TestKernelRecordsCapabilities\n" +
+		"kernel-feature: capabilities=fexit\n" +
+		"=== RUN   TestKernelRecordsCapabilities/fexit\n" +
+		"    kernel_test.go:480: CAP_CHOWN: granted 2, want 1\n" +
+		"=== RUN   TestKernelRecordsCapabilities/tracepoint\n" +
+		"    kernel_test.go:430: skipping: this kernel does not offer it\n" +
+		"--- FAIL: TestKernelRecordsCapabilities (2.00s)\n" +
+		"    --- FAIL: TestKernelRecordsCapabilities/fexit (1.00s)\n" +
+		"    --- SKIP: TestKernelRecordsCapabilities/tracepoint (0.10s)\n" +
+		"FAIL\n" + EndMarker + "1\n"
+	res, err := ParseResults(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := &Row{Kernel: "6.1"}
+	judge(row, res, nil)
+	if got := cellsOf(row)["capabilities"]; got != "no: FAIL TestKernelRecordsCapabilities/fexit: CAP_CHOWN: granted 2, want 1" {
+		t.Errorf("capabilities cell %q", got)
+	}
+	want := []string{"TestKernelRecordsCapabilities/fexit failed: CAP_CHOWN: granted 2, want 1"}
+	var got []string
+	for _, p := range row.Problems {
+		if strings.Contains(p, "failed") {
+			got = append(got, p)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("failures %q, want %q", got, want)
+	}
+}
+
+func TestPruneRuns(t *testing.T) {
+	base := t.TempDir()
+	for _, run := range []string{"20261207T030000Z-1", "20261207T040000Z-2", "20261206T230000Z-3", "20261207T050000Z-4"} {
+		if err := os.Mkdir(filepath.Join(base, run), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pruneRuns(base, 2)
+	entries, _ := os.ReadDir(base)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{"20261207T040000Z-2", "20261207T050000Z-4"}; !slices.Equal(left, want) {
+		t.Errorf("left %v, want %v", left, want)
+	}
+}

@@ -60,15 +60,26 @@ func (r *Results) Test(name string) (TestResult, bool) {
 	return TestResult{}, false
 }
 
-// Failed lists the tests that failed.
+// Failed lists the tests that failed, without a parent that only failed
+// because a subtest did (it logged nothing itself; its subtests, listed,
+// say why).
 func (r *Results) Failed() []TestResult {
 	var out []TestResult
 	for _, t := range r.Tests {
-		if t.Outcome == Fail {
+		if t.Outcome == Fail && !(len(t.Messages) == 0 && r.subtestFailed(t.Name)) {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+func (r *Results) subtestFailed(parent string) bool {
+	for _, t := range r.Tests {
+		if t.Outcome == Fail && strings.HasPrefix(t.Name, parent+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // EndMarker is what the guest's /init prints after the tests, followed by

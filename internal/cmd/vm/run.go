@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ func runGuest(ctx context.Context, args []string) int {
 	tailor := fs.String("tailor", "", "the tailor binary to install in the guest's PATH")
 	driver := fs.String("cgroup-driver", envOr("VM_CGROUP_DRIVER", "systemd"), "dockerd's cgroup driver: systemd or cgroupfs (default $VM_CGROUP_DRIVER, else systemd)")
 	cache := fs.String("cache", vm.CacheDir(), "where the kernel, root and images are kept (TAILOR_VM_CACHE)")
-	logs := fs.String("logs", "", "where build.log and console.log go (default: CACHE/logs/run-KERNEL)")
+	logs := fs.String("logs", "", "where build.log and console.log go (default: a new directory in CACHE/logs/vm)")
 	disk := fs.Int("disk", 4096, "the guest's disk, MiB")
 	memory := fs.Int("memory", 2048, "guest memory, MiB")
 	timeout := fs.Duration("timeout", 30*time.Minute, "how long the boot and the command may take")
@@ -67,7 +68,15 @@ func runGuest(ctx context.Context, args []string) int {
 		*shared = filepath.Join(filepath.Dir(absSrc), "shared")
 	}
 	if *logs == "" {
-		*logs = filepath.Join(*cache, "logs", "run-"+*kernel)
+		// Each run its own directory (runs at the same time, by others on
+		// this machine too, keep apart); the last keptRuns stay.
+		base := filepath.Join(*cache, "logs", "vm")
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "tailor-vm run:", err)
+			return exitNoStatus
+		}
+		pruneRuns(base, keptRuns-1)
+		*logs = filepath.Join(base, time.Now().UTC().Format("20060102T150405Z")+"-"+strconv.Itoa(os.Getpid())+"-"+*kernel)
 	}
 	abs := func(p string) string {
 		if p == "" {

@@ -198,8 +198,14 @@ func TestAppArmorEnforced(t *testing.T) {
 				if got, want := confinement(t, name), profileName+" (enforce)"; got != want {
 					t.Errorf("the hardened container runs confined by %q, want %q", got, want)
 				}
-			} else if got, err := sh(w.stop); err != nil {
-				t.Fatalf("hardened %s: %v\n%s", w.name, err, got)
+			} else {
+				// Exited, not yet removed: stop removes it.
+				if got := docker(t, "inspect", "-f", "{{.AppArmorProfile}}", name); got != profileName {
+					t.Errorf("docker inspect: AppArmorProfile %q, want %q", got, profileName)
+				}
+				if got, err := sh(w.stop); err != nil {
+					t.Fatalf("hardened %s: %v\n%s", w.name, err, got)
+				}
 			}
 			if d := denials(log.apparmorRecords(t, profileName)); len(d) > 0 {
 				t.Errorf("AppArmor refused what the hardened %s needed:\n%s", w.name, strings.Join(d, "\n"))
@@ -213,9 +219,6 @@ func TestAppArmorEnforced(t *testing.T) {
 				if d := denials(log.apparmorRecords(t, profileName)); len(d) > 0 {
 					t.Errorf("AppArmor refused what the hardened %s needed to stop:\n%s", w.name, strings.Join(d, "\n"))
 				}
-			}
-			if got := docker(t, "inspect", "-f", "{{.AppArmorProfile}}", name); w.detached == false && got != profileName {
-				t.Errorf("docker inspect: AppArmorProfile %q, want %q", got, profileName)
 			}
 		})
 	}

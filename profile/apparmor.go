@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // AppArmorProfile is the profile as data; Render writes it out.
@@ -187,7 +189,7 @@ func AppArmor(rec *Recording) *AppArmorProfile {
 	p.Mounts = slices.Compact(p.Mounts)
 
 	p.Deny, p.DenyMount = appArmorDenyRules(rec, p)
-	p.Warnings = sortedSet(p.Warnings)
+	p.Warnings = sets.Sorted(p.Warnings)
 	return p
 }
 

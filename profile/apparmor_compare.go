@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/capability"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // aaPerm is a file permission set for comparison: like permSet, with each
@@ -520,12 +521,12 @@ func capabilityGrants(rules []AppArmorRule) map[string]bool {
 func compareCapabilityRules(oldRules, newRules []AppArmorRule) []Change {
 	var out []Change
 	o, n := capabilityGrants(oldRules), capabilityGrants(newRules)
-	for _, c := range sortedKeys(n) {
+	for _, c := range sets.SortedKeys(n) {
 		if !o[c] {
 			out = append(out, Change{Kind: KindAppArmorRule, Op: OpAdded, Subject: "capability " + c, Widening: true})
 		}
 	}
-	for _, c := range sortedKeys(o) {
+	for _, c := range sets.SortedKeys(o) {
 		if !n[c] {
 			out = append(out, Change{Kind: KindAppArmorRule, Op: OpRemoved, Subject: "capability " + c})
 		}
@@ -587,8 +588,8 @@ func compareNetworkRules(oldRules, newRules []AppArmorRule) []Change {
 			}
 		}
 		var out []string
-		for _, f := range sortedKeys(byFamily) {
-			ts := sortedSet(byFamily[f])
+		for _, f := range sets.SortedKeys(byFamily) {
+			ts := sets.Sorted(byFamily[f])
 			if len(ts) == len(aaSocketTypes)+1 {
 				out = append(out, "network "+f)
 				continue

@@ -6,6 +6,8 @@ package profile
 import (
 	"slices"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // AppArmorRule is one rule that is not a file rule: its kind (network,
@@ -92,7 +94,7 @@ func otherRule(stmt []aaToken) (AppArmorRule, bool) {
 		r.Access = append(r.Access, r.Bare...)
 		r.Bare = nil
 	}
-	r.Access = sortedSetOrNil(r.Access)
+	r.Access = sets.SortedOrNil(r.Access)
 	slices.Sort(r.Bare)
 	return r, true
 }
@@ -101,7 +103,7 @@ func (r *AppArmorRule) addKey(key string, values ...string) {
 	if r.Keys == nil {
 		r.Keys = map[string][]string{}
 	}
-	r.Keys[key] = sortedSet(append(r.Keys[key], values...))
+	r.Keys[key] = sets.Sorted(append(r.Keys[key], values...))
 }
 
 // parenGroup reads "( a b c )" from toks[0] = "(": the words inside (the
@@ -139,7 +141,7 @@ func (r AppArmorRule) String() string {
 	for _, w := range r.Bare {
 		b.WriteString(" " + w)
 	}
-	for _, k := range sortedKeys(r.Keys) {
+	for _, k := range sets.SortedKeys(r.Keys) {
 		v := r.Keys[k]
 		if len(v) == 1 {
 			b.WriteString(" " + k + "=" + v[0])

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/capability"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // CapSysAdmin is the capability the kernel probes for memory accounting.
@@ -113,7 +114,7 @@ func Capabilities(rec *Recording) CapabilitySet {
 				set.Add = append(set.Add, canonicalCapability(c.Name))
 			}
 		}
-		set.Add = sortedSet(set.Add)
+		set.Add = sets.Sorted(set.Add)
 		for _, d := range defaults {
 			if !slices.Contains(set.Add, d) {
 				set.Drop = append(set.Drop, d)
@@ -127,7 +128,7 @@ func Capabilities(rec *Recording) CapabilitySet {
 			set.Denied = append(set.Denied, name)
 		}
 	}
-	set.Denied = sortedSet(set.Denied)
+	set.Denied = sets.Sorted(set.Denied)
 	return set
 }
 
@@ -139,14 +140,4 @@ func canonicalCapability(name string) string {
 		name = "CAP_" + name
 	}
 	return name
-}
-
-// sortedSet sorts s and removes duplicates, never returning nil.
-func sortedSet(s []string) []string {
-	out := slices.Clone(s)
-	if out == nil {
-		out = []string{}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // Checklist statuses.
@@ -211,8 +212,8 @@ func capabilitiesRan(rec *Recording) ranCapabilities {
 		}
 		parts = append(parts, "--cap-add="+strings.TrimPrefix(canonicalCapability(a), "CAP_"))
 	}
-	set = sortedSet(set)
-	added = slices.DeleteFunc(sortedSet(added), func(s string) bool { return slices.Contains(defaults, s) })
+	set = sets.Sorted(set)
+	added = slices.DeleteFunc(sets.Sorted(added), func(s string) bool { return slices.Contains(defaults, s) })
 	how := fmt.Sprintf("Docker's default %d capabilities", len(defaults))
 	if len(parts) > 0 {
 		how = fmt.Sprintf("%s: %d capabilities", strings.Join(parts, " "), len(set))
@@ -228,7 +229,7 @@ func everyCapability() []string {
 			all = append(all, name)
 		}
 	}
-	return sortedSet(all)
+	return sets.Sorted(all)
 }
 
 func (c checklistInput) capabilities53() ChecklistItem {
@@ -254,7 +255,7 @@ func (c checklistInput) capabilities53() ChecklistItem {
 	for _, u := range c.rec.Capabilities {
 		checked[canonicalCapability(u.Name)] = u
 	}
-	names := sortedSet(append(slices.Clone(c.ran.set), sortedKeys(checked)...))
+	names := sets.Sorted(append(slices.Clone(c.ran.set), sets.SortedKeys(checked)...))
 	defaults := DockerDefaultCapabilities()
 	var unused, privilegedOnly []string
 	for _, name := range names {
@@ -509,7 +510,7 @@ func (c checklistInput) hostNetwork59() ChecklistItem {
 	for _, s := range c.rec.Sockets {
 		fams = append(fams, s.Family)
 	}
-	if fams = sortedSet(fams); len(fams) > 0 {
+	if fams = sets.Sorted(fams); len(fams) > 0 {
 		ev = append(ev, "socket families it used: "+strings.Join(fams, ", "))
 	}
 	if len(c.rec.Sockets) > 0 && !slices.Contains(fams, "inet") && !slices.Contains(fams, "inet6") && !slices.Contains(fams, "netlink") {
@@ -890,7 +891,7 @@ func dockerDefaultAllowed() int {
 			names = append(names, rule.Name)
 		}
 	}
-	return len(sortedSet(names))
+	return len(sets.Sorted(names))
 }
 
 func (c checklistInput) learnedSeccomp() ChecklistItem {

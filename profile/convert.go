@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 	"sigs.k8s.io/yaml"
 )
 
@@ -103,7 +104,7 @@ func settingsOf(p *Profile) (runSettings, error) {
 		s.noNewPrivileges = r.NoNewPrivileges.Suggested
 		s.readOnly = r.ReadOnly.Suggested
 		if s.readOnly {
-			s.tmpfs = sortedSetOrNil(r.ReadOnly.Tmpfs)
+			s.tmpfs = sets.SortedOrNil(r.ReadOnly.Tmpfs)
 		}
 		if r.User.Flag != "" {
 			s.user = strings.TrimPrefix(r.User.Flag, "--user=")

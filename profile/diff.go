@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/moby/profiles/seccomp"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // Kinds of change, in the order a report lists them.
@@ -382,7 +383,7 @@ func compareSeccompPolicies(o, n *SeccompPolicy) []Change {
 			out = append(out, Change{Kind: KindArch, Op: OpRemoved, Subject: string(a)})
 		}
 	}
-	for _, name := range sortedKeys(n.Syscalls) {
+	for _, name := range sets.SortedKeys(n.Syscalls) {
 		ns, os := n.Syscalls[name], o.Syscalls[name]
 		if os == nil {
 			c := Change{Kind: KindSyscall, Op: OpAdded, Subject: name, Widening: true}
@@ -400,7 +401,7 @@ func compareSeccompPolicies(o, n *SeccompPolicy) []Change {
 			out = append(out, Change{Kind: KindArgument, Op: OpRestricted, Subject: name, Detail: narrow})
 		}
 	}
-	for _, name := range sortedKeys(o.Syscalls) {
+	for _, name := range sets.SortedKeys(o.Syscalls) {
 		if n.Syscalls[name] == nil {
 			out = append(out, Change{Kind: KindSyscall, Op: OpRemoved, Subject: name})
 		}
@@ -521,7 +522,7 @@ func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle b
 		for _, p := range olds {
 			o = p
 		}
-		for _, name := range sortedKeys(news) {
+		for _, name := range sets.SortedKeys(news) {
 			pairs = append(pairs, pair{name, o, news[name]})
 		}
 	case newSingle:
@@ -529,11 +530,11 @@ func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle b
 		for _, p := range news {
 			n = p
 		}
-		for _, name := range sortedKeys(olds) {
+		for _, name := range sets.SortedKeys(olds) {
 			pairs = append(pairs, pair{name, olds[name], n})
 		}
 	default:
-		for _, name := range sortedKeys(news) {
+		for _, name := range sets.SortedKeys(news) {
 			if olds[name] == nil {
 				r.Changes = append(r.Changes, Change{Container: name, Kind: KindContainer, Op: OpAdded, Subject: name, Widening: true,
 					Detail: "a container OLD has no profile for"})
@@ -541,7 +542,7 @@ func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle b
 			}
 			pairs = append(pairs, pair{name, olds[name], news[name]})
 		}
-		for _, name := range sortedKeys(olds) {
+		for _, name := range sets.SortedKeys(olds) {
 			if news[name] == nil {
 				r.Changes = append(r.Changes, Change{Container: name, Kind: KindContainer, Op: OpRemoved, Subject: name})
 			}

@@ -7,6 +7,8 @@ package profile
 
 import (
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // DockerRunFlags returns the docker run flags that apply the profile:
@@ -18,7 +20,7 @@ import (
 // and the resource limits of ResourceLimits.
 func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []string {
 	flags := []string{"--cap-drop=ALL"}
-	for _, c := range sortedSet(caps.Add) {
+	for _, c := range sets.Sorted(caps.Add) {
 		// Docker documents capabilities without the CAP_ prefix.
 		flags = append(flags, "--cap-add="+strings.TrimPrefix(canonicalCapability(c), "CAP_"))
 	}
@@ -32,7 +34,7 @@ func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []st
 	}
 	if ro := ReadOnlyRoot(rec); ro.Suggested {
 		flags = append(flags, "--read-only")
-		for _, dir := range sortedSet(ro.Tmpfs) {
+		for _, dir := range sets.Sorted(ro.Tmpfs) {
 			flags = append(flags, "--tmpfs="+dir)
 		}
 	}

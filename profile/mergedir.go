@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // MergeInputsDir is where a merged profile keeps its inputs' reports.
@@ -75,7 +77,7 @@ func MergeProfileDirs(inputs []string, out string) ([]MergeResult, error) {
 
 	var results []MergeResult
 	var problems []error
-	for _, name := range sortedKeys(groups) {
+	for _, name := range sets.SortedKeys(groups) {
 		dirs := groups[name]
 		var recs []*Recording
 		var reports [][]byte

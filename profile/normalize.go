@@ -9,6 +9,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // Normalize sorts the Recording's slices in place: syscalls by arch, name,
@@ -22,19 +24,19 @@ func Normalize(rec *Recording) {
 	slices.SortFunc(rec.Syscalls, compareSyscallUse)
 	rec.SyscallArgs = normalizeLearnedArgs(rec.SyscallArgs)
 	for i := range rec.Capabilities {
-		rec.Capabilities[i].Syscalls = sortedSetOrNil(rec.Capabilities[i].Syscalls)
+		rec.Capabilities[i].Syscalls = sets.SortedOrNil(rec.Capabilities[i].Syscalls)
 	}
 	slices.SortFunc(rec.Capabilities, compareCapabilityUse)
-	rec.PrivilegedExecs = sortedSetOrNil(rec.PrivilegedExecs)
-	rec.Warnings = sortedSetOrNil(rec.Warnings)
-	rec.Learning.CapAdd = sortedSetOrNil(rec.Learning.CapAdd)
-	rec.Learning.CapDrop = sortedSetOrNil(rec.Learning.CapDrop)
+	rec.PrivilegedExecs = sets.SortedOrNil(rec.PrivilegedExecs)
+	rec.Warnings = sets.SortedOrNil(rec.Warnings)
+	rec.Learning.CapAdd = sets.SortedOrNil(rec.Learning.CapAdd)
+	rec.Learning.CapDrop = sets.SortedOrNil(rec.Learning.CapDrop)
 
 	rec.Files = normalizeFiles(rec.Files)
 	slices.SortFunc(rec.Sockets, compareSocketUse)
 	rec.Sockets = slices.Compact(rec.Sockets)
-	rec.SignalsSent = sortedSetOrNil(rec.SignalsSent)
-	rec.Ptrace = sortedSetOrNil(rec.Ptrace)
+	rec.SignalsSent = sets.SortedOrNil(rec.SignalsSent)
+	rec.Ptrace = sets.SortedOrNil(rec.Ptrace)
 	slices.SortFunc(rec.Mounts, compareMountUse)
 	rec.Mounts = slices.Compact(rec.Mounts)
 	slices.SortFunc(rec.ContainerMounts, compareContainerMount)
@@ -64,7 +66,7 @@ func normalizeFiles(files []FileAccess) []FileAccess {
 		out = append(out, f)
 	}
 	for i := range out {
-		out[i].Access = sortedSet(out[i].Access)
+		out[i].Access = sets.Sorted(out[i].Access)
 	}
 	return out
 }
@@ -153,13 +155,4 @@ func compareBool(a, b bool) int {
 		return -1
 	}
 	return 1
-}
-
-// sortedSetOrNil is sortedSet that keeps an empty list nil, so a normalized
-// Recording marshals as the original did.
-func sortedSetOrNil(s []string) []string {
-	if len(s) == 0 {
-		return s
-	}
-	return sortedSet(s)
 }

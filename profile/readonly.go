@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // ReadOnly is whether --read-only is suggested, with the --tmpfs mounts it
@@ -72,7 +74,7 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 	}
 
 	var tmpfs []string
-	for _, mp := range sortedKeys(written) {
+	for _, mp := range sets.SortedKeys(written) {
 		if !slices.ContainsFunc(tmpfs, func(outer string) bool { return isUnder(mp, outer) }) {
 			tmpfs = append(tmpfs, mp)
 		}
@@ -107,7 +109,7 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 	var held []string
 	for _, mp := range tmpfs {
 		var paths []string
-		for _, inner := range sortedKeys(written) {
+		for _, inner := range sets.SortedKeys(written) {
 			if isUnder(inner, mp) {
 				paths = append(paths, written[inner]...)
 			}

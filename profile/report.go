@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // ReportSchemaVersion is the version of report.json's layout.
@@ -135,12 +137,12 @@ func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report 
 		Syscalls:        []ReportSyscall{},
 		SyscallArgs:     append([]ArgRule{}, argRules(rec, recordedNames(rec))...),
 		Capabilities:    []ReportCapability{},
-		PrivilegedExecs: sortedSet(rec.PrivilegedExecs),
+		PrivilegedExecs: sets.Sorted(rec.PrivilegedExecs),
 		FilesRecorded:   rec.FilesRecorded,
 		Files:           []ReportFileAccess{},
 		Sockets:         append([]SocketUse{}, rec.Sockets...),
-		SignalsSent:     sortedSet(rec.SignalsSent),
-		Ptrace:          sortedSet(rec.Ptrace),
+		SignalsSent:     sets.Sorted(rec.SignalsSent),
+		Ptrace:          sets.Sorted(rec.Ptrace),
 		Mounts:          append([]MountUse{}, rec.Mounts...),
 		ContainerMounts: append([]ContainerMount{}, rec.ContainerMounts...),
 		UnknownSyscalls: rec.UnknownSyscalls,
@@ -154,7 +156,7 @@ func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report 
 		},
 	}
 	for _, f := range rec.Files {
-		r.Files = append(r.Files, ReportFileAccess{Path: f.Path, PathBase64: rawBase64(f.Path), Access: sortedSet(f.Access),
+		r.Files = append(r.Files, ReportFileAccess{Path: f.Path, PathBase64: rawBase64(f.Path), Access: sets.Sorted(f.Access),
 			Mount: f.Mount, MountPoint: f.MountPoint})
 	}
 	for _, s := range rec.Syscalls {
@@ -172,12 +174,12 @@ func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report 
 			Name:     canonicalCapability(c.Name),
 			Granted:  c.Granted,
 			Denied:   c.Denied,
-			Syscalls: sortedSet(c.Syscalls),
+			Syscalls: sets.Sorted(c.Syscalls),
 			Verdict:  verdict,
 			Reason:   reason,
 		})
 	}
-	r.Warnings = sortedSet(append(reportWarnings(rec), apparmor.Warnings...))
+	r.Warnings = sets.Sorted(append(reportWarnings(rec), apparmor.Warnings...))
 	r.Identity, r.Resources, r.Config = rec.Identity, rec.Resources, rec.Config
 	r.User, r.Limits, r.Checklist = UserSuggestion(rec), ResourceLimits(rec), Checklist(rec)
 	return r
@@ -215,7 +217,7 @@ func noNewPrivileges(rec *Recording) NoNewPrivileges {
 	}
 	return NoNewPrivileges{
 		Suggested: false,
-		Reason: strings.Join(sortedSet(rec.PrivilegedExecs), ", ") +
+		Reason: strings.Join(sets.Sorted(rec.PrivilegedExecs), ", ") +
 			" gained privileges through exec (setuid/setgid or file capabilities); no-new-privileges would stop it",
 	}
 }
@@ -258,7 +260,7 @@ func reportWarnings(rec *Recording) []string {
 		w = append(w, exe+" gained privileges through exec (setuid/setgid or file capabilities): "+
 			"no-new-privileges is not suggested")
 	}
-	return sortedSet(w)
+	return sets.Sorted(w)
 }
 
 func reportTime(t time.Time) string {

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // RunFlags is a docker run flags line, understood.
@@ -154,9 +156,9 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 			f.Other = append(f.Other, w)
 		}
 	}
-	f.CapAdd = sortedSet(f.CapAdd)
-	f.CapDrop = sortedSetOrNil(f.CapDrop)
-	f.Tmpfs = sortedSetOrNil(f.Tmpfs)
+	f.CapAdd = sets.Sorted(f.CapAdd)
+	f.CapDrop = sets.SortedOrNil(f.CapDrop)
+	f.Tmpfs = sets.SortedOrNil(f.Tmpfs)
 	slices.SortFunc(f.Ulimits, func(a, b Ulimit) int { return strings.Compare(a.Name, b.Name) })
 	return f, nil
 }
@@ -249,7 +251,7 @@ func (f *RunFlags) Capabilities() []string {
 		caps = append(DockerDefaultCapabilities(), f.CapAdd...)
 		caps = slices.DeleteFunc(caps, func(c string) bool { return slices.Contains(f.CapDrop, c) })
 	}
-	return sortedSet(caps)
+	return sets.Sorted(caps)
 }
 
 // shellWords splits one line into words as sh does, without expanding
@@ -339,6 +341,6 @@ func ParseCapabilities(data []byte) (*CapabilitySet, error) {
 			}
 		}
 	}
-	c.Add, c.Drop, c.Denied = sortedSet(c.Add), sortedSet(c.Drop), sortedSet(c.Denied)
+	c.Add, c.Drop, c.Denied = sets.Sorted(c.Add), sets.Sorted(c.Drop), sets.Sorted(c.Denied)
 	return &c, nil
 }

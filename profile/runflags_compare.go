@@ -28,6 +28,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // flagsContext is what a profile says beyond its flags: who the image's
@@ -282,7 +284,7 @@ func compareUlimits(o, n *RunFlags, coverage bool, nc flagsContext, add func(op,
 		}
 		return Ulimit{}, false
 	}
-	for _, name := range sortedKeys(names) {
+	for _, name := range sets.SortedKeys(names) {
 		ou, oHas := find(o, name)
 		nu, nHas := find(n, name)
 		prefix := "--ulimit=" + name + "="

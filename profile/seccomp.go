@@ -6,11 +6,11 @@ package profile
 // we write is what dockerd reads for --security-opt seccomp=FILE.
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 const (
@@ -95,7 +95,7 @@ func Seccomp(rec *Recording) *seccomp.Seccomp {
 			allowed = append(allowed, name)
 		}
 	}
-	allowed = sortedSet(allowed)
+	allowed = sets.Sorted(allowed)
 
 	p := &seccomp.Seccomp{
 		LinuxSeccomp: specs.LinuxSeccomp{
@@ -118,7 +118,7 @@ func Seccomp(rec *Recording) *seccomp.Seccomp {
 	for _, e := range argEntries {
 		allowedSomehow = append(allowedSomehow, e.Names...)
 	}
-	p.Syscalls = append(p.Syscalls, unmadeErrnoRules(sortedSet(allowedSomehow), arches)...)
+	p.Syscalls = append(p.Syscalls, unmadeErrnoRules(sets.Sorted(allowedSomehow), arches)...)
 	return p
 }
 
@@ -142,7 +142,7 @@ func unmadeErrnoRules(allowed []string, arches []specs.Arch) []*seccomp.Syscall 
 	}
 
 	var rules []*seccomp.Syscall
-	for _, errno := range sortedKeys(byErrno) {
+	for _, errno := range sets.SortedKeys(byErrno) {
 		var names []string
 		for _, name := range byErrno[errno] {
 			if !slices.Contains(allowed, name) && knownOnAny(name, arches) {
@@ -158,7 +158,7 @@ func unmadeErrnoRules(allowed []string, arches []specs.Arch) []*seccomp.Syscall 
 		}
 		rules = append(rules, &seccomp.Syscall{
 			LinuxSyscall: specs.LinuxSyscall{
-				Names:    sortedSet(names),
+				Names:    sets.Sorted(names),
 				Action:   specs.ActErrno,
 				ErrnoRet: uintPtr(errno),
 			},
@@ -222,12 +222,3 @@ func MarshalSeccomp(p *seccomp.Seccomp) ([]byte, error) {
 }
 
 func uintPtr(v uint) *uint { return &v }
-
-func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // ArgRuleMaxValues: a syscall whose argument took more distinct values than
@@ -140,5 +141,5 @@ func recordedNames(rec *Recording) []string {
 			names = append(names, s.Name)
 		}
 	}
-	return sortedSet(names)
+	return sets.Sorted(names)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // ParseSeccomp reads a seccomp profile in Docker's format (which includes
@@ -297,12 +298,12 @@ func evaluateResolved(r *specs.LinuxSeccomp, native Arch) *SeccompPolicy {
 		}
 	}
 	defaultAllows := allowsAction(r.DefaultAction)
-	names := sortedKeys(byName)
+	names := sets.SortedKeys(byName)
 	if defaultAllows {
 		for _, a := range pol.Architectures {
 			names = append(names, knownSyscalls(a)...)
 		}
-		names = sortedSet(names)
+		names = sets.Sorted(names)
 	}
 	for _, name := range names {
 		fallback, unconditional := defaultAllows, false
@@ -363,7 +364,7 @@ func (p *SeccompPolicy) AllowSet(arch Arch) []string {
 		return nil
 	}
 	var out []string
-	for _, name := range sortedKeys(p.Syscalls) {
+	for _, name := range sets.SortedKeys(p.Syscalls) {
 		if syscallKnown(arch, name) {
 			out = append(out, name)
 		}
@@ -400,7 +401,7 @@ func knownSyscalls(arch Arch) []string {
 	if arch == ArchARM {
 		add(0xf0000, 0xf0010) // ARM's private syscalls (cacheflush, set_tls, ...)
 	}
-	names = sortedSet(names)
+	names = sets.Sorted(names)
 	knownSyscallsCache.Store(arch, names)
 	return names
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // loadWithDocker feeds a generated profile to Docker's own loader, the code
@@ -73,7 +74,7 @@ func TestDockerLoadsGeneratedProfiles(t *testing.T) {
 					restricted = append(restricted, r.Names...)
 				}
 			}
-			if len(unconditional) != len(sortedSet(unconditional)) {
+			if len(unconditional) != len(sets.Sorted(unconditional)) {
 				t.Errorf("unconditionally allowed names are not unique: %v", unconditional)
 			}
 			for _, n := range restricted {

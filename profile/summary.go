@@ -9,6 +9,7 @@ import (
 
 	seccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // Summary is a profile at a glance, measured against what Docker gives
@@ -88,7 +89,7 @@ func DockerDefaultSyscalls(goarch string) []string {
 		}
 		names = append(names, rule.Names...)
 	}
-	return sortedSet(names)
+	return sets.Sorted(names)
 }
 
 // WriteSummaryTable prints one row per profile: syscalls and capabilities

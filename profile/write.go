@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // Names of the files WriteProfileDir writes.
@@ -137,7 +139,7 @@ func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, 
 // MarshalCapabilities renders capabilities.json: indented with two spaces,
 // ending in a newline, empty lists as [].
 func MarshalCapabilities(c CapabilitySet) ([]byte, error) {
-	c.Add, c.Drop, c.Denied = sortedSet(c.Add), sortedSet(c.Drop), sortedSet(c.Denied)
+	c.Add, c.Drop, c.Denied = sets.Sorted(c.Add), sets.Sorted(c.Drop), sets.Sorted(c.Denied)
 	return marshalJSON(c)
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // AppArmorProfile is the profile as data; Render writes it out.
@@ -89,7 +90,7 @@ func AppArmorProfileName(rec *Recording) string {
 		name = strings.TrimPrefix(rec.Container.Name, "/") // Docker's API spells names "/web"
 	}
 	if name == "" {
-		name = shortID(rec.Container.ID)
+		name = text.ShortID(rec.Container.ID)
 	}
 	if name == "" {
 		name = "unnamed"
@@ -169,11 +170,11 @@ func AppArmor(rec *Recording) *AppArmorProfile {
 	for _, m := range rec.Mounts {
 		fstype := m.FSType
 		if strings.Trim(fstype, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != "" {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("mount of file system type %q onto %s: AppArmor cannot name the type, the rule allows any", fstype, displayPath(m.Target)))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("mount of file system type %q onto %s: AppArmor cannot name the type, the rule allows any", fstype, text.DisplayPath(m.Target)))
 			fstype = ""
 		}
 		if !strings.HasPrefix(m.Target, "/") {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("mount onto %s: not an absolute path, no rule allows it", displayPath(m.Target)))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("mount onto %s: not an absolute path, no rule allows it", text.DisplayPath(m.Target)))
 			continue
 		}
 		// The kernel names a directory mount point with a trailing '/'.
@@ -208,7 +209,7 @@ func appArmorDenyRules(rec *Recording, p *AppArmorProfile) ([]AppArmorFileRule, 
 		var needed []string
 		for _, f := range rec.Files {
 			if hit := neededPerms(f.Access) & denied; hit != 0 && m.match(f.Path) {
-				needed = append(needed, fmt.Sprintf("%s on %s", hit, displayPath(f.Path)))
+				needed = append(needed, fmt.Sprintf("%s on %s", hit, text.DisplayPath(f.Path)))
 			}
 		}
 		if len(needed) > 0 {

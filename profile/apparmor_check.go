@@ -10,6 +10,8 @@ package profile
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // CheckAppArmor returns the problems of profileText as a profile for rec,
@@ -35,7 +37,7 @@ func CheckAppArmor(rec *Recording, profileText []byte) []string {
 		recorded[f.Path] |= parsePerms(need.String()) // w grants append as well
 		if missing := need &^ effectivePerms(rules, f.Path); missing != 0 {
 			problems = append(problems, fmt.Sprintf("%s: the recording needs %s, which the profile does not allow",
-				displayPath(f.Path), missing))
+				text.DisplayPath(f.Path), missing))
 		}
 	}
 	for _, s := range appArmorSensitivePaths {

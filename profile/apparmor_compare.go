@@ -18,6 +18,7 @@ import (
 
 	"github.com/moby/sys/capability"
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // aaPerm is a file permission set for comparison: like permSet, with each
@@ -438,7 +439,7 @@ func compareFileRules(oldRules, newRules []Rule) []Change {
 		}
 		detail := ""
 		if wide && g.perms != 0 {
-			detail = fmt.Sprintf("allows %s on %s, which OLD does not", g.perms, displayPath(g.example))
+			detail = fmt.Sprintf("allows %s on %s, which OLD does not", g.perms, text.DisplayPath(g.example))
 		}
 		switch {
 		case r.Deny && !inOld:
@@ -712,16 +713,9 @@ func fileNeeds(rec *Recording, rules []Rule) []Change {
 			}
 		}
 		if missing := need &^ (allow &^ deny); missing != 0 {
-			out = append(out, Change{Kind: KindFileAccess, Op: OpNeeded, Subject: displayPath(f.Path), Widening: true,
-				Detail: fmt.Sprintf("the container needs %s (%s); the baseline allows %s", missing, strings.Join(f.Access, ", "), orNone((allow &^ deny).String()))})
+			out = append(out, Change{Kind: KindFileAccess, Op: OpNeeded, Subject: text.DisplayPath(f.Path), Widening: true,
+				Detail: fmt.Sprintf("the container needs %s (%s); the baseline allows %s", missing, strings.Join(f.Access, ", "), text.OrNone((allow &^ deny).String()))})
 		}
 	}
 	return out
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "nothing"
-	}
-	return s
 }

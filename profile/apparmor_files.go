@@ -9,9 +9,9 @@ package profile
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // permSet is a set of AppArmor file permissions.
@@ -159,15 +159,6 @@ func escapeAppArmor(s string) string {
 	return b.String()
 }
 
-// displayPath returns p for a message: as it is when it is printable UTF-8,
-// else Go-quoted.
-func displayPath(p string) string {
-	if utf8.ValidString(p) && strings.IndexFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0 {
-		return p
-	}
-	return strconv.Quote(p)
-}
-
 // Generalisation thresholds.
 const (
 	// appArmorCollapseThreshold: this many files directly in one directory,
@@ -223,7 +214,7 @@ func appArmorFileRules(files []FileAccess) ([]AppArmorFileRule, []string) {
 		if !strings.HasPrefix(f.Path, "/") {
 			// Pipes, sockets and anonymous inodes have no path; AppArmor
 			// does not mediate them by name.
-			warnings = append(warnings, fmt.Sprintf("%s is not an absolute path: it has no file rule", displayPath(f.Path)))
+			warnings = append(warnings, fmt.Sprintf("%s is not an absolute path: it has no file rule", text.DisplayPath(f.Path)))
 			continue
 		}
 		perms := neededPerms(f.Access)

@@ -24,6 +24,7 @@ import (
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // Checklist statuses.
@@ -373,7 +374,7 @@ func (c checklistInput) sensitiveMounts55() ChecklistItem {
 		if !exact && !below {
 			continue
 		}
-		line := fmt.Sprintf("%s -> %s (%s)%s", displayPath(src), displayPath(m.Destination), rwWord(m.ReadOnly), c.usage(m))
+		line := fmt.Sprintf("%s -> %s (%s)%s", text.DisplayPath(src), text.DisplayPath(m.Destination), rwWord(m.ReadOnly), c.usage(m))
 		if exact || !m.ReadOnly {
 			bad = append(bad, line)
 		} else {
@@ -384,13 +385,13 @@ func (c checklistInput) sensitiveMounts55() ChecklistItem {
 	switch {
 	case len(bad) > 0:
 		it.Status = StatusFail
-		it.Current = plural(len(bad)+len(ro), "sensitive host path") + " mounted"
+		it.Current = text.Plural(len(bad)+len(ro), "sensitive host path") + " mounted"
 	case len(ro) > 0:
 		it.Status = StatusWarn
-		it.Current = plural(len(ro), "path") + " below sensitive host directories mounted read-only"
+		it.Current = text.Plural(len(ro), "path") + " below sensitive host directories mounted read-only"
 	case binds > sourcesKnown:
 		it.Status = StatusInfo
-		it.Current = plural(binds-sourcesKnown, "bind mount") + " whose host paths were not recorded"
+		it.Current = text.Plural(binds-sourcesKnown, "bind mount") + " whose host paths were not recorded"
 		it.Recommendation = "record again with this tailor to check them"
 	case !c.config && len(c.rec.ContainerMounts) == 0:
 		return notRecorded(it, it.Recommendation)
@@ -473,7 +474,7 @@ func (c checklistInput) privilegedPorts57() ChecklistItem {
 	switch {
 	case len(it.Evidence) > 0:
 		it.Status = StatusWarn
-		it.Current = plural(len(it.Evidence), "port") + " published on host ports below 1024"
+		it.Current = text.Plural(len(it.Evidence), "port") + " published on host ports below 1024"
 	case len(c.rec.Config.Ports) == 0:
 		it.Status, it.Current, it.Recommendation = StatusPass, "no port published", "keep it so"
 	default:
@@ -568,11 +569,11 @@ func (c checklistInput) limitItem(id, title string, current int64, format func(i
 }
 
 func (c checklistInput) memory510() ChecklistItem {
-	return c.limitItem("5.10", "Memory limited", c.rec.Config.MemoryBytes, formatBytes, c.limits.Memory)
+	return c.limitItem("5.10", "Memory limited", c.rec.Config.MemoryBytes, text.Bytes, c.limits.Memory)
 }
 
 func (c checklistInput) pids528() ChecklistItem {
-	return c.limitItem("5.28", "PIDs limited", max(c.rec.Config.PidsLimit, 0), itoa64, c.limits.Pids)
+	return c.limitItem("5.28", "PIDs limited", max(c.rec.Config.PidsLimit, 0), text.Itoa64, c.limits.Pids)
 }
 
 func (c checklistInput) cpu511() ChecklistItem {
@@ -630,7 +631,7 @@ func (c checklistInput) portInterfaces513() ChecklistItem {
 	switch {
 	case len(it.Evidence) > 0:
 		it.Status = StatusWarn
-		it.Current = plural(len(it.Evidence), "port") + " published on every host interface"
+		it.Current = text.Plural(len(it.Evidence), "port") + " published on every host interface"
 	case len(c.rec.Config.Ports) == 0:
 		it.Status, it.Current, it.Recommendation = StatusPass, "no port published", "keep it so"
 	default:
@@ -672,7 +673,7 @@ func (c checklistInput) devices517() ChecklistItem {
 		it.Recommendation = "run it without --privileged"
 		for _, f := range c.rec.Files {
 			if f.Mount == MountDev || isUnder(f.Path, "/dev") {
-				it.Evidence = append(it.Evidence, "it used "+displayPath(f.Path))
+				it.Evidence = append(it.Evidence, "it used "+text.DisplayPath(f.Path))
 			}
 		}
 		it.Evidence = limitEvidence(it.Evidence)
@@ -684,17 +685,17 @@ func (c checklistInput) devices517() ChecklistItem {
 		return it
 	}
 	it.Status = StatusWarn
-	it.Current = plural(len(c.rec.Config.Devices), "host device") + ": " + listPaths(c.rec.Config.Devices)
+	it.Current = text.Plural(len(c.rec.Config.Devices), "host device") + ": " + listPaths(c.rec.Config.Devices)
 	for _, d := range c.rec.Config.Devices {
 		if !c.rec.FilesRecorded {
-			it.Evidence = append(it.Evidence, displayPath(d)+": file access not recorded")
+			it.Evidence = append(it.Evidence, text.DisplayPath(d)+": file access not recorded")
 			continue
 		}
 		used := slices.ContainsFunc(c.rec.Files, func(f FileAccess) bool { return strings.TrimSuffix(f.Path, "/") == d })
 		if used {
-			it.Evidence = append(it.Evidence, displayPath(d)+": used -> keep")
+			it.Evidence = append(it.Evidence, text.DisplayPath(d)+": used -> keep")
 		} else {
-			it.Evidence = append(it.Evidence, displayPath(d)+": never used -> remove")
+			it.Evidence = append(it.Evidence, text.DisplayPath(d)+": never used -> remove")
 		}
 	}
 	return it
@@ -733,12 +734,12 @@ func (c checklistInput) propagation519() ChecklistItem {
 			if src == "" {
 				src = m.Type
 			}
-			it.Evidence = append(it.Evidence, fmt.Sprintf("%s -> %s (%s)", displayPath(src), displayPath(m.Destination), m.Propagation))
+			it.Evidence = append(it.Evidence, fmt.Sprintf("%s -> %s (%s)", text.DisplayPath(src), text.DisplayPath(m.Destination), m.Propagation))
 		}
 	}
 	switch {
 	case len(it.Evidence) > 0:
-		it.Status, it.Current = StatusFail, plural(len(it.Evidence), "mount")+" with shared propagation"
+		it.Status, it.Current = StatusFail, text.Plural(len(it.Evidence), "mount")+" with shared propagation"
 	case !c.config:
 		// Older recordings kept mounts without their propagation.
 		return notRecorded(it, it.Recommendation)
@@ -853,7 +854,7 @@ func (c checklistInput) dockerSocket531() ChecklistItem {
 		if src == "" {
 			src = "(host path not recorded)"
 		}
-		line := fmt.Sprintf("%s -> %s (%s)", displayPath(src), displayPath(m.Destination), rwWord(m.ReadOnly))
+		line := fmt.Sprintf("%s -> %s (%s)", text.DisplayPath(src), text.DisplayPath(m.Destination), rwWord(m.ReadOnly))
 		if c.rec.FilesRecorded {
 			dest := strings.TrimRight(m.Destination, "/")
 			connected := slices.ContainsFunc(c.rec.Files, func(f FileAccess) bool {
@@ -942,7 +943,7 @@ func (c checklistInput) recordingComplete() ChecklistItem {
 	r := c.rec
 	it.Current = "recorded"
 	if !r.Start.IsZero() && !r.Stop.IsZero() && r.Stop.After(r.Start) {
-		it.Current = "recorded for " + formatDuration(r.Stop.Sub(r.Start))
+		it.Current = "recorded for " + text.Duration(r.Stop.Sub(r.Start))
 	}
 	if r.Container.ExitCode != nil {
 		it.Current += fmt.Sprintf(", exit code %d", *r.Container.ExitCode)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"sigs.k8s.io/yaml"
 )
@@ -142,7 +143,7 @@ func ConvertOCI(p *Profile, opts ConvertOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalJSON(r)
+	return jsonfile.Marshal(r)
 }
 
 // ConvertFlags returns the docker run (and podman run) flags line for the

@@ -19,7 +19,9 @@ import (
 	"strings"
 
 	"github.com/moby/profiles/seccomp"
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // Kinds of change, in the order a report lists them.
@@ -174,7 +176,7 @@ func FileKind(name string, data []byte) (string, error) {
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(trimmed, &fields); err != nil {
-			return "", fmt.Errorf("%s: %w", name, jsonError(err))
+			return "", fmt.Errorf("%s: %w", name, jsonfile.Error(err))
 		}
 		switch {
 		case fields["defaultAction"] != nil:
@@ -514,7 +516,7 @@ func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle b
 			n = p
 		}
 		if len(intersect(o.kinds(), n.kinds())) == 0 {
-			return nil, fmt.Errorf("nothing to compare: OLD has %s, NEW has %s", orNone(strings.Join(o.kinds(), ", ")), orNone(strings.Join(n.kinds(), ", ")))
+			return nil, fmt.Errorf("nothing to compare: OLD has %s, NEW has %s", text.OrNone(strings.Join(o.kinds(), ", ")), text.OrNone(strings.Join(n.kinds(), ", ")))
 		}
 		pairs = append(pairs, pair{"", o, n})
 	case oldSingle:
@@ -602,7 +604,7 @@ func dedupChanges(c []Change) []Change {
 
 // MarshalDiff renders the report as JSON, in tailor's one JSON style.
 func MarshalDiff(r *DiffReport) ([]byte, error) {
-	return marshalJSON(r)
+	return jsonfile.Marshal(r)
 }
 
 // Summary is the report's last line.

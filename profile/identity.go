@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // Decisions of UserSuggestion.
@@ -122,7 +124,7 @@ func UserSuggestion(rec *Recording) UserAdvice {
 				otherAccess = append(otherAccess, a)
 			}
 		}
-		dropNote := fmt.Sprintf("it starts as root and drops to uid %d:%d for %s", drop.UID, drop.GID, displayPath(drop.Path))
+		dropNote := fmt.Sprintf("it starts as root and drops to uid %d:%d for %s", drop.UID, drop.GID, text.DisplayPath(drop.Path))
 		if len(other) > 0 || len(otherAccess) > 0 {
 			adv.Decision = UserRootNeeded
 			adv.Reason = dropNote + ", but it also used root for more than the drop " +
@@ -245,7 +247,7 @@ func currentUser(rec *Recording) string {
 		return "not recorded"
 	}
 	if drop, ok := dropTarget(execs); ok {
-		s += fmt.Sprintf(", then uid %d:%d from %s on", drop.UID, drop.GID, displayPath(drop.Path))
+		s += fmt.Sprintf(", then uid %d:%d from %s on", drop.UID, drop.GID, text.DisplayPath(drop.Path))
 	}
 	return s
 }
@@ -338,7 +340,7 @@ func capabilityUseEvidence(c CapabilityUse) string {
 func rootOnlyEvidence(accesses []RootOnlyAccess, note ...string) []string {
 	var out []string
 	for _, a := range accesses {
-		s := fmt.Sprintf("%s %s: only root may (owner uid %d, mode %04o)", a.Access, displayPath(a.Path), a.Owner, a.Mode&0o7777)
+		s := fmt.Sprintf("%s %s: only root may (owner uid %d, mode %04o)", a.Access, text.DisplayPath(a.Path), a.Owner, a.Mode&0o7777)
 		if len(note) > 0 {
 			s += ": " + note[0]
 		}

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // Headroom of the suggested limits over the observed peaks.
@@ -93,7 +95,7 @@ func ResourceLimits(rec *Recording) LimitsAdvice {
 
 	pids := suggestLimit(r.PeakTasks, rec.Config.PidsLimit, "tasks (processes and threads) at once",
 		stepUp(max(mulSat(r.PeakTasks, TasksHeadroomFactor), addSat(r.PeakTasks, TasksMinHeadroom))),
-		fmt.Sprintf("twice the peak, at least the peak + %d, rounded up", TasksMinHeadroom), itoa64)
+		fmt.Sprintf("twice the peak, at least the peak + %d, rounded up", TasksMinHeadroom), text.Itoa64)
 	if pids.Suggested > 0 {
 		pids.Flag = fmt.Sprintf("--pids-limit=%d", pids.Suggested)
 	}
@@ -103,7 +105,7 @@ func ResourceLimits(rec *Recording) LimitsAdvice {
 		mem = stepUp(mib) << 20
 	}
 	memory := suggestLimit(r.PeakMemoryBytes, rec.Config.MemoryBytes, "memory in use (the cgroup's peak)",
-		mem, "twice the peak, at least 64 MiB, rounded up", formatBytes)
+		mem, "twice the peak, at least 64 MiB, rounded up", text.Bytes)
 	if memory.Suggested > 0 {
 		if memory.Suggested%(1<<20) == 0 {
 			memory.Flag = fmt.Sprintf("--memory=%dm", memory.Suggested>>20)
@@ -114,7 +116,7 @@ func ResourceLimits(rec *Recording) LimitsAdvice {
 
 	files := suggestLimit(r.PeakOpenFiles, nofile, "open files in one process at once",
 		stepUp(max(mulSat(r.PeakOpenFiles, OpenFilesHeadroomFactor), OpenFilesFloor)),
-		fmt.Sprintf("twice the peak, at least %d, rounded up", OpenFilesFloor), itoa64)
+		fmt.Sprintf("twice the peak, at least %d, rounded up", OpenFilesFloor), text.Itoa64)
 	if files.Suggested > 0 {
 		files.Flag = fmt.Sprintf("--ulimit=nofile=%d:%d", files.Suggested, files.Suggested)
 	}
@@ -187,20 +189,3 @@ func addSat(a, b int64) int64 {
 	}
 	return a + b
 }
-
-func itoa64(n int64) string { return fmt.Sprintf("%d", n) }
-
-// formatBytes spells a size in binary units: "512 KiB", "96 MiB", "1.5 GiB".
-func formatBytes(b int64) string {
-	switch {
-	case b >= 1<<30:
-		return trimZero(fmt.Sprintf("%.1f", float64(b)/(1<<30))) + " GiB"
-	case b >= 1<<20:
-		return trimZero(fmt.Sprintf("%.1f", float64(b)/(1<<20))) + " MiB"
-	case b >= 1<<10:
-		return trimZero(fmt.Sprintf("%.1f", float64(b)/(1<<10))) + " KiB"
-	}
-	return fmt.Sprintf("%d B", b)
-}
-
-func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }

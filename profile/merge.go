@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // MergeRecordings unites recordings of the same workload (one container
@@ -52,7 +54,7 @@ func MergeRecordings(recs ...*Recording) *Recording {
 	caps := map[string]*CapabilityUse{}
 	var ids []string
 	for _, r := range recs {
-		ids = append(ids, shortID(r.Container.ID))
+		ids = append(ids, text.ShortID(r.Container.ID))
 		if r.Start.Before(out.Start) {
 			out.Start = r.Start
 		}
@@ -125,13 +127,6 @@ func MergeRecordings(recs ...*Recording) *Recording {
 	out.Warnings = append(out.Warnings, fmt.Sprintf("merged %d recordings of containers named %q (ids %s)", len(recs), out.Container.Name, strings.Join(ids, ", ")))
 	Normalize(&out)
 	return &out
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 // mergeIdentity unites who the inputs ran as, and the configuration

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // ReadOnly is whether --read-only is suggested, with the --tmpfs mounts it
@@ -81,7 +82,7 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 	}
 	for _, mp := range tmpfs {
 		if strings.Contains(mp, ":") {
-			return no(fmt.Sprintf("a tmpfs would be needed on %s, which docker run --tmpfs cannot name (it holds ':')", displayPath(mp)))
+			return no(fmt.Sprintf("a tmpfs would be needed on %s, which docker run --tmpfs cannot name (it holds ':')", text.DisplayPath(mp)))
 		}
 	}
 	for _, f := range rec.Files {
@@ -95,11 +96,11 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 		}
 		if slices.Contains(f.Access, AccessExec) || slices.Contains(f.Access, AccessMmapExec) {
 			return no(fmt.Sprintf("the container executed %s, and Docker mounts --tmpfs noexec: "+
-				"to use --read-only, add --tmpfs=%s:exec yourself", displayPath(f.Path), tmpfs[i]))
+				"to use --read-only, add --tmpfs=%s:exec yourself", text.DisplayPath(f.Path), tmpfs[i]))
 		}
 		if !slices.ContainsFunc(f.Access, isWriteAccess) {
 			return no(fmt.Sprintf("the container read %s from the image, and the tmpfs on %s "+
-				"that its writes there need would hide it", displayPath(f.Path), tmpfs[i]))
+				"that its writes there need would hide it", text.DisplayPath(f.Path), tmpfs[i]))
 		}
 	}
 
@@ -178,7 +179,7 @@ func parentDir(p string) string {
 func listPaths(paths []string) string {
 	shown := make([]string, 0, 3)
 	for _, p := range paths[:min(3, len(paths))] {
-		shown = append(shown, displayPath(p))
+		shown = append(shown, text.DisplayPath(p))
 	}
 	s := strings.Join(shown, ", ")
 	if len(paths) > 3 {

@@ -14,6 +14,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // RecordingSchemaVersion is the version of recording.json's layout.
@@ -27,7 +30,7 @@ type recordingDoc struct {
 
 // MarshalRecording renders rec, normalized, as recording.json.
 func MarshalRecording(rec *Recording) ([]byte, error) {
-	return marshalJSON(recordingDoc{SchemaVersion: RecordingSchemaVersion, Recording: normalized(rec)})
+	return jsonfile.Marshal(recordingDoc{SchemaVersion: RecordingSchemaVersion, Recording: normalized(rec)})
 }
 
 // ParseRecording reads recording.json. It refuses unknown fields, another
@@ -39,7 +42,7 @@ func ParseRecording(data []byte) (*Recording, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", RecordingFile, jsonError(err))
+		return nil, fmt.Errorf("%s: %w", RecordingFile, jsonfile.Error(err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: data after the JSON object", RecordingFile)
@@ -90,7 +93,7 @@ func validateRecording(rec *Recording) error {
 		}
 		for _, a := range f.Access {
 			if !knownAccess(a) {
-				return fmt.Errorf("file %s: unknown access %q", displayPath(f.Path), a)
+				return fmt.Errorf("file %s: unknown access %q", text.DisplayPath(f.Path), a)
 			}
 		}
 	}
@@ -105,15 +108,6 @@ func knownAccess(a string) bool {
 		return true
 	}
 	return false
-}
-
-// jsonError makes encoding/json's errors name the offset of a syntax error.
-func jsonError(err error) error {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return fmt.Errorf("%v (at byte %d)", syn, syn.Offset)
-	}
-	return err
 }
 
 // JSON cannot hold bytes that are not UTF-8: encoding/json turns them into
@@ -215,7 +209,7 @@ func ParseReport(data []byte) (*Report, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s: %w", ReportFile, jsonError(err))
+		return nil, fmt.Errorf("%s: %w", ReportFile, jsonfile.Error(err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: data after the JSON object", ReportFile)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
@@ -188,7 +189,7 @@ func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report 
 // MarshalReport renders the report as report.json: indented with two
 // spaces, ending in a newline.
 func MarshalReport(r *Report) ([]byte, error) {
-	return marshalJSON(r)
+	return jsonfile.Marshal(r)
 }
 
 func capabilityVerdict(c CapabilityUse, caps CapabilitySet) (verdict, reason string) {

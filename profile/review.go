@@ -16,6 +16,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // ReviewSchemaVersion is the version of `tailor report --format json`.
@@ -79,7 +82,7 @@ func NewContainerReview(rec *Recording, flags string) ContainerReview {
 		Checklist:   items,
 	}
 	if !rec.Start.IsZero() && rec.Stop.After(rec.Start) {
-		r.Duration = formatDuration(rec.Stop.Sub(rec.Start))
+		r.Duration = text.Duration(rec.Stop.Sub(rec.Start))
 	}
 	r.Container.Name = strings.TrimPrefix(r.Container.Name, "/")
 	return r
@@ -90,7 +93,7 @@ func MarshalReviews(reviews []ContainerReview) ([]byte, error) {
 	if reviews == nil {
 		reviews = []ContainerReview{}
 	}
-	return marshalJSON(Reviews{SchemaVersion: ReviewSchemaVersion, Containers: reviews})
+	return jsonfile.Marshal(Reviews{SchemaVersion: ReviewSchemaVersion, Containers: reviews})
 }
 
 // ErrNoProfiles is returned by ReadReviews for a directory that holds no
@@ -260,20 +263,6 @@ func RecordingFromReport(r *Report) *Recording {
 	return rec
 }
 
-// formatDuration spells how long a recording was: to the second, or to
-// the millisecond under a second ("1m30s", "350ms").
-func formatDuration(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		d = d.Round(time.Second)
-	case d >= time.Millisecond:
-		d = d.Round(time.Millisecond)
-	default:
-		return "under 1ms"
-	}
-	return d.String()
-}
-
 func parseReportTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
@@ -328,7 +317,7 @@ func commandLines(flags, image string) string {
 		words = append(words, ShellQuote(image))
 	}
 	for i, w := range words {
-		words[i] = termSafe(w)
+		words[i] = text.TermSafe(w)
 	}
 	return strings.Join(words, " \\\n    ")
 }

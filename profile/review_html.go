@@ -8,6 +8,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // RenderReviewHTML writes the report as one self-contained HTML page.
@@ -27,17 +29,17 @@ func RenderReviewHTML(w io.Writer, reviews []ContainerReview) error {
 
 var reviewTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"name":          reviewName,
-	"short":         shortID,
+	"short":         text.ShortID,
 	"recorded":      recordedLine,
 	"recordedShort": recordedShort,
-	"plural":        plural,
-	"safe":          termSafe,
+	"plural":        text.Plural,
+	"safe":          text.TermSafe,
 	"arrows":        arrows,
 	"status":        statusClass,
 	"decision":      userDecisionTitle,
 	"limitPeak":     limitPeak,
 	"limitValue":    limitValue,
-	"bytes":         formatBytes,
+	"bytes":         text.Bytes,
 	"upper":         strings.ToUpper,
 	"command":       commandLines,
 }).Parse(reviewHTML))
@@ -53,7 +55,7 @@ func statusClass(s string) string {
 
 // arrows is termSafe with the ASCII arrows of evidence drawn as arrows.
 func arrows(s string) string {
-	s = strings.ReplaceAll(termSafe(s), " -> ", " → ")
+	s = strings.ReplaceAll(text.TermSafe(s), " -> ", " → ")
 	return strings.ReplaceAll(s, " -&gt; ", " → ") // as Markdown escaped it
 }
 
@@ -76,9 +78,9 @@ func limitPeak(a LimitAdvice, isBytes bool) string {
 		return "not observed"
 	}
 	if isBytes {
-		return formatBytes(a.Peak)
+		return text.Bytes(a.Peak)
 	}
-	return itoa64(a.Peak)
+	return text.Itoa64(a.Peak)
 }
 
 func limitValue(v int64, isBytes bool) string {
@@ -86,9 +88,9 @@ func limitValue(v int64, isBytes bool) string {
 		return "none"
 	}
 	if isBytes {
-		return formatBytes(v)
+		return text.Bytes(v)
 	}
-	return itoa64(v)
+	return text.Itoa64(v)
 }
 
 const reviewHTML = `<!DOCTYPE html>

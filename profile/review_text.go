@@ -9,10 +9,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // ANSI colours of the terminal report.
@@ -52,19 +52,19 @@ func RenderReviewText(w io.Writer, reviews []ContainerReview, opt TextOptions) e
 		return code + s + ansiReset
 	}
 	b := bufio.NewWriter(w)
-	fmt.Fprintf(b, "%s\n", paint(ansiBold, fmt.Sprintf("tailor report: %s", plural(len(reviews), "container"))))
+	fmt.Fprintf(b, "%s\n", paint(ansiBold, fmt.Sprintf("tailor report: %s", text.Plural(len(reviews), "container"))))
 	for _, r := range reviews {
 		b.WriteString("\n")
-		title := paint(ansiBold, termSafe(reviewName(r)))
+		title := paint(ansiBold, text.TermSafe(reviewName(r)))
 		if r.Container.Image != "" {
-			title += "  " + paint(ansiDim, termSafe(r.Container.Image))
+			title += "  " + paint(ansiDim, text.TermSafe(r.Container.Image))
 		}
 		fmt.Fprintf(b, "%s %s\n", paint(ansiBold+ansiCyan, "==="), title)
 		kv := func(k, v string) {
 			if v == "" {
 				return
 			}
-			lines := wrapText(termSafe(v), width-13)
+			lines := wrapText(text.TermSafe(v), width-13)
 			fmt.Fprintf(b, "  %s %s\n", paint(ansiDim, fmt.Sprintf("%-10s", k)), lines[0])
 			for _, l := range lines[1:] {
 				fmt.Fprintf(b, "  %-10s %s\n", "", l)
@@ -93,22 +93,22 @@ func RenderReviewText(w io.Writer, reviews []ContainerReview, opt TextOptions) e
 		fmt.Fprintf(b, "  %s\n", paint(ansiDim, fmt.Sprintf("%-6s %-9s %-*s  %s", "STATUS", "ITEM", titleWidth, "CHECK", "CURRENT")))
 		for _, it := range r.Checklist {
 			status := fmt.Sprintf("%-6s", strings.ToUpper(it.Status))
-			itemTitle := termSafe(it.Title)
-			cur := wrapText(termSafe(it.Current), max(width-curCol, 30))
+			itemTitle := text.TermSafe(it.Title)
+			cur := wrapText(text.TermSafe(it.Current), max(width-curCol, 30))
 			if utf8.RuneCountInString(itemTitle) > titleWidth {
-				fmt.Fprintf(b, "  %s %-9s %s\n", paint(statusColor(it.Status)+ansiBold, status), termSafe(it.ID), itemTitle)
+				fmt.Fprintf(b, "  %s %-9s %s\n", paint(statusColor(it.Status)+ansiBold, status), text.TermSafe(it.ID), itemTitle)
 				for _, l := range cur {
 					fmt.Fprintf(b, "%s%s\n", strings.Repeat(" ", curCol), l)
 				}
 			} else {
-				fmt.Fprintf(b, "  %s %-9s %-*s  %s\n", paint(statusColor(it.Status)+ansiBold, status), termSafe(it.ID),
+				fmt.Fprintf(b, "  %s %-9s %-*s  %s\n", paint(statusColor(it.Status)+ansiBold, status), text.TermSafe(it.ID),
 					titleWidth, itemTitle, cur[0])
 				for _, l := range cur[1:] {
 					fmt.Fprintf(b, "%s%s\n", strings.Repeat(" ", curCol), l)
 				}
 			}
 			if it.Recommendation != "" && it.Recommendation != "keep it so" {
-				for i, l := range wrapText(termSafe(it.Recommendation), width-indent-2) {
+				for i, l := range wrapText(text.TermSafe(it.Recommendation), width-indent-2) {
 					prefix := "-> "
 					if i > 0 {
 						prefix = "   "
@@ -117,7 +117,7 @@ func RenderReviewText(w io.Writer, reviews []ContainerReview, opt TextOptions) e
 				}
 			}
 			for _, e := range it.Evidence {
-				for i, l := range wrapText(termSafe(e), width-indent-2) {
+				for i, l := range wrapText(text.TermSafe(e), width-indent-2) {
 					prefix := "- "
 					if i > 0 {
 						prefix = "  "
@@ -158,20 +158,13 @@ func summaryCount(s ReviewSummary, status string) int {
 	return 0
 }
 
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
 // reviewName is the container's name, or its short id.
 func reviewName(r ContainerReview) string {
 	switch {
 	case r.Container.Name != "":
 		return r.Container.Name
 	case r.Container.ID != "":
-		return shortID(r.Container.ID)
+		return text.ShortID(r.Container.ID)
 	}
 	return "unnamed"
 }
@@ -179,7 +172,7 @@ func reviewName(r ContainerReview) string {
 func containerLine(r ContainerReview) string {
 	var parts []string
 	if r.Container.ID != "" {
-		parts = append(parts, shortID(r.Container.ID))
+		parts = append(parts, text.ShortID(r.Container.ID))
 	}
 	if r.Container.Runtime != "" {
 		parts = append(parts, "runtime "+r.Container.Runtime)
@@ -248,37 +241,6 @@ func limitsLine(l LimitsAdvice) string {
 	return strings.Join(flags, " ") + " (in the flags)"
 }
 
-// termSafe makes s safe to print on a terminal: control characters
-// (escape sequences, carriage returns, C1 controls) and invalid UTF-8 are
-// shown escaped, as Go quotes them.
-func termSafe(s string) string {
-	if utf8.ValidString(s) && strings.IndexFunc(s, unsafeRune) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unsafeRune(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteRune(r)
-		}
-		i += n
-	}
-	return b.String()
-}
-
-// unsafeRune is a control or format character, or a line or paragraph
-// separator: anything that moves the cursor, changes what follows, or
-// hides text.
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
-}
-
 // wrapText breaks s into lines of at most width runes at spaces; a word
 // longer than width gets a line of its own. Never returns no line.
 func wrapText(s string, width int) []string {
@@ -305,7 +267,7 @@ func RenderReviewMarkdown(w io.Writer, reviews []ContainerReview) error {
 	b := bufio.NewWriter(w)
 	b.WriteString("# tailor report\n\n")
 	fmt.Fprintf(b, "%s recorded by tailor, checked against Docker's hardening advice and the CIS Docker Benchmark "+
-		"(section 5, container runtime, and 4.1).\n\n", plural(len(reviews), "container"))
+		"(section 5, container runtime, and 4.1).\n\n", text.Plural(len(reviews), "container"))
 	b.WriteString("| Container | Image | Fail | Warn | Pass | Info |\n|---|---|--:|--:|--:|--:|\n")
 	for _, r := range reviews {
 		fmt.Fprintf(b, "| %s | %s | %d | %d | %d | %d |\n", mdEscape(reviewName(r)), mdEscape(r.Container.Image),
@@ -361,7 +323,7 @@ func mdStatus(s string) string {
 // punctuation is backslash-escaped, HTML's is written as entities, and
 // line breaks and control characters cannot end the row.
 func mdEscape(s string) string {
-	s = termSafe(s)
+	s = text.TermSafe(s)
 	var b strings.Builder
 	for _, r := range s {
 		switch r {

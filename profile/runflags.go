@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
@@ -319,7 +320,7 @@ func ParseCapabilities(data []byte) (*CapabilitySet, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", CapabilitiesFile, jsonError(err))
+		return nil, fmt.Errorf("%s: %w", CapabilitiesFile, jsonfile.Error(err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: data after the JSON object", CapabilitiesFile)

@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // flagsContext is what a profile says beyond its flags: who the image's
@@ -190,12 +191,12 @@ type limitKind struct {
 }
 
 var (
-	pidsLimitKind = limitKind{flag: "--pids-limit", what: "pids limit", format: itoa64,
+	pidsLimitKind = limitKind{flag: "--pids-limit", what: "pids limit", format: text.Itoa64,
 		peak:     func(r Resources) int64 { return r.PeakTasks },
-		peakWhat: func(n int64) string { return itoa64(n) + " tasks" }}
-	memoryLimitKind = limitKind{flag: "--memory", what: "memory limit", format: formatBytes,
+		peakWhat: func(n int64) string { return text.Itoa64(n) + " tasks" }}
+	memoryLimitKind = limitKind{flag: "--memory", what: "memory limit", format: text.Bytes,
 		peak:     func(r Resources) int64 { return r.PeakMemoryBytes },
-		peakWhat: formatBytes}
+		peakWhat: text.Bytes}
 )
 
 // limitOrNone is a limit with "not given" and unlimited as NoLimit.
@@ -347,7 +348,7 @@ func compareUlimits(o, n *RunFlags, coverage bool, nc flagsContext, add func(op,
 				dir = "lowered"
 			}
 			emit(OpChanged, fmt.Sprintf("%s soft limit %s %s -> %s, hard limit %s unchanged (does not widen: a process may raise its soft limit up to the hard one)",
-				what, dir, formatLimit(ou.Soft, itoa64), formatLimit(nu.Soft, itoa64), formatLimit(nu.Hard, itoa64)), false)
+				what, dir, formatLimit(ou.Soft, text.Itoa64), formatLimit(nu.Soft, text.Itoa64), formatLimit(nu.Hard, text.Itoa64)), false)
 		}
 	}
 }
@@ -368,8 +369,8 @@ func formatUlimit(u Ulimit) string {
 func compareIdentityAndLimits(o, n *RunFlags, oc, nc flagsContext, coverage bool, add func(op, subject, detail string, widening bool)) {
 	compareUser(userOf(o, oc), userOf(n, nc), coverage, nc, add)
 	compareLimit(pidsLimitKind, limitOrNone(o.PidsLimit), limitOrNone(n.PidsLimit),
-		limitFlag(o, "--pids-limit", o.PidsLimit, itoa64), limitFlag(n, "--pids-limit", n.PidsLimit, itoa64), coverage, nc, add)
-	bytes := func(b int64) string { return itoa64(b) + "b" }
+		limitFlag(o, "--pids-limit", o.PidsLimit, text.Itoa64), limitFlag(n, "--pids-limit", n.PidsLimit, text.Itoa64), coverage, nc, add)
+	bytes := func(b int64) string { return text.Itoa64(b) + "b" }
 	compareLimit(memoryLimitKind, limitOrNone(o.MemoryBytes), limitOrNone(n.MemoryBytes),
 		limitFlag(o, "--memory", o.MemoryBytes, bytes), limitFlag(n, "--memory", n.MemoryBytes, bytes), coverage, nc, add)
 	compareUlimits(o, n, coverage, nc, add)

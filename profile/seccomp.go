@@ -10,6 +10,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
@@ -218,7 +219,7 @@ func knownOnAny(name string, arches []specs.Arch) bool {
 // MarshalSeccomp renders the profile as seccomp.json: indented with two
 // spaces, ending in a newline, byte-for-byte the same for the same profile.
 func MarshalSeccomp(p *seccomp.Seccomp) ([]byte, error) {
-	return marshalJSON(p)
+	return jsonfile.Marshal(p)
 }
 
 func uintPtr(v uint) *uint { return &v }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
@@ -33,7 +34,7 @@ func ParseSeccomp(data []byte) (*seccomp.Seccomp, error) {
 	var p seccomp.Seccomp
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("seccomp profile: %w", jsonError(err))
+		return nil, fmt.Errorf("seccomp profile: %w", jsonfile.Error(err))
 	}
 	if dec.More() {
 		return nil, errors.New("seccomp profile: data after the JSON object")

@@ -10,6 +10,7 @@ import (
 	seccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // Summary is a profile at a glance, measured against what Docker gives
@@ -106,7 +107,7 @@ func WriteSummaryTable(w io.Writer, summaries []Summary) error {
 		if n := len(s.Capabilities); n > 0 && n <= 3 { // more are in the flags
 			caps += ": " + ShortCapabilities(s.Capabilities)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d of %d\t%s\t%s\n", termSafe(name), termSafe(s.Image),
+		fmt.Fprintf(tw, "%s\t%s\t%d of %d\t%s\t%s\n", text.TermSafe(name), text.TermSafe(s.Image),
 			s.Syscalls, s.DockerSyscalls, caps, readOnlyWords(s.ReadOnly))
 	}
 	return tw.Flush()
@@ -135,4 +136,4 @@ func readOnlyWords(ro ReadOnly) string {
 // TermSafe escapes control characters and invalid UTF-8 in s, so that a
 // hostile container name or label printed on a terminal cannot move the
 // cursor or fake lines.
-func TermSafe(s string) string { return termSafe(s) }
+func TermSafe(s string) string { return text.TermSafe(s) }

@@ -6,13 +6,12 @@ package profile
 // docker run.
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
@@ -140,21 +139,7 @@ func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, 
 // ending in a newline, empty lists as [].
 func MarshalCapabilities(c CapabilitySet) ([]byte, error) {
 	c.Add, c.Drop, c.Denied = sets.Sorted(c.Add), sets.Sorted(c.Drop), sets.Sorted(c.Denied)
-	return marshalJSON(c)
-}
-
-// marshalJSON is the one JSON style of every file tailor writes: two-space
-// indentation, a final newline, and no HTML escaping (paths and messages
-// stay readable).
-func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return jsonfile.Marshal(c)
 }
 
 // WriteFileAtomic writes data to path so that readers see either the old

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/capability"
+	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
@@ -396,8 +397,8 @@ func aaFileRuleText(r Rule) string {
 }
 
 // compareAppArmor lists the changes from old to new profile text.
-func compareAppArmor(old, new *AppArmorPolicy) []Change {
-	var out []Change
+func compareAppArmor(old, new *AppArmorPolicy) []change.Change {
+	var out []change.Change
 	out = append(out, compareFileRules(old.Files, new.Files)...)
 	out = append(out, compareCapabilityRules(old.Rules, new.Rules)...)
 	out = append(out, compareNetworkRules(old.Rules, new.Rules)...)
@@ -409,11 +410,11 @@ func fileRuleKey(r Rule) string {
 	return fmt.Sprintf("%v|%v|%s", r.Deny, r.Owner, r.Pattern)
 }
 
-func compareFileRules(oldRules, newRules []Rule) []Change {
-	var out []Change
+func compareFileRules(oldRules, newRules []Rule) []change.Change {
+	var out []change.Change
 	grants, err := fileWidening(oldRules, newRules)
 	if err != nil {
-		out = append(out, Change{Kind: KindFileRule, Op: OpChanged, Subject: "file rules", Widening: true,
+		out = append(out, change.Change{Kind: change.KindFileRule, Op: change.OpChanged, Subject: "file rules", Widening: true,
 			Detail: err.Error() + ": every file rule that is not in OLD counts as widening"})
 	}
 	oldByKey := map[string]Rule{}
@@ -443,30 +444,30 @@ func compareFileRules(oldRules, newRules []Rule) []Change {
 		}
 		switch {
 		case r.Deny && !inOld:
-			out = append(out, Change{Kind: KindFileRule, Op: OpAdded, Subject: aaFileRuleText(r)})
+			out = append(out, change.Change{Kind: change.KindFileRule, Op: change.OpAdded, Subject: aaFileRuleText(r)})
 		case r.Deny:
 			if lost := parseAAPerms(o.Perms, true) &^ parseAAPerms(r.Perms, true); lost != 0 {
-				out = append(out, Change{Kind: KindFileRule, Op: OpRelaxed, Subject: aaFileRuleText(r), Widening: true,
+				out = append(out, change.Change{Kind: change.KindFileRule, Op: change.OpRelaxed, Subject: aaFileRuleText(r), Widening: true,
 					Detail: fmt.Sprintf("no longer denies %s (was %q)", lost, o.Perms)})
 			}
 		case !inOld:
 			if !wide {
 				detail = "OLD's rules already allow it"
 			}
-			out = append(out, Change{Kind: KindFileRule, Op: OpAdded, Subject: aaFileRuleText(r), Widening: wide, Detail: detail})
+			out = append(out, change.Change{Kind: change.KindFileRule, Op: change.OpAdded, Subject: aaFileRuleText(r), Widening: wide, Detail: detail})
 		case parseAAPerms(r.Perms, false) != parseAAPerms(o.Perms, false):
-			op := OpRelaxed
+			op := change.OpRelaxed
 			if parseAAPerms(r.Perms, false)&^parseAAPerms(o.Perms, false) == 0 {
-				op = OpRestricted
+				op = change.OpRestricted
 			}
 			if detail == "" {
 				detail = fmt.Sprintf("permissions %s, before %s", r.Perms, o.Perms)
 			} else {
 				detail = fmt.Sprintf("permissions %s, before %s: %s", r.Perms, o.Perms, detail)
 			}
-			out = append(out, Change{Kind: KindFileRule, Op: op, Subject: aaFileRuleText(r), Widening: wide, Detail: detail})
+			out = append(out, change.Change{Kind: change.KindFileRule, Op: op, Subject: aaFileRuleText(r), Widening: wide, Detail: detail})
 		case wide:
-			out = append(out, Change{Kind: KindFileRule, Op: OpRelaxed, Subject: aaFileRuleText(r), Widening: true,
+			out = append(out, change.Change{Kind: change.KindFileRule, Op: change.OpRelaxed, Subject: aaFileRuleText(r), Widening: true,
 				Detail: "unchanged, but " + detail + " (a deny rule was removed or narrowed)"})
 		}
 	}
@@ -474,14 +475,14 @@ func compareFileRules(oldRules, newRules []Rule) []Change {
 		if _, ok := newByKey[fileRuleKey(r)]; ok {
 			continue
 		}
-		c := Change{Kind: KindFileRule, Op: OpRemoved, Subject: aaFileRuleText(r)}
+		c := change.Change{Kind: change.KindFileRule, Op: change.OpRemoved, Subject: aaFileRuleText(r)}
 		if r.Deny {
 			c.Widening = true
 			c.Detail = "a deny rule protects against any allow rule, present or future"
 		}
 		out = append(out, c)
 	}
-	return dedupChanges(out)
+	return change.Dedup(out)
 }
 
 // allAppArmorCapabilities are the names capability rules use.
@@ -519,17 +520,17 @@ func capabilityGrants(rules []AppArmorRule) map[string]bool {
 	return allowed
 }
 
-func compareCapabilityRules(oldRules, newRules []AppArmorRule) []Change {
-	var out []Change
+func compareCapabilityRules(oldRules, newRules []AppArmorRule) []change.Change {
+	var out []change.Change
 	o, n := capabilityGrants(oldRules), capabilityGrants(newRules)
 	for _, c := range sets.SortedKeys(n) {
 		if !o[c] {
-			out = append(out, Change{Kind: KindAppArmorRule, Op: OpAdded, Subject: "capability " + c, Widening: true})
+			out = append(out, change.Change{Kind: change.KindAppArmorRule, Op: change.OpAdded, Subject: "capability " + c, Widening: true})
 		}
 	}
 	for _, c := range sets.SortedKeys(o) {
 		if !n[c] {
-			out = append(out, Change{Kind: KindAppArmorRule, Op: OpRemoved, Subject: "capability " + c})
+			out = append(out, change.Change{Kind: change.KindAppArmorRule, Op: change.OpRemoved, Subject: "capability " + c})
 		}
 	}
 	return out
@@ -578,7 +579,7 @@ func networkGrants(rules []AppArmorRule) map[string]bool {
 	return allowed
 }
 
-func compareNetworkRules(oldRules, newRules []AppArmorRule) []Change {
+func compareNetworkRules(oldRules, newRules []AppArmorRule) []change.Change {
 	o, n := networkGrants(oldRules), networkGrants(newRules)
 	diff := func(a, b map[string]bool) []string {
 		byFamily := map[string][]string{}
@@ -604,21 +605,21 @@ func compareNetworkRules(oldRules, newRules []AppArmorRule) []Change {
 		}
 		return out
 	}
-	var out []Change
+	var out []change.Change
 	all := len(aaNetworkFamilies) * (len(aaSocketTypes) + 1)
 	added := diff(n, o)
 	if len(n) == all && len(added) > 0 {
 		added = []string{"network (all families)"}
 	}
 	for _, s := range added {
-		out = append(out, Change{Kind: KindNetworkRule, Op: OpAdded, Subject: s, Widening: true})
+		out = append(out, change.Change{Kind: change.KindNetworkRule, Op: change.OpAdded, Subject: s, Widening: true})
 	}
 	removed := diff(o, n)
 	if len(o) == all && len(removed) > 0 {
 		removed = []string{"network (all families)"}
 	}
 	for _, s := range removed {
-		out = append(out, Change{Kind: KindNetworkRule, Op: OpRemoved, Subject: s})
+		out = append(out, change.Change{Kind: change.KindNetworkRule, Op: change.OpRemoved, Subject: s})
 	}
 	return out
 }
@@ -653,8 +654,8 @@ func ruleCovers(o, n AppArmorRule) bool {
 	return o.Target == "" || o.Target == n.Target
 }
 
-func compareOtherRules(oldRules, newRules []AppArmorRule) []Change {
-	var out []Change
+func compareOtherRules(oldRules, newRules []AppArmorRule) []change.Change {
+	var out []change.Change
 	other := func(r AppArmorRule) bool { return r.Kind != "capability" && r.Kind != "network" }
 	oldText, newText := map[string]bool{}, map[string]bool{}
 	for _, r := range oldRules {
@@ -667,7 +668,7 @@ func compareOtherRules(oldRules, newRules []AppArmorRule) []Change {
 		if !other(r) || oldText[r.String()] {
 			continue
 		}
-		c := Change{Kind: KindAppArmorRule, Op: OpAdded, Subject: r.String()}
+		c := change.Change{Kind: change.KindAppArmorRule, Op: change.OpAdded, Subject: r.String()}
 		if !r.Deny {
 			c.Widening = !slices.ContainsFunc(oldRules, func(o AppArmorRule) bool { return ruleCovers(o, r) })
 			if !c.Widening {
@@ -680,21 +681,21 @@ func compareOtherRules(oldRules, newRules []AppArmorRule) []Change {
 		if !other(r) || newText[r.String()] {
 			continue
 		}
-		c := Change{Kind: KindAppArmorRule, Op: OpRemoved, Subject: r.String()}
+		c := change.Change{Kind: change.KindAppArmorRule, Op: change.OpRemoved, Subject: r.String()}
 		if r.Deny {
 			c.Widening = true
 			c.Detail = "a deny rule protects against any allow rule, present or future"
 		}
 		out = append(out, c)
 	}
-	return dedupChanges(out)
+	return change.Dedup(out)
 }
 
 // fileNeeds lists the recorded file accesses rules do not allow: the
 // coverage check of `tailor check`. Rules with `owner` do not count (the
 // recording does not say who owned a file).
-func fileNeeds(rec *Recording, rules []Rule) []Change {
-	var out []Change
+func fileNeeds(rec *Recording, rules []Rule) []change.Change {
+	var out []change.Change
 	for _, f := range normalized(rec).Files {
 		if !strings.HasPrefix(f.Path, "/") {
 			continue
@@ -713,7 +714,7 @@ func fileNeeds(rec *Recording, rules []Rule) []Change {
 			}
 		}
 		if missing := need &^ (allow &^ deny); missing != 0 {
-			out = append(out, Change{Kind: KindFileAccess, Op: OpNeeded, Subject: text.DisplayPath(f.Path), Widening: true,
+			out = append(out, change.Change{Kind: change.KindFileAccess, Op: change.OpNeeded, Subject: text.DisplayPath(f.Path), Widening: true,
 				Detail: fmt.Sprintf("the container needs %s (%s); the baseline allows %s", missing, strings.Join(f.Access, ", "), text.OrNone((allow &^ deny).String()))})
 		}
 	}

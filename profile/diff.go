@@ -8,7 +8,6 @@ package profile
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,59 +18,18 @@ import (
 	"strings"
 
 	"github.com/moby/profiles/seccomp"
+	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
-// Kinds of change, in the order a report lists them.
-const (
-	KindContainer      = "container"       // a container only one side has a profile for
-	KindProfileFile    = "profile-file"    // a profile file only one side has
-	KindSeccompDefault = "seccomp-default" // the seccomp default action
-	KindArch           = "architecture"    // a seccomp architecture
-	KindSyscall        = "syscall"         // a syscall allowed on one side only
-	KindArgument       = "argument-rule"   // a syscall allowed on both, under other arguments
-	KindCapability     = "capability"      // the container's capability set
-	KindFileRule       = "file-rule"       // an AppArmor file rule
-	KindFileAccess     = "file-access"     // a recorded file access the baseline does not allow
-	KindNetworkRule    = "network-rule"    // AppArmor network access
-	KindAppArmorRule   = "apparmor-rule"   // other AppArmor rules (capability, signal, ptrace, mount, ...)
-	KindRunFlag        = "run-flag"        // docker run flags (no-new-privileges, --read-only, ...)
-)
-
-var kindOrder = []string{KindContainer, KindProfileFile, KindSeccompDefault, KindArch, KindSyscall, KindArgument,
-	KindCapability, KindFileRule, KindFileAccess, KindNetworkRule, KindAppArmorRule, KindRunFlag}
-
-// What happened to the subject of a change.
-const (
-	OpAdded      = "added"
-	OpRemoved    = "removed"
-	OpRelaxed    = "relaxed"    // allowed on both sides, more in NEW
-	OpRestricted = "restricted" // allowed on both sides, less in NEW
-	OpChanged    = "changed"    // neither more nor less, or both
-	OpNeeded     = "needed"     // coverage: the recording needs it, the baseline lacks it
-)
-
-// Change is one difference between OLD and NEW.
-type Change struct {
-	// Container is the profile directory's name; "" when single profiles
-	// are compared.
-	Container string `json:"container,omitempty"`
-	Kind      string `json:"kind"`
-	Op        string `json:"change"`
-	Subject   string `json:"subject"`
-	Detail    string `json:"detail,omitempty"`
-	// Widening: NEW grants something OLD did not.
-	Widening bool `json:"widening"`
-}
-
 // DiffReport is the result of comparing OLD with NEW.
 type DiffReport struct {
-	Old      string   `json:"old"`
-	New      string   `json:"new"`
-	Widening bool     `json:"widening"`
-	Changes  []Change `json:"changes"`
+	Old      string          `json:"old"`
+	New      string          `json:"new"`
+	Widening bool            `json:"widening"`
+	Changes  []change.Change `json:"changes"`
 	// Coverage: OLD is a baseline and NEW what a run (or CANDIDATE)
 	// needs; widening changes are what the baseline lacks.
 	Coverage bool `json:"coverage,omitempty"`
@@ -292,15 +250,15 @@ func (p *Profile) capabilities() []string {
 
 // CompareProfiles lists the changes from old to new. The Container field of
 // the changes is left empty.
-func CompareProfiles(old, new *Profile, opts CompareOptions) ([]Change, error) {
-	var out []Change
+func CompareProfiles(old, new *Profile, opts CompareOptions) ([]change.Change, error) {
+	var out []change.Change
 	missing := func(file string, inOld, inNew bool) bool {
 		switch {
 		case inOld && !inNew:
-			out = append(out, Change{Kind: KindProfileFile, Op: OpRemoved, Subject: file, Widening: true,
+			out = append(out, change.Change{Kind: change.KindProfileFile, Op: change.OpRemoved, Subject: file, Widening: true,
 				Detail: "what it restricted in OLD is not restricted by a tailor profile in NEW"})
 		case !inOld && inNew:
-			out = append(out, Change{Kind: KindProfileFile, Op: OpAdded, Subject: file})
+			out = append(out, change.Change{Kind: change.KindProfileFile, Op: change.OpAdded, Subject: file})
 		}
 		return inOld && inNew
 	}
@@ -337,12 +295,12 @@ func CompareProfiles(old, new *Profile, opts CompareOptions) ([]Change, error) {
 	if oc != nil && nc != nil {
 		for _, c := range nc {
 			if !slices.Contains(oc, c) {
-				out = append(out, Change{Kind: KindCapability, Op: OpAdded, Subject: c, Widening: true})
+				out = append(out, change.Change{Kind: change.KindCapability, Op: change.OpAdded, Subject: c, Widening: true})
 			}
 		}
 		for _, c := range oc {
 			if !slices.Contains(nc, c) {
-				out = append(out, Change{Kind: KindCapability, Op: OpRemoved, Subject: c})
+				out = append(out, change.Change{Kind: change.KindCapability, Op: change.OpRemoved, Subject: c})
 			}
 		}
 	}
@@ -366,29 +324,29 @@ func CompareProfiles(old, new *Profile, opts CompareOptions) ([]Change, error) {
 	return out, nil
 }
 
-func compareSeccompPolicies(o, n *SeccompPolicy) []Change {
-	var out []Change
+func compareSeccompPolicies(o, n *SeccompPolicy) []change.Change {
+	var out []change.Change
 	if allowsAction(n.DefaultAction) && !allowsAction(o.DefaultAction) {
-		out = append(out, Change{Kind: KindSeccompDefault, Op: OpRelaxed, Subject: string(n.DefaultAction), Widening: true,
+		out = append(out, change.Change{Kind: change.KindSeccompDefault, Op: change.OpRelaxed, Subject: string(n.DefaultAction), Widening: true,
 			Detail: fmt.Sprintf("syscalls no rule names are let through (before: %s)", o.DefaultAction)})
 	} else if allowsAction(o.DefaultAction) && !allowsAction(n.DefaultAction) {
-		out = append(out, Change{Kind: KindSeccompDefault, Op: OpRestricted, Subject: string(n.DefaultAction),
+		out = append(out, change.Change{Kind: change.KindSeccompDefault, Op: change.OpRestricted, Subject: string(n.DefaultAction),
 			Detail: fmt.Sprintf("syscalls no rule names are refused (before: %s)", o.DefaultAction)})
 	}
 	for _, a := range n.Architectures {
 		if !slices.Contains(o.Architectures, a) {
-			out = append(out, Change{Kind: KindArch, Op: OpAdded, Subject: string(a), Widening: true})
+			out = append(out, change.Change{Kind: change.KindArch, Op: change.OpAdded, Subject: string(a), Widening: true})
 		}
 	}
 	for _, a := range o.Architectures {
 		if !slices.Contains(n.Architectures, a) {
-			out = append(out, Change{Kind: KindArch, Op: OpRemoved, Subject: string(a)})
+			out = append(out, change.Change{Kind: change.KindArch, Op: change.OpRemoved, Subject: string(a)})
 		}
 	}
 	for _, name := range sets.SortedKeys(n.Syscalls) {
 		ns, os := n.Syscalls[name], o.Syscalls[name]
 		if os == nil {
-			c := Change{Kind: KindSyscall, Op: OpAdded, Subject: name, Widening: true}
+			c := change.Change{Kind: change.KindSyscall, Op: change.OpAdded, Subject: name, Widening: true}
 			if !ns.Any {
 				c.Detail = "allowed " + ns.describe()
 			}
@@ -397,15 +355,15 @@ func compareSeccompPolicies(o, n *SeccompPolicy) []Change {
 		}
 		wide, narrow := compareSyscall(os, ns)
 		if wide != "" {
-			out = append(out, Change{Kind: KindArgument, Op: OpRelaxed, Subject: name, Detail: wide, Widening: true})
+			out = append(out, change.Change{Kind: change.KindArgument, Op: change.OpRelaxed, Subject: name, Detail: wide, Widening: true})
 		}
 		if narrow != "" {
-			out = append(out, Change{Kind: KindArgument, Op: OpRestricted, Subject: name, Detail: narrow})
+			out = append(out, change.Change{Kind: change.KindArgument, Op: change.OpRestricted, Subject: name, Detail: narrow})
 		}
 	}
 	for _, name := range sets.SortedKeys(o.Syscalls) {
 		if n.Syscalls[name] == nil {
-			out = append(out, Change{Kind: KindSyscall, Op: OpRemoved, Subject: name})
+			out = append(out, change.Change{Kind: change.KindSyscall, Op: change.OpRemoved, Subject: name})
 		}
 	}
 	return out
@@ -413,31 +371,31 @@ func compareSeccompPolicies(o, n *SeccompPolicy) []Change {
 
 // compareFlags compares two flag sets alone, as when no recording is at
 // hand.
-func compareFlags(o, n *RunFlags, coverage bool) []Change {
+func compareFlags(o, n *RunFlags, coverage bool) []change.Change {
 	return compareFlagsIn(o, n, flagsContext{}, flagsContext{}, coverage)
 }
 
 // compareFlagsIn compares two flag sets; oc and nc say what each side's
 // recording showed (see compareIdentityAndLimits).
-func compareFlagsIn(o, n *RunFlags, oc, nc flagsContext, coverage bool) []Change {
-	var out []Change
+func compareFlagsIn(o, n *RunFlags, oc, nc flagsContext, coverage bool) []change.Change {
+	var out []change.Change
 	add := func(op, subject, detail string, widening bool) {
-		out = append(out, Change{Kind: KindRunFlag, Op: op, Subject: subject, Detail: detail, Widening: widening})
+		out = append(out, change.Change{Kind: change.KindRunFlag, Op: op, Subject: subject, Detail: detail, Widening: widening})
 	}
 	if n.Privileged && !o.Privileged {
-		add(OpAdded, "--privileged", "every capability, every device, no seccomp or AppArmor profile", true)
+		add(change.OpAdded, "--privileged", "every capability, every device, no seccomp or AppArmor profile", true)
 	} else if o.Privileged && !n.Privileged {
-		add(OpRemoved, "--privileged", "", false)
+		add(change.OpRemoved, "--privileged", "", false)
 	}
 	if o.NoNewPrivileges && !n.NoNewPrivileges {
-		add(OpRemoved, "--security-opt=no-new-privileges", "programs may gain privileges through exec (setuid, file capabilities)", true)
+		add(change.OpRemoved, "--security-opt=no-new-privileges", "programs may gain privileges through exec (setuid, file capabilities)", true)
 	} else if n.NoNewPrivileges && !o.NoNewPrivileges {
-		add(OpAdded, "--security-opt=no-new-privileges", "", false)
+		add(change.OpAdded, "--security-opt=no-new-privileges", "", false)
 	}
 	if o.ReadOnly && !n.ReadOnly {
-		add(OpRemoved, "--read-only", "the root filesystem is writable", true)
+		add(change.OpRemoved, "--read-only", "the root filesystem is writable", true)
 	} else if n.ReadOnly && !o.ReadOnly {
-		add(OpAdded, "--read-only", "", false)
+		add(change.OpAdded, "--read-only", "", false)
 	}
 	for _, t := range n.Tmpfs {
 		if !slices.Contains(o.Tmpfs, t) {
@@ -446,24 +404,24 @@ func compareFlagsIn(o, n *RunFlags, oc, nc flagsContext, coverage bool) []Change
 			if wide {
 				detail = "the container writes there: with the baseline's --read-only and no tmpfs, those writes fail"
 			}
-			add(OpAdded, "--tmpfs="+t, detail, wide)
+			add(change.OpAdded, "--tmpfs="+t, detail, wide)
 		}
 	}
 	for _, t := range o.Tmpfs {
 		if !slices.Contains(n.Tmpfs, t) {
-			add(OpRemoved, "--tmpfs="+t, "", false)
+			add(change.OpRemoved, "--tmpfs="+t, "", false)
 		}
 	}
 	confinement := func(flag, ov, nv string) {
 		switch {
 		case nv == "unconfined" && ov != "unconfined":
-			add(OpChanged, "--security-opt="+flag+"=unconfined", "no "+flag+" profile at all", true)
+			add(change.OpChanged, "--security-opt="+flag+"=unconfined", "no "+flag+" profile at all", true)
 		case nv == "" && ov != "" && ov != "unconfined":
-			add(OpRemoved, "--security-opt="+flag+"=", "Docker's default "+flag+" profile applies instead of tailor's", true)
+			add(change.OpRemoved, "--security-opt="+flag+"=", "Docker's default "+flag+" profile applies instead of tailor's", true)
 		case ov == "unconfined" && nv != "unconfined":
-			add(OpChanged, "--security-opt="+flag+"="+nv, "confined again", false)
+			add(change.OpChanged, "--security-opt="+flag+"="+nv, "confined again", false)
 		case flag == "apparmor" && ov != nv:
-			add(OpChanged, "--security-opt=apparmor="+nv, "before "+ov+" (compare the profiles themselves)", false)
+			add(change.OpChanged, "--security-opt=apparmor="+nv, "before "+ov+" (compare the profiles themselves)", false)
 		}
 	}
 	confinement("seccomp", o.Seccomp, n.Seccomp)
@@ -471,12 +429,12 @@ func compareFlagsIn(o, n *RunFlags, oc, nc flagsContext, coverage bool) []Change
 	compareIdentityAndLimits(o, n, oc, nc, coverage, add)
 	for _, f := range n.Other {
 		if !slices.Contains(o.Other, f) {
-			add(OpAdded, f, "tailor cannot tell what this flag grants: review it", true)
+			add(change.OpAdded, f, "tailor cannot tell what this flag grants: review it", true)
 		}
 	}
 	for _, f := range o.Other {
 		if !slices.Contains(n.Other, f) {
-			add(OpRemoved, f, "", false)
+			add(change.OpRemoved, f, "", false)
 		}
 	}
 	return out
@@ -500,7 +458,7 @@ func DiffPaths(oldPath, newPath string, opts CompareOptions) (*DiffReport, error
 
 // DiffProfiles compares loaded profiles; see DiffPaths.
 func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle bool, news map[string]*Profile, newSingle bool, opts CompareOptions) (*DiffReport, error) {
-	r := &DiffReport{Old: oldPath, New: newPath, Changes: []Change{}}
+	r := &DiffReport{Old: oldPath, New: newPath, Changes: []change.Change{}}
 	type pair struct {
 		name     string
 		old, new *Profile
@@ -538,7 +496,7 @@ func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle b
 	default:
 		for _, name := range sets.SortedKeys(news) {
 			if olds[name] == nil {
-				r.Changes = append(r.Changes, Change{Container: name, Kind: KindContainer, Op: OpAdded, Subject: name, Widening: true,
+				r.Changes = append(r.Changes, change.Change{Container: name, Kind: change.KindContainer, Op: change.OpAdded, Subject: name, Widening: true,
 					Detail: "a container OLD has no profile for"})
 				continue
 			}
@@ -546,7 +504,7 @@ func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle b
 		}
 		for _, name := range sets.SortedKeys(olds) {
 			if news[name] == nil {
-				r.Changes = append(r.Changes, Change{Container: name, Kind: KindContainer, Op: OpRemoved, Subject: name})
+				r.Changes = append(r.Changes, change.Change{Container: name, Kind: change.KindContainer, Op: change.OpRemoved, Subject: name})
 			}
 		}
 	}
@@ -579,27 +537,9 @@ func intersect(a, b []string) []string {
 
 // Finish sorts the changes and sets Widening.
 func (r *DiffReport) Finish() {
-	slices.SortStableFunc(r.Changes, compareChanges)
-	r.Changes = dedupChanges(r.Changes)
-	r.Widening = slices.ContainsFunc(r.Changes, func(c Change) bool { return c.Widening })
-}
-
-func compareChanges(a, b Change) int {
-	return cmp.Or(
-		strings.Compare(a.Container, b.Container),
-		cmp.Compare(slices.Index(kindOrder, a.Kind), slices.Index(kindOrder, b.Kind)),
-		cmp.Compare(opRank(a.Op), opRank(b.Op)),
-		strings.Compare(a.Subject, b.Subject),
-		strings.Compare(a.Detail, b.Detail),
-	)
-}
-
-func opRank(op string) int {
-	return slices.Index([]string{OpNeeded, OpAdded, OpRelaxed, OpChanged, OpRestricted, OpRemoved}, op)
-}
-
-func dedupChanges(c []Change) []Change {
-	return slices.CompactFunc(c, func(a, b Change) bool { return a == b })
+	slices.SortStableFunc(r.Changes, change.Compare)
+	r.Changes = change.Dedup(r.Changes)
+	r.Widening = slices.ContainsFunc(r.Changes, func(c change.Change) bool { return c.Widening })
 }
 
 // MarshalDiff renders the report as JSON, in tailor's one JSON style.
@@ -645,8 +585,8 @@ func (r *DiffReport) WriteText(w io.Writer, colour bool) error {
 	fmt.Fprintf(&b, "OLD: %s\nNEW: %s\n", r.Old, r.New)
 	var containersAdded, containersRemoved []string
 	for _, c := range r.Changes {
-		if c.Kind == KindContainer {
-			if c.Op == OpAdded {
+		if c.Kind == change.KindContainer {
+			if c.Op == change.OpAdded {
 				containersAdded = append(containersAdded, c.Subject)
 			} else {
 				containersRemoved = append(containersRemoved, c.Subject)
@@ -666,7 +606,7 @@ func (r *DiffReport) WriteText(w io.Writer, colour bool) error {
 	container := "\x00"
 	for i := 0; i < len(r.Changes); {
 		c := r.Changes[i]
-		if c.Kind == KindContainer {
+		if c.Kind == change.KindContainer {
 			i++
 			continue
 		}
@@ -701,7 +641,7 @@ func (r *DiffReport) WriteText(w io.Writer, colour bool) error {
 			sign = "+"
 		}
 		var names []string
-		var detailed []Change
+		var detailed []change.Change
 		for _, g := range group {
 			if groupInline(g.Kind) && g.Detail == "" {
 				names = append(names, g.Subject)
@@ -739,17 +679,17 @@ func (r *DiffReport) WriteText(w io.Writer, colour bool) error {
 }
 
 func groupInline(kind string) bool {
-	return kind == KindSyscall || kind == KindArch || kind == KindCapability
+	return kind == change.KindSyscall || kind == change.KindArch || kind == change.KindCapability
 }
 
 func groupTitle(kind, op string) string {
 	noun := map[string]string{
-		KindProfileFile: "profile files", KindSeccompDefault: "seccomp default action", KindArch: "architectures",
-		KindSyscall: "syscalls", KindArgument: "argument rules", KindCapability: "capabilities",
-		KindFileRule: "file rules", KindFileAccess: "file accesses not allowed by the baseline",
-		KindNetworkRule: "network rules", KindAppArmorRule: "AppArmor rules", KindRunFlag: "docker run flags",
+		change.KindProfileFile: "profile files", change.KindSeccompDefault: "seccomp default action", change.KindArch: "architectures",
+		change.KindSyscall: "syscalls", change.KindArgument: "argument rules", change.KindCapability: "capabilities",
+		change.KindFileRule: "file rules", change.KindFileAccess: "file accesses not allowed by the baseline",
+		change.KindNetworkRule: "network rules", change.KindAppArmorRule: "AppArmor rules", change.KindRunFlag: "docker run flags",
 	}[kind]
-	if op == OpNeeded {
+	if op == change.OpNeeded {
 		return noun
 	}
 	return noun + " " + op

@@ -10,6 +10,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/change"
 )
 
 func mustSeccomp(t *testing.T, text string) *seccomp.Seccomp {
@@ -74,37 +75,37 @@ func TestDiffSemantics(t *testing.T) {
 			name: "syscall added",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
 			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read", "ptrace"`))},
-			want: []want{{KindSyscall, OpAdded, "ptrace", true, ""}},
+			want: []want{{change.KindSyscall, change.OpAdded, "ptrace", true, ""}},
 		},
 		{
 			name: "syscall removed",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read", "ptrace"`))},
 			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
-			want: []want{{KindSyscall, OpRemoved, "ptrace", false, ""}},
+			want: []want{{change.KindSyscall, change.OpRemoved, "ptrace", false, ""}},
 		},
 		{
 			name: "argument value added",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1), eq("socket", 0, 2)))},
 			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1, 2, 40)))},
-			want: []want{{KindArgument, OpRelaxed, "socket", true, "arg0 == 40"}},
+			want: []want{{change.KindArgument, change.OpRelaxed, "socket", true, "arg0 == 40"}},
 		},
 		{
 			name: "argument rule dropped: any value",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("prctl", 0, 15)))},
 			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read", "prctl"`))},
-			want: []want{{KindArgument, OpRelaxed, "prctl", true, "any arguments"}},
+			want: []want{{change.KindArgument, change.OpRelaxed, "prctl", true, "any arguments"}},
 		},
 		{
 			name: "argument rule added: restricted",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read", "prctl"`))},
 			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("prctl", 0, 15)))},
-			want: []want{{KindArgument, OpRestricted, "prctl", false, ""}},
+			want: []want{{change.KindArgument, change.OpRestricted, "prctl", false, ""}},
 		},
 		{
 			name: "argument value removed",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1, 2)))},
 			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1)))},
-			want: []want{{KindArgument, OpRestricted, "socket", false, "arg0 == 2"}},
+			want: []want{{change.KindArgument, change.OpRestricted, "socket", false, "arg0 == 2"}},
 		},
 		{
 			name: "same values, other spelling (runc ORs same-index conditions; name vs names)",
@@ -119,137 +120,137 @@ func TestDiffSemantics(t *testing.T) {
 			new: Profile{Seccomp: mustSeccomp(t, sc(`"read"`,
 				`{"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}`,
 				`{"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"}]}`))},
-			want: []want{{KindArgument, OpRelaxed, "clone", true, "0x10000000"}},
+			want: []want{{change.KindArgument, change.OpRelaxed, "clone", true, "0x10000000"}},
 		},
 		{
 			name: "range widened",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, `{"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_LT"}]}`))},
 			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, `{"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_LT"}]}`))},
-			want: []want{{KindArgument, OpRelaxed, "socket", true, "arg0 in {3, 4}"}},
+			want: []want{{change.KindArgument, change.OpRelaxed, "socket", true, "arg0 in {3, 4}"}},
 		},
 		{
 			name: "new architecture",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
 			new:  Profile{Seccomp: mustSeccomp(t, strings.Replace(sc(`"read"`), `["SCMP_ARCH_X86_64"]`, `["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]`, 1))},
-			want: []want{{KindArch, OpAdded, "SCMP_ARCH_X86", true, ""}},
+			want: []want{{change.KindArch, change.OpAdded, "SCMP_ARCH_X86", true, ""}},
 		},
 		{
 			name: "default action allows",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
 			new:  Profile{Seccomp: mustSeccomp(t, `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ERRNO"}]}`)},
-			want: []want{{KindSeccompDefault, OpRelaxed, "SCMP_ACT_ALLOW", true, ""}, {KindSyscall, OpAdded, "mount", true, ""}},
+			want: []want{{change.KindSeccompDefault, change.OpRelaxed, "SCMP_ACT_ALLOW", true, ""}, {change.KindSyscall, change.OpAdded, "mount", true, ""}},
 		},
 		{
 			name: "capability added",
 			old:  Profile{Capabilities: &CapabilitySet{Add: []string{"CAP_CHOWN"}}},
 			new:  Profile{Capabilities: &CapabilitySet{Add: []string{"CAP_CHOWN", "CAP_SYS_ADMIN"}}},
-			want: []want{{KindCapability, OpAdded, "CAP_SYS_ADMIN", true, ""}},
+			want: []want{{change.KindCapability, change.OpAdded, "CAP_SYS_ADMIN", true, ""}},
 		},
 		{
 			name: "capability removed",
 			old:  Profile{Capabilities: &CapabilitySet{Add: []string{"CAP_CHOWN"}}},
 			new:  Profile{Capabilities: &CapabilitySet{Add: []string{}}},
-			want: []want{{KindCapability, OpRemoved, "CAP_CHOWN", false, ""}},
+			want: []want{{change.KindCapability, change.OpRemoved, "CAP_CHOWN", false, ""}},
 		},
 		{
 			name: "AppArmor allow rule added",
 			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/a" r,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/a" r, "/etc/b" r,`)},
-			want: []want{{KindFileRule, OpAdded, `"/etc/b" r`, true, "/etc/b"}},
+			want: []want{{change.KindFileRule, change.OpAdded, `"/etc/b" r`, true, "/etc/b"}},
 		},
 		{
 			name: "AppArmor glob broadened",
 			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/app/*.conf" r,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/app/**" r,`)},
-			want: []want{{KindFileRule, OpAdded, `"/etc/app/**" r`, true, "allows r on /etc/app/"}, {KindFileRule, OpRemoved, `"/etc/app/*.conf" r`, false, ""}},
+			want: []want{{change.KindFileRule, change.OpAdded, `"/etc/app/**" r`, true, "allows r on /etc/app/"}, {change.KindFileRule, change.OpRemoved, `"/etc/app/*.conf" r`, false, ""}},
 		},
 		{
 			name: "AppArmor rule already covered by a glob",
 			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/app/*" r,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/app/*" r, "/etc/app/x.conf" r,`)},
-			want: []want{{KindFileRule, OpAdded, `"/etc/app/x.conf" r`, false, "already allow"}},
+			want: []want{{change.KindFileRule, change.OpAdded, `"/etc/app/x.conf" r`, false, "already allow"}},
 		},
 		{
 			name: "AppArmor extra permission",
 			old:  Profile{AppArmor: mustAppArmor(t, `"/var/log/x" r,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `"/var/log/x" rw,`)},
-			want: []want{{KindFileRule, OpRelaxed, `"/var/log/x" rw`, true, "allows w"}},
+			want: []want{{change.KindFileRule, change.OpRelaxed, `"/var/log/x" rw`, true, "allows w"}},
 		},
 		{
 			name: "AppArmor exec mode widened",
 			old:  Profile{AppArmor: mustAppArmor(t, `"/bin/sh" ix,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `"/bin/sh" ux,`)},
-			want: []want{{KindFileRule, OpRelaxed, `"/bin/sh" ux`, true, "ux"}},
+			want: []want{{change.KindFileRule, change.OpRelaxed, `"/bin/sh" ux`, true, "ux"}},
 		},
 		{
 			name: "AppArmor deny rule removed",
 			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/**" r, deny /etc/shadow r,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/**" r,`)},
-			want: []want{{KindFileRule, OpRelaxed, `"/etc/**" r`, true, "/etc/shadow"}, {KindFileRule, OpRemoved, `deny "/etc/shadow" r`, true, ""}},
+			want: []want{{change.KindFileRule, change.OpRelaxed, `"/etc/**" r`, true, "/etc/shadow"}, {change.KindFileRule, change.OpRemoved, `deny "/etc/shadow" r`, true, ""}},
 		},
 		{
 			name: "AppArmor deny rule added",
 			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/**" r,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/**" r, deny /etc/shadow r,`)},
-			want: []want{{KindFileRule, OpAdded, `deny "/etc/shadow" r`, false, ""}},
+			want: []want{{change.KindFileRule, change.OpAdded, `deny "/etc/shadow" r`, false, ""}},
 		},
 		{
 			name: "AppArmor owner rule made general",
 			old:  Profile{AppArmor: mustAppArmor(t, `owner "/home/**" rw,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `"/home/**" rw,`)},
-			want: []want{{KindFileRule, OpAdded, `"/home/**" rw`, true, "/home/"}, {KindFileRule, OpRemoved, `owner "/home/**" rw`, false, ""}},
+			want: []want{{change.KindFileRule, change.OpAdded, `"/home/**" rw`, true, "/home/"}, {change.KindFileRule, change.OpRemoved, `owner "/home/**" rw`, false, ""}},
 		},
 		{
 			name: "network family added",
 			old:  Profile{AppArmor: mustAppArmor(t, `network inet stream,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `network inet stream, network packet raw,`)},
-			want: []want{{KindNetworkRule, OpAdded, "network packet raw", true, ""}},
+			want: []want{{change.KindNetworkRule, change.OpAdded, "network packet raw", true, ""}},
 		},
 		{
 			name: "all networking",
 			old:  Profile{AppArmor: mustAppArmor(t, `network inet stream,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `network,`)},
-			want: []want{{KindNetworkRule, OpAdded, "network (all families)", true, ""}},
+			want: []want{{change.KindNetworkRule, change.OpAdded, "network (all families)", true, ""}},
 		},
 		{
 			name: "signal set widened, narrowed",
 			old:  Profile{AppArmor: mustAppArmor(t, `signal (send) set=(term, kill) peer=x,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, `signal (send) set=(term) peer=x, ptrace (trace) peer=x,`)},
-			want: []want{{KindAppArmorRule, OpAdded, "ptrace (trace) peer=x", true, ""}, {KindAppArmorRule, OpAdded, "signal (send) peer=x set=term", false, ""},
-				{KindAppArmorRule, OpRemoved, "signal (send) peer=x set=(kill, term)", false, ""}},
+			want: []want{{change.KindAppArmorRule, change.OpAdded, "ptrace (trace) peer=x", true, ""}, {change.KindAppArmorRule, change.OpAdded, "signal (send) peer=x set=term", false, ""},
+				{change.KindAppArmorRule, change.OpRemoved, "signal (send) peer=x set=(kill, term)", false, ""}},
 		},
 		{
 			name: "deny mount removed",
 			old:  Profile{AppArmor: mustAppArmor(t, `deny mount,`)},
 			new:  Profile{AppArmor: mustAppArmor(t, ``)},
-			want: []want{{KindAppArmorRule, OpRemoved, "deny mount", true, ""}},
+			want: []want{{change.KindAppArmorRule, change.OpRemoved, "deny mount", true, ""}},
 		},
 		{
 			name: "no-new-privileges and --read-only dropped, tmpfs added",
 			old:  Profile{Flags: mustFlags(t, "--cap-drop=ALL --security-opt=no-new-privileges --read-only --tmpfs=/run")},
 			new:  Profile{Flags: mustFlags(t, "--cap-drop=ALL --tmpfs=/run --tmpfs=/tmp")},
-			want: []want{{KindRunFlag, OpAdded, "--tmpfs=/tmp", false, ""}, {KindRunFlag, OpRemoved, "--read-only", true, ""},
-				{KindRunFlag, OpRemoved, "--security-opt=no-new-privileges", true, ""}},
+			want: []want{{change.KindRunFlag, change.OpAdded, "--tmpfs=/tmp", false, ""}, {change.KindRunFlag, change.OpRemoved, "--read-only", true, ""},
+				{change.KindRunFlag, change.OpRemoved, "--security-opt=no-new-privileges", true, ""}},
 		},
 		{
 			name:     "coverage: a tmpfs needed under the baseline's --read-only",
 			old:      Profile{Flags: mustFlags(t, "--cap-drop=ALL --read-only --tmpfs=/run")},
 			new:      Profile{Flags: mustFlags(t, "--cap-drop=ALL --read-only --tmpfs=/run --tmpfs=/tmp")},
 			coverage: true,
-			want:     []want{{KindRunFlag, OpAdded, "--tmpfs=/tmp", true, "fail"}},
+			want:     []want{{change.KindRunFlag, change.OpAdded, "--tmpfs=/tmp", true, "fail"}},
 		},
 		{
 			name: "capabilities from flags, unconfined seccomp, unknown flag",
 			old:  Profile{Flags: mustFlags(t, "--cap-drop=ALL --cap-add=CHOWN --security-opt seccomp=/p/seccomp.json")},
 			new:  Profile{Flags: mustFlags(t, "--cap-drop=ALL --cap-add=CHOWN --cap-add=NET_ADMIN --security-opt seccomp=unconfined --pid=host")},
-			want: []want{{KindCapability, OpAdded, "CAP_NET_ADMIN", true, ""}, {KindRunFlag, OpAdded, "--pid=host", true, ""},
-				{KindRunFlag, OpChanged, "--security-opt=seccomp=unconfined", true, ""}},
+			want: []want{{change.KindCapability, change.OpAdded, "CAP_NET_ADMIN", true, ""}, {change.KindRunFlag, change.OpAdded, "--pid=host", true, ""},
+				{change.KindRunFlag, change.OpChanged, "--security-opt=seccomp=unconfined", true, ""}},
 		},
 		{
 			name: "profile file missing in NEW",
 			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`)), Capabilities: &CapabilitySet{Add: []string{}}},
 			new:  Profile{Capabilities: &CapabilitySet{Add: []string{}}},
-			want: []want{{KindProfileFile, OpRemoved, SeccompFile, true, ""}},
+			want: []want{{change.KindProfileFile, change.OpRemoved, SeccompFile, true, ""}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -260,7 +261,7 @@ func TestDiffSemantics(t *testing.T) {
 			r := &DiffReport{Changes: changes}
 			r.Finish()
 			for _, w := range tc.want {
-				i := slices.IndexFunc(r.Changes, func(c Change) bool {
+				i := slices.IndexFunc(r.Changes, func(c change.Change) bool {
 					return c.Kind == w.kind && c.Op == w.op && c.Subject == w.subject
 				})
 				if i < 0 {
@@ -366,7 +367,7 @@ func TestFileNeedsCoverage(t *testing.T) {
 	var got []string
 	for _, c := range fileNeeds(rec, rules) {
 		got = append(got, c.Subject)
-		if !c.Widening || c.Op != OpNeeded {
+		if !c.Widening || c.Op != change.OpNeeded {
 			t.Errorf("%+v", c)
 		}
 	}

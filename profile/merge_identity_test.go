@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile/change"
 )
 
 // identityRecording is a recording with everything UserSuggestion needs:
@@ -178,7 +180,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 	}
 	var needed []string
 	for _, c := range r.Changes {
-		if c.Widening && c.Kind == KindRunFlag {
+		if c.Widening && c.Kind == change.KindRunFlag {
 			needed = append(needed, c.Subject)
 		}
 	}
@@ -191,7 +193,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"--user=65534:65534", "--pids-limit=192", "--memory=512m"} {
-		if !slices.ContainsFunc(r.Changes, func(c Change) bool { return c.Subject == want && c.Widening }) {
+		if !slices.ContainsFunc(r.Changes, func(c change.Change) bool { return c.Subject == want && c.Widening }) {
 			t.Errorf("no widening %s: %+v", want, r.Changes)
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
@@ -133,7 +134,7 @@ func compareUser(o, n userSide, coverage bool, nc flagsContext, add func(op, sub
 			if o.flag != "" {
 				subject += "=" + o.flag
 			}
-			add(OpNeeded, subject, fmt.Sprintf("the baseline runs it as %s, but this run needed root: %s", o.who, nc.userReason), true)
+			add(change.OpNeeded, subject, fmt.Sprintf("the baseline runs it as %s, but this run needed root: %s", o.who, nc.userReason), true)
 			return
 		}
 		// Nothing in the run needed root: whatever record would write,
@@ -143,40 +144,40 @@ func compareUser(o, n userSide, coverage bool, nc flagsContext, add func(op, sub
 			inner(op, subject, detail+"; nothing in this run needed root (covered)", false)
 		}
 	}
-	change := fmt.Sprintf("user %s -> %s", o.who, n.who)
+	userChange := fmt.Sprintf("user %s -> %s", o.who, n.who)
 	switch {
 	case o.root && n.root:
 		// Root on both sides, however spelled.
 	case !o.root && n.root:
-		op := OpChanged // the image's user changed
+		op := change.OpChanged // the image's user changed
 		switch {
 		case n.flag == "" && o.flag != "":
-			op = OpRemoved
+			op = change.OpRemoved
 		case n.flag != "":
-			op = OpRelaxed
+			op = change.OpRelaxed
 		}
-		add(op, subject, change+" (widens)", true)
+		add(op, subject, userChange+" (widens)", true)
 	case o.root && !n.root:
-		op := OpChanged
+		op := change.OpChanged
 		switch {
 		case o.flag == "" && n.flag != "":
-			op = OpAdded
+			op = change.OpAdded
 		case o.flag != "":
-			op = OpRestricted
+			op = change.OpRestricted
 		}
-		add(op, subject, change+" (narrows)", false)
+		add(op, subject, userChange+" (narrows)", false)
 	case o.uid == n.uid && o.gid == n.gid:
 		if o.flag != n.flag {
-			op := OpAdded
+			op := change.OpAdded
 			if n.flag == "" {
-				op = OpRemoved
+				op = change.OpRemoved
 			}
-			add(op, subject, change+" (the same user: no change in privilege)", false)
+			add(op, subject, userChange+" (the same user: no change in privilege)", false)
 		}
 	case isRootGroup(n.gid) && !isRootGroup(o.gid):
-		add(OpChanged, subject, change+": the group becomes root (gid 0), whose files it may then use (widens)", true)
+		add(change.OpChanged, subject, userChange+": the group becomes root (gid 0), whose files it may then use (widens)", true)
 	default:
-		add(OpChanged, subject, change+" (another non-root user: does not widen)", false)
+		add(change.OpChanged, subject, userChange+" (another non-root user: does not widen)", false)
 	}
 }
 
@@ -224,7 +225,7 @@ func compareLimit(k limitKind, o, n int64, oFlag, nFlag string, coverage bool, n
 			if nFlag != "" {
 				detail += " (record would write " + nFlag + ")"
 			}
-			add(OpNeeded, oFlag, detail, true)
+			add(change.OpNeeded, oFlag, detail, true)
 			return
 		}
 		note := fmt.Sprintf("; this run peaked at %s, within the baseline's %s (covered)", k.peakWhat(peak), k.format(o))
@@ -251,20 +252,20 @@ func limitChange(what string, format func(int64) string, o, n int64, oFlag, nFla
 	case limitAbove(n, o):
 		switch {
 		case n < 0 && nFlag == "":
-			add(OpRemoved, subject, fmt.Sprintf("%s removed: %s -> unlimited (widens)", what, os), true)
+			add(change.OpRemoved, subject, fmt.Sprintf("%s removed: %s -> unlimited (widens)", what, os), true)
 		case n < 0:
-			add(OpRelaxed, subject, fmt.Sprintf("%s lifted: %s -> unlimited (widens)", what, os), true)
+			add(change.OpRelaxed, subject, fmt.Sprintf("%s lifted: %s -> unlimited (widens)", what, os), true)
 		default:
-			add(OpRelaxed, subject, fmt.Sprintf("%s raised %s -> %s (widens)", what, os, ns), true)
+			add(change.OpRelaxed, subject, fmt.Sprintf("%s raised %s -> %s (widens)", what, os, ns), true)
 		}
 	default:
 		switch {
 		case o < 0 && oFlag == "":
-			add(OpAdded, subject, fmt.Sprintf("%s set: unlimited -> %s (narrows)", what, ns), false)
+			add(change.OpAdded, subject, fmt.Sprintf("%s set: unlimited -> %s (narrows)", what, ns), false)
 		case o < 0:
-			add(OpRestricted, subject, fmt.Sprintf("%s set: unlimited -> %s (narrows)", what, ns), false)
+			add(change.OpRestricted, subject, fmt.Sprintf("%s set: unlimited -> %s (narrows)", what, ns), false)
 		default:
-			add(OpRestricted, subject, fmt.Sprintf("%s lowered %s -> %s (narrows)", what, os, ns), false)
+			add(change.OpRestricted, subject, fmt.Sprintf("%s lowered %s -> %s (narrows)", what, os, ns), false)
 		}
 	}
 }
@@ -319,7 +320,7 @@ func compareUlimits(o, n *RunFlags, coverage bool, nc flagsContext, add func(op,
 					if nFlag != "" {
 						detail += " (record would write " + nFlag + ")"
 					}
-					add(OpNeeded, oFlag, detail, true)
+					add(change.OpNeeded, oFlag, detail, true)
 					continue
 				case peak > 0:
 					note = fmt.Sprintf("; this run held at most %d open files in one process, within the baseline's limit (covered)", peak)
@@ -335,19 +336,19 @@ func compareUlimits(o, n *RunFlags, coverage bool, nc flagsContext, add func(op,
 		}
 		switch {
 		case oHas && !nHas:
-			emit(OpRemoved, fmt.Sprintf("%s removed: the daemon's default applies, usually far higher (was %s) (widens)", what, formatUlimit(ou)), true)
+			emit(change.OpRemoved, fmt.Sprintf("%s removed: the daemon's default applies, usually far higher (was %s) (widens)", what, formatUlimit(ou)), true)
 		case !oHas && nHas:
-			emit(OpAdded, fmt.Sprintf("%s set to %s, below the daemon's default (narrows)", what, formatUlimit(nu)), false)
+			emit(change.OpAdded, fmt.Sprintf("%s set to %s, below the daemon's default (narrows)", what, formatUlimit(nu)), false)
 		case limitAbove(nu.Hard, ou.Hard):
-			emit(OpRelaxed, fmt.Sprintf("%s raised %s -> %s (widens)", what, formatUlimit(ou), formatUlimit(nu)), true)
+			emit(change.OpRelaxed, fmt.Sprintf("%s raised %s -> %s (widens)", what, formatUlimit(ou), formatUlimit(nu)), true)
 		case limitAbove(ou.Hard, nu.Hard):
-			emit(OpRestricted, fmt.Sprintf("%s lowered %s -> %s (narrows)", what, formatUlimit(ou), formatUlimit(nu)), false)
+			emit(change.OpRestricted, fmt.Sprintf("%s lowered %s -> %s (narrows)", what, formatUlimit(ou), formatUlimit(nu)), false)
 		case ou.Soft != nu.Soft:
 			dir := "raised"
 			if limitAbove(ou.Soft, nu.Soft) {
 				dir = "lowered"
 			}
-			emit(OpChanged, fmt.Sprintf("%s soft limit %s %s -> %s, hard limit %s unchanged (does not widen: a process may raise its soft limit up to the hard one)",
+			emit(change.OpChanged, fmt.Sprintf("%s soft limit %s %s -> %s, hard limit %s unchanged (does not widen: a process may raise its soft limit up to the hard one)",
 				what, dir, formatLimit(ou.Soft, text.Itoa64), formatLimit(nu.Soft, text.Itoa64), formatLimit(nu.Hard, text.Itoa64)), false)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/recorder"
 )
 
@@ -104,7 +105,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 func checkBaseline(baseline, output string, res *recorder.Result, opts profile.CompareOptions) (*profile.DiffReport, error) {
 	profiles := slices.Clone(res.Profiles)
 	slices.SortFunc(profiles, func(a, b recorder.Profile) int { return strings.Compare(a.Name, b.Name) })
-	report := &profile.DiffReport{Old: baseline, New: "this run", Coverage: true, Changes: []profile.Change{}}
+	report := &profile.DiffReport{Old: baseline, New: "this run", Coverage: true, Changes: []change.Change{}}
 	dir := output
 	if dir == "" {
 		dir = baseline
@@ -113,8 +114,8 @@ func checkBaseline(baseline, output string, res *recorder.Result, opts profile.C
 		name, rec := p.Name, p.Recording
 		base := filepath.Join(baseline, name)
 		if !profile.IsProfileDir(base) {
-			report.Changes = append(report.Changes, profile.Change{Container: name, Kind: profile.KindContainer,
-				Op: profile.OpAdded, Subject: name, Widening: true, Detail: "no baseline profile in " + base})
+			report.Changes = append(report.Changes, change.Change{Container: name, Kind: change.KindContainer,
+				Op: change.OpAdded, Subject: name, Widening: true, Detail: "no baseline profile in " + base})
 			continue
 		}
 		old, err := profile.LoadProfileDir(base)

@@ -60,12 +60,12 @@ func TestGoldenAppArmorProfilesLoad(t *testing.T) {
 
 func TestGoldenAppArmorProfilesFitTheirRecordings(t *testing.T) {
 	for _, tc := range testCases(t) {
-		data, err := os.ReadFile(filepath.Join(goldenDir, tc.name, AppArmorFile))
+		data, err := os.ReadFile(filepath.Join(goldenDir, tc.Name, AppArmorFile))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if problems := CheckAppArmor(tc.rec, data); len(problems) > 0 {
-			t.Errorf("%s: %q", tc.name, problems)
+		if problems := CheckAppArmor(tc.Rec, data); len(problems) > 0 {
+			t.Errorf("%s: %q", tc.Name, problems)
 		}
 	}
 }

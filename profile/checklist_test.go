@@ -145,24 +145,24 @@ func TestChecklistItems(t *testing.T) {
 func TestChecklistShape(t *testing.T) {
 	var first []string
 	for _, tc := range testCases(t) {
-		items := Checklist(tc.rec)
+		items := Checklist(tc.Rec)
 		var ids []string
 		for _, it := range items {
 			ids = append(ids, it.ID+" "+it.Title)
 			if it.Title == "" || it.Current == "" || it.Recommendation == "" || it.Evidence == nil {
-				t.Errorf("%s: incomplete item %+v", tc.name, it)
+				t.Errorf("%s: incomplete item %+v", tc.Name, it)
 			}
 			if !slices.Contains([]string{StatusPass, StatusWarn, StatusFail, StatusInfo}, it.Status) {
-				t.Errorf("%s: %s has status %q", tc.name, it.ID, it.Status)
+				t.Errorf("%s: %s has status %q", tc.Name, it.ID, it.Status)
 			}
 			if it.ID != ChecklistTailor && !strings.HasPrefix(it.ID, "CIS ") {
-				t.Errorf("%s: ID %q", tc.name, it.ID)
+				t.Errorf("%s: ID %q", tc.Name, it.ID)
 			}
 		}
 		if first == nil {
 			first = ids
 		} else if !slices.Equal(ids, first) {
-			t.Errorf("%s: items %q, want %q", tc.name, ids, first)
+			t.Errorf("%s: items %q, want %q", tc.Name, ids, first)
 		}
 	}
 }

@@ -45,26 +45,26 @@ func shuffled(rec *Recording, r *rand.Rand) *Recording {
 func TestShuffledInputGivesIdenticalOutput(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range testCases(t) {
-		tc.rec.PrivilegedExecs = append(tc.rec.PrivilegedExecs, "/bin/su", "/usr/bin/newgrp")
-		tc.rec.Warnings = append(tc.rec.Warnings, "b", "a", "b")
+		tc.Rec.PrivilegedExecs = append(tc.Rec.PrivilegedExecs, "/bin/su", "/usr/bin/newgrp")
+		tc.Rec.Warnings = append(tc.Rec.Warnings, "b", "a", "b")
 		// Duplicates, split entries of one path: merged by Normalize.
-		tc.rec.Files = append(tc.rec.Files, FileAccess{Path: "/tmp/dup", Access: []string{AccessRead}},
+		tc.Rec.Files = append(tc.Rec.Files, FileAccess{Path: "/tmp/dup", Access: []string{AccessRead}},
 			FileAccess{Path: "/tmp/dup", Access: []string{AccessWrite, AccessRead}})
-		tc.rec.Sockets = append(tc.rec.Sockets, SocketUse{Family: "inet", Type: "stream"})
-		tc.rec.SignalsSent = append(tc.rec.SignalsSent, "term", "hup")
-		want, _, _, err := renderProfile(tc.rec, tc.seccompPath)
+		tc.Rec.Sockets = append(tc.Rec.Sockets, SocketUse{Family: "inet", Type: "stream"})
+		tc.Rec.SignalsSent = append(tc.Rec.SignalsSent, "term", "hup")
+		want, _, _, err := renderProfile(tc.Rec, tc.SeccompPath)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 25 {
-			got, _, _, err := renderProfile(shuffled(tc.rec, r), tc.seccompPath)
+			got, _, _, err := renderProfile(shuffled(tc.Rec, r), tc.SeccompPath)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range want {
 				if !bytes.Equal(got[i].data, want[i].data) {
 					t.Fatalf("%s: %s depends on input order:\n%s\nvs\n%s",
-						tc.name, want[i].name, got[i].data, want[i].data)
+						tc.Name, want[i].name, got[i].data, want[i].data)
 				}
 			}
 		}
@@ -74,13 +74,13 @@ func TestShuffledInputGivesIdenticalOutput(t *testing.T) {
 func TestEmittersDoNotChangeTheRecording(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range testCases(t) {
-		rec := shuffled(tc.rec, r)
+		rec := shuffled(tc.Rec, r)
 		before := cloneRecording(rec)
-		if _, _, _, err := renderProfile(rec, tc.seccompPath); err != nil {
+		if _, _, _, err := renderProfile(rec, tc.SeccompPath); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(rec, before) {
-			t.Errorf("%s: rendering changed the caller's Recording", tc.name)
+			t.Errorf("%s: rendering changed the caller's Recording", tc.Name)
 		}
 	}
 }

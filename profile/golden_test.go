@@ -39,19 +39,19 @@ func TestGolden(t *testing.T) {
 	sameLibseccomp := string(goldenVersion) == libseccompVersion()+"\n"
 
 	for _, tc := range testCases(t) {
-		files, line, problems, err := renderProfile(tc.rec, tc.seccompPath)
+		files, line, problems, err := renderProfile(tc.Rec, tc.SeccompPath)
 		if len(problems) > 0 {
-			t.Errorf("%s: apparmor problems: %v", tc.name, problems)
+			t.Errorf("%s: apparmor problems: %v", tc.Name, problems)
 		}
 		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
+			t.Fatalf("%s: %v", tc.Name, err)
 		}
 		if strings.Contains(line, "\n") {
-			t.Errorf("%s: flags line has a newline: %q", tc.name, line)
+			t.Errorf("%s: flags line has a newline: %q", tc.Name, line)
 		}
 		for _, f := range files {
-			t.Run(tc.name+"/"+f.name, func(t *testing.T) {
-				path := filepath.Join(goldenDir, tc.name, f.name)
+			t.Run(tc.Name+"/"+f.name, func(t *testing.T) {
+				path := filepath.Join(goldenDir, tc.Name, f.name)
 				if *update {
 					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 						t.Fatal(err)

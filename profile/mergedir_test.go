@@ -53,24 +53,24 @@ func TestMergeArgumentValues(t *testing.T) {
 // recording.json gives back exactly the recording, hostile paths included.
 func TestRecordingRoundTrip(t *testing.T) {
 	for _, tc := range testCases(t) {
-		data, err := MarshalRecording(tc.rec)
+		data, err := MarshalRecording(tc.Rec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		back, err := ParseRecording(data)
 		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
+			t.Fatalf("%s: %v", tc.Name, err)
 		}
 		again, err := MarshalRecording(back)
 		if err != nil || string(again) != string(data) {
-			t.Errorf("%s: round trip differs (%v)", tc.name, err)
+			t.Errorf("%s: round trip differs (%v)", tc.Name, err)
 		}
-		if !back.Start.Equal(tc.rec.Start) || len(back.Files) != len(normalized(tc.rec).Files) {
-			t.Errorf("%s: start or files lost", tc.name)
+		if !back.Start.Equal(tc.Rec.Start) || len(back.Files) != len(normalized(tc.Rec).Files) {
+			t.Errorf("%s: start or files lost", tc.Name)
 		}
-		for i, f := range normalized(tc.rec).Files {
+		for i, f := range normalized(tc.Rec).Files {
 			if back.Files[i].Path != f.Path {
-				t.Errorf("%s: path %q came back as %q", tc.name, f.Path, back.Files[i].Path)
+				t.Errorf("%s: path %q came back as %q", tc.Name, f.Path, back.Files[i].Path)
 			}
 		}
 	}
@@ -86,12 +86,12 @@ func TestRecordingRoundTrip(t *testing.T) {
 // Reports written by WriteProfileDir parse back.
 func TestParseReportGoldens(t *testing.T) {
 	for _, tc := range testCases(t) {
-		data, err := os.ReadFile(filepath.Join(goldenDir, tc.name, ReportFile))
+		data, err := os.ReadFile(filepath.Join(goldenDir, tc.Name, ReportFile))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := ParseReport(data); err != nil {
-			t.Errorf("%s: %v", tc.name, err)
+			t.Errorf("%s: %v", tc.Name, err)
 		}
 	}
 }

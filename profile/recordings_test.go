@@ -12,9 +12,9 @@ import (
 // testCase is one recording and the fake absolute path its golden flags
 // name seccomp.json by.
 type testCase struct {
-	name        string
-	rec         *Recording
-	seccompPath string
+	Name        string
+	Rec         *Recording
+	SeccompPath string
 }
 
 func testCases(t *testing.T) []testCase {

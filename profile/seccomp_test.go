@@ -42,11 +42,11 @@ func rulesWith(oci *specs.LinuxSeccomp, action specs.LinuxSeccompAction, errno u
 
 func TestDockerLoadsGeneratedProfiles(t *testing.T) {
 	cases := testCases(t)
-	cases = append(cases, testCase{name: "empty", rec: &Recording{Host: Host{Arch: "x86_64"}}})
+	cases = append(cases, testCase{Name: "empty", Rec: &Recording{Host: Host{Arch: "x86_64"}}})
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			caps := Capabilities(tc.rec)
-			data, err := MarshalSeccomp(Seccomp(tc.rec))
+		t.Run(tc.Name, func(t *testing.T) {
+			caps := Capabilities(tc.Rec)
+			data, err := MarshalSeccomp(Seccomp(tc.Rec))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +56,7 @@ func TestDockerLoadsGeneratedProfiles(t *testing.T) {
 				t.Errorf("default action = %s/%v, want SCMP_ACT_ERRNO/EPERM", oci.DefaultAction, oci.DefaultErrnoRet)
 			}
 			allowed := rulesWith(oci, specs.ActAllow, 0)
-			for _, s := range tc.rec.Syscalls {
+			for _, s := range tc.Rec.Syscalls {
 				if s.Name != "" && !slices.Contains(allowed, s.Name) {
 					t.Errorf("recorded %s is not allowed", s.Name)
 				}

@@ -134,7 +134,7 @@ func nginxRecording(t *testing.T) *Recording {
 			"setsockopt", "setuid", "socket", "socketpair", "statfs", "sysinfo",
 			"uname", "wait4", "write", "writev"),
 		SyscallArgs: []ArgValues{
-			{Arch: ArchX86_64, Syscall: "clone", Index: 0, Mask: cloneNamespaceMask, Values: []uint64{0}},
+			{Arch: ArchX86_64, Syscall: "clone", Index: 0, Mask: CloneNamespaceMask, Values: []uint64{0}},
 			{Arch: ArchX86_64, Syscall: "ioctl", Index: 1, Values: []uint64{0x5401, 0x5421}},
 			{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{1, 2, 10}},
 			{Arch: ArchX86_64, Syscall: "socketpair", Index: 0, Values: []uint64{1}},

@@ -85,7 +85,7 @@ func applyArgRules(rules []ArgRule, allowed []string) (unconditional []string, e
 			enosys = append(enosys, r.Syscall)
 			if _, ok := exact["clone"]; !ok && !slices.Contains(allowed, "clone") {
 				// The fallback must be there, without namespaces.
-				exact["clone"] = ArgRule{ArgValues: ArgValues{Syscall: "clone", Index: 0, Mask: cloneNamespaceMask, Values: []uint64{0}}, Rule: ArgRuleExact}
+				exact["clone"] = ArgRule{ArgValues: ArgValues{Syscall: "clone", Index: 0, Mask: CloneNamespaceMask, Values: []uint64{0}}, Rule: ArgRuleExact}
 			}
 		}
 	}
@@ -115,10 +115,6 @@ func applyArgRules(rules []ArgRule, allowed []string) (unconditional []string, e
 	}
 	return unconditional, entries, enosys
 }
-
-// cloneNamespaceMask is CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER
-// | NEWPID | NEWNET: the mask Docker's default profile puts on clone.
-const cloneNamespaceMask = 0x7E020000
 
 func argComment(name string, index int, a specs.LinuxSeccompArg) string {
 	if a.Op == specs.OpMaskedEqual {

@@ -43,7 +43,7 @@ func TestArgRules(t *testing.T) {
 		many[i] = uint64(0x5400 + i)
 	}
 	rec := argRecording(
-		ArgValues{Arch: ArchX86_64, Syscall: "clone", Index: 0, Mask: cloneNamespaceMask, Values: []uint64{0}},
+		ArgValues{Arch: ArchX86_64, Syscall: "clone", Index: 0, Mask: CloneNamespaceMask, Values: []uint64{0}},
 		ArgValues{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{1, 2, 10}},
 		ArgValues{Arch: ArchX86_64, Syscall: "ioctl", Index: 1, Values: many},
 		ArgValues{Arch: ArchX86_64, Syscall: "prctl", Index: 0, Values: []uint64{8, 24}, Overflow: true},
@@ -51,7 +51,7 @@ func TestArgRules(t *testing.T) {
 	)
 
 	args, uncond, _ := entriesFor(t, rec, "clone")
-	if uncond || len(args) != 1 || args[0][0] != (specs.LinuxSeccompArg{Index: 0, Value: cloneNamespaceMask, ValueTwo: 0, Op: specs.OpMaskedEqual}) {
+	if uncond || len(args) != 1 || args[0][0] != (specs.LinuxSeccompArg{Index: 0, Value: CloneNamespaceMask, ValueTwo: 0, Op: specs.OpMaskedEqual}) {
 		t.Errorf("clone: args %v unconditional %v, want Docker's namespace mask", args, uncond)
 	}
 	args, uncond, _ = entriesFor(t, rec, "socket")

@@ -95,3 +95,7 @@ func archFromName(name string) Arch {
 	}
 	return ""
 }
+
+// CloneNamespaceMask is CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER
+// | NEWPID | NEWNET: the mask Docker's default profile puts on clone.
+const CloneNamespaceMask = 0x7E020000

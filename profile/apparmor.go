@@ -141,7 +141,7 @@ func AppArmor(rec *Recording) *AppArmorProfile {
 	p.AllCapabilities = !rec.CapabilitiesRecorded
 	if !p.AllCapabilities {
 		for _, c := range caps.Add {
-			name := strings.ToLower(strings.TrimPrefix(canonicalCapability(c), "CAP_"))
+			name := strings.ToLower(strings.TrimPrefix(CanonicalCapability(c), "CAP_"))
 			if strings.Trim(name, "abcdefghijklmnopqrstuvwxyz_") != "" {
 				p.AllCapabilities = true
 				p.Warnings = append(p.Warnings, fmt.Sprintf("AppArmor cannot name capability %q: the profile allows all capabilities", c))

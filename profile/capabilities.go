@@ -87,7 +87,7 @@ const KernelProbeReason = "CAP_SYS_ADMIN was checked only during syscalls that c
 // probe would be reported in every other one. A check with no syscalls
 // recorded is not a probe: we cannot tell, so it counts.
 func IsKernelProbe(c CapabilityUse) bool {
-	if canonicalCapability(c.Name) != CapSysAdmin || len(c.Syscalls) == 0 {
+	if CanonicalCapability(c.Name) != CapSysAdmin || len(c.Syscalls) == 0 {
 		return false
 	}
 	for _, sc := range c.Syscalls {
@@ -111,7 +111,7 @@ func Capabilities(rec *Recording) CapabilitySet {
 	} else {
 		for _, c := range rec.Capabilities {
 			if c.Granted > 0 && !IsKernelProbe(c) {
-				set.Add = append(set.Add, canonicalCapability(c.Name))
+				set.Add = append(set.Add, CanonicalCapability(c.Name))
 			}
 		}
 		set.Add = sets.Sorted(set.Add)
@@ -123,7 +123,7 @@ func Capabilities(rec *Recording) CapabilitySet {
 	}
 
 	for _, c := range rec.Capabilities {
-		name := canonicalCapability(c.Name)
+		name := CanonicalCapability(c.Name)
 		if c.Denied > 0 && !IsKernelProbe(c) && !slices.Contains(set.Add, name) {
 			set.Denied = append(set.Denied, name)
 		}
@@ -134,7 +134,7 @@ func Capabilities(rec *Recording) CapabilitySet {
 
 // canonicalCapability spells a capability as CAP_NAME, whatever case or
 // prefix it came with.
-func canonicalCapability(name string) string {
+func CanonicalCapability(name string) string {
 	name = strings.ToUpper(strings.TrimSpace(name))
 	if !strings.HasPrefix(name, "CAP_") {
 		name = "CAP_" + name

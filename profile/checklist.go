@@ -198,9 +198,9 @@ func capabilitiesRan(rec *Recording) ranCapabilities {
 		if strings.EqualFold(strings.TrimSpace(d), "ALL") {
 			set = nil
 		} else {
-			set = slices.DeleteFunc(set, func(s string) bool { return s == canonicalCapability(d) })
+			set = slices.DeleteFunc(set, func(s string) bool { return s == CanonicalCapability(d) })
 		}
-		parts = append(parts, "--cap-drop="+strings.TrimPrefix(canonicalCapability(d), "CAP_"))
+		parts = append(parts, "--cap-drop="+strings.TrimPrefix(CanonicalCapability(d), "CAP_"))
 	}
 	var added []string
 	for _, a := range rec.Learning.CapAdd {
@@ -208,10 +208,10 @@ func capabilitiesRan(rec *Recording) ranCapabilities {
 			set = all
 			added = append(added, all...)
 		} else {
-			set = append(set, canonicalCapability(a))
-			added = append(added, canonicalCapability(a))
+			set = append(set, CanonicalCapability(a))
+			added = append(added, CanonicalCapability(a))
 		}
-		parts = append(parts, "--cap-add="+strings.TrimPrefix(canonicalCapability(a), "CAP_"))
+		parts = append(parts, "--cap-add="+strings.TrimPrefix(CanonicalCapability(a), "CAP_"))
 	}
 	set = sets.Sorted(set)
 	added = slices.DeleteFunc(sets.Sorted(added), func(s string) bool { return slices.Contains(defaults, s) })
@@ -254,7 +254,7 @@ func (c checklistInput) capabilities53() ChecklistItem {
 	}
 	checked := map[string]CapabilityUse{}
 	for _, u := range c.rec.Capabilities {
-		checked[canonicalCapability(u.Name)] = u
+		checked[CanonicalCapability(u.Name)] = u
 	}
 	names := sets.Sorted(append(slices.Clone(c.ran.set), sets.SortedKeys(checked)...))
 	defaults := DockerDefaultCapabilities()
@@ -331,7 +331,7 @@ func (c checklistInput) privileged54() ChecklistItem {
 		it.Recommendation = "run it without --privileged (capability checks were not recorded: which capabilities it needs is not known)"
 	}
 	for _, u := range c.rec.Capabilities {
-		if slices.Contains(c.caps.Add, canonicalCapability(u.Name)) {
+		if slices.Contains(c.caps.Add, CanonicalCapability(u.Name)) {
 			it.Evidence = append(it.Evidence, capabilityUseEvidence(u))
 		}
 	}

@@ -236,9 +236,9 @@ type CompareOptions struct {
 	Coverage bool
 }
 
-// capabilities returns the side's capability set: from its flags (what
+// AddedCapabilities returns the side's capability set: from its flags (what
 // docker run applies), else capabilities.json, else nil.
-func (p *Profile) capabilities() []string {
+func (p *Profile) AddedCapabilities() []string {
 	switch {
 	case p.Flags != nil:
 		return p.Flags.Capabilities()
@@ -274,7 +274,7 @@ func CompareProfiles(old, new *Profile, opts CompareOptions) ([]change.Change, e
 			}
 		}
 		env := func(p *Profile) SeccompEnv {
-			caps := p.capabilities()
+			caps := p.AddedCapabilities()
 			if caps == nil {
 				caps = slices.Clone(opts.Capabilities)
 			}
@@ -291,7 +291,7 @@ func CompareProfiles(old, new *Profile, opts CompareOptions) ([]change.Change, e
 		out = append(out, compareSeccompPolicies(op, np)...)
 	}
 
-	oc, nc := old.capabilities(), new.capabilities()
+	oc, nc := old.AddedCapabilities(), new.AddedCapabilities()
 	if oc != nil && nc != nil {
 		for _, c := range nc {
 			if !slices.Contains(oc, c) {

@@ -22,7 +22,7 @@ func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []st
 	flags := []string{"--cap-drop=ALL"}
 	for _, c := range sets.Sorted(caps.Add) {
 		// Docker documents capabilities without the CAP_ prefix.
-		flags = append(flags, "--cap-add="+strings.TrimPrefix(canonicalCapability(c), "CAP_"))
+		flags = append(flags, "--cap-add="+strings.TrimPrefix(CanonicalCapability(c), "CAP_"))
 	}
 	if u := UserSuggestion(rec); u.Flag != "" {
 		flags = append(flags, u.Flag)

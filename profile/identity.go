@@ -100,7 +100,7 @@ func UserSuggestion(rec *Recording) UserAdvice {
 	var usedCaps []CapabilityUse // granted and needed
 	if rec.CapabilitiesRecorded {
 		for _, c := range rec.Capabilities {
-			if slices.Contains(caps.Add, canonicalCapability(c.Name)) {
+			if slices.Contains(caps.Add, CanonicalCapability(c.Name)) {
 				usedCaps = append(usedCaps, c)
 			}
 		}
@@ -303,7 +303,7 @@ func entrypointCapability(c CapabilityUse, to ExecIdentity) string {
 	all := func(set []string) bool {
 		return len(c.Syscalls) > 0 && !slices.ContainsFunc(c.Syscalls, func(s string) bool { return !slices.Contains(set, s) })
 	}
-	switch canonicalCapability(c.Name) {
+	switch CanonicalCapability(c.Name) {
 	case "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP":
 		if len(c.Syscalls) == 0 || all(idSwitchSyscalls) {
 			return fmt.Sprintf("the entrypoint's switch to uid %d", to.UID)
@@ -320,7 +320,7 @@ func entrypointCapability(c CapabilityUse, to ExecIdentity) string {
 // switching users (a server that drops privileges in its workers).
 func switchesWithoutExec(used []CapabilityUse) bool {
 	return slices.ContainsFunc(used, func(c CapabilityUse) bool {
-		n := canonicalCapability(c.Name)
+		n := CanonicalCapability(c.Name)
 		return n == "CAP_SETUID" || n == "CAP_SETGID"
 	})
 }
@@ -328,7 +328,7 @@ func switchesWithoutExec(used []CapabilityUse) bool {
 // capabilityUseEvidence describes one capability use: "CAP_CHOWN: granted
 // 12 times during fchownat".
 func capabilityUseEvidence(c CapabilityUse) string {
-	s := fmt.Sprintf("%s: granted %s", canonicalCapability(c.Name), times(c.Granted))
+	s := fmt.Sprintf("%s: granted %s", CanonicalCapability(c.Name), times(c.Granted))
 	if len(c.Syscalls) > 0 {
 		s += " during " + strings.Join(c.Syscalls, ", ")
 	}

@@ -172,7 +172,7 @@ func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report 
 	for _, c := range rec.Capabilities {
 		verdict, reason := capabilityVerdict(c, caps)
 		r.Capabilities = append(r.Capabilities, ReportCapability{
-			Name:     canonicalCapability(c.Name),
+			Name:     CanonicalCapability(c.Name),
 			Granted:  c.Granted,
 			Denied:   c.Denied,
 			Syscalls: sets.Sorted(c.Syscalls),
@@ -193,7 +193,7 @@ func MarshalReport(r *Report) ([]byte, error) {
 }
 
 func capabilityVerdict(c CapabilityUse, caps CapabilitySet) (verdict, reason string) {
-	name := canonicalCapability(c.Name)
+	name := CanonicalCapability(c.Name)
 	switch {
 	case IsKernelProbe(c):
 		return VerdictKernelProbe, KernelProbeReason

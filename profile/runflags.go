@@ -88,14 +88,14 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 		switch name {
 		case "--cap-add":
 			for _, c := range strings.Split(value, ",") {
-				f.CapAdd = append(f.CapAdd, canonicalCapability(c))
+				f.CapAdd = append(f.CapAdd, CanonicalCapability(c))
 			}
 		case "--cap-drop":
 			for _, c := range strings.Split(value, ",") {
 				if strings.EqualFold(strings.TrimSpace(c), "ALL") {
 					f.CapDropAll = true
 				} else {
-					f.CapDrop = append(f.CapDrop, canonicalCapability(c))
+					f.CapDrop = append(f.CapDrop, CanonicalCapability(c))
 				}
 			}
 		case "--security-opt":
@@ -336,7 +336,7 @@ func ParseCapabilities(data []byte) (*CapabilitySet, error) {
 	}
 	for _, list := range [][]string{c.Add, c.Drop, c.Denied} {
 		for i, name := range list {
-			list[i] = canonicalCapability(name)
+			list[i] = CanonicalCapability(name)
 			if !known[list[i]] {
 				return nil, fmt.Errorf("%s: unknown capability %q", CapabilitiesFile, name)
 			}

@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	errnoEPERM  = 1
+	ErrnoEPERM  = 1
 	errnoENOSYS = 38
 )
 
@@ -101,7 +101,7 @@ func Seccomp(rec *Recording) *seccomp.Seccomp {
 	p := &seccomp.Seccomp{
 		LinuxSeccomp: specs.LinuxSeccomp{
 			DefaultAction:   specs.ActErrno,
-			DefaultErrnoRet: uintPtr(errnoEPERM),
+			DefaultErrnoRet: uintPtr(ErrnoEPERM),
 			Architectures:   arches,
 		},
 		Syscalls: []*seccomp.Syscall{},
@@ -132,7 +132,7 @@ func Seccomp(rec *Recording) *seccomp.Seccomp {
 func unmadeErrnoRules(allowed []string, arches []specs.Arch) []*seccomp.Syscall {
 	byErrno := map[uint][]string{errnoENOSYS: slices.Clone(fallbackSyscalls)}
 	for _, rule := range seccomp.DefaultProfile().Syscalls {
-		if rule.Action != specs.ActErrno || rule.ErrnoRet == nil || *rule.ErrnoRet == errnoEPERM {
+		if rule.Action != specs.ActErrno || rule.ErrnoRet == nil || *rule.ErrnoRet == ErrnoEPERM {
 			continue
 		}
 		names := rule.Names

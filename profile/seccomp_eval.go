@@ -155,7 +155,7 @@ func ResolveSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*specs.LinuxSeccomp, er
 		caps = DockerDefaultCapabilities()
 	}
 	for i, c := range caps {
-		caps[i] = canonicalCapability(c)
+		caps[i] = CanonicalCapability(c)
 	}
 	kernelAtLeast := func(k *seccomp.KernelVersion) (bool, error) {
 		if env.Kernel == "" {
@@ -187,7 +187,7 @@ func ResolveSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*specs.LinuxSeccomp, er
 			if slices.Contains(ex.Arches, nativeName) {
 				continue
 			}
-			if slices.ContainsFunc(ex.Caps, func(c string) bool { return slices.Contains(caps, canonicalCapability(c)) }) {
+			if slices.ContainsFunc(ex.Caps, func(c string) bool { return slices.Contains(caps, CanonicalCapability(c)) }) {
 				continue
 			}
 			if ex.MinKernel != nil {
@@ -204,7 +204,7 @@ func ResolveSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*specs.LinuxSeccomp, er
 			if len(in.Arches) > 0 && !slices.Contains(in.Arches, nativeName) {
 				continue
 			}
-			if slices.ContainsFunc(in.Caps, func(c string) bool { return !slices.Contains(caps, canonicalCapability(c)) }) {
+			if slices.ContainsFunc(in.Caps, func(c string) bool { return !slices.Contains(caps, CanonicalCapability(c)) }) {
 				continue
 			}
 			if in.MinKernel != nil {

@@ -52,7 +52,7 @@ func TestDockerLoadsGeneratedProfiles(t *testing.T) {
 			}
 			oci := loadWithDocker(t, data, caps.Add)
 
-			if oci.DefaultAction != specs.ActErrno || oci.DefaultErrnoRet == nil || *oci.DefaultErrnoRet != errnoEPERM {
+			if oci.DefaultAction != specs.ActErrno || oci.DefaultErrnoRet == nil || *oci.DefaultErrnoRet != ErrnoEPERM {
 				t.Errorf("default action = %s/%v, want SCMP_ACT_ERRNO/EPERM", oci.DefaultAction, oci.DefaultErrnoRet)
 			}
 			allowed := rulesWith(oci, specs.ActAllow, 0)
@@ -173,7 +173,7 @@ func TestSeccompCarriesOverDockerErrnos(t *testing.T) {
 		}
 	}
 	for _, r := range seccomp.DefaultProfile().Syscalls {
-		if r.Action != specs.ActErrno || r.ErrnoRet == nil || *r.ErrnoRet == errnoEPERM {
+		if r.Action != specs.ActErrno || r.ErrnoRet == nil || *r.ErrnoRet == ErrnoEPERM {
 			continue
 		}
 		for _, name := range r.Names {

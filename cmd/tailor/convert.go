@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/convert"
 )
 
 const convertAbout = `
@@ -67,7 +68,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	opts := profile.ConvertOptions{Project: project, Kernel: kernel, RelativeTo: relativeTo}
+	opts := convert.Options{Project: project, Kernel: kernel, RelativeTo: relativeTo}
 	if arch != "" {
 		if opts.Arch = profile.ParseArch(arch); opts.Arch == "" {
 			fmt.Fprintf(stderr, "tailor convert: unknown architecture %q\n", arch)
@@ -92,15 +93,15 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 	var out []byte
 	switch to {
 	case "oci":
-		out, err = profile.ConvertOCI(list[0], opts)
+		out, err = convert.OCI(list[0], opts)
 	case "flags":
 		var line string
-		line, err = profile.ConvertFlags(list[0])
+		line, err = convert.Flags(list[0])
 		out = []byte(line + "\n")
 	case "k8s":
-		out, err = profile.ConvertK8s(list, opts)
+		out, err = convert.K8s(list, opts)
 	case "compose":
-		out, err = profile.ConvertCompose(list, opts)
+		out, err = convert.Compose(list, opts)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tailor convert: %v\n", err)

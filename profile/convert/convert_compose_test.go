@@ -1,4 +1,4 @@
-package profile
+package convert
 
 import (
 	"fmt"
@@ -7,28 +7,30 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 	"sigs.k8s.io/yaml"
 )
 
 // With RelativeTo, the override names each seccomp.json by its path from
 // the project directory, so that it can be committed with the profiles.
 func TestGoldenConvertComposeRelative(t *testing.T) {
-	set, _, err := LoadProfiles("testdata/diff/v2")
+	set, _, err := profile.LoadProfiles("testdata/diff/v2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := []*Profile{set["db"], set["web"]}
-	out, err := ConvertCompose(list, ConvertOptions{RelativeTo: "testdata/diff"})
+	list := []*profile.Profile{set["db"], set["web"]}
+	out, err := Compose(list, Options{RelativeTo: "testdata/diff"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "convert-v2-relative.compose.yaml", out)
+	profiletest.CheckGolden(t, "convert-v2-relative.compose.yaml", out)
 	if abs, _ := filepath.Abs("testdata"); strings.Contains(string(out), abs) {
 		t.Errorf("an absolute path is left:\n%s", out)
 	}
 
 	web := loadTestProfile(t, "testdata/diff/v1/web")
-	out, err = ConvertCompose([]*Profile{web}, ConvertOptions{RelativeTo: "testdata/diff/v2"})
+	out, err = Compose([]*profile.Profile{web}, Options{RelativeTo: "testdata/diff/v2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestComposeSeccompPath(t *testing.T) {
 		{"/p/..web/seccomp.json", "/p", "./..web/seccomp.json"},
 		{"unconfined", "/p", "unconfined"},
 	} {
-		got, err := composeSeccompPath(tc.abs, ConvertOptions{RelativeTo: tc.relativeTo})
+		got, err := composeSeccompPath(tc.abs, Options{RelativeTo: tc.relativeTo})
 		if err != nil || got != tc.want {
 			t.Errorf("composeSeccompPath(%q, %q) = %q, %v; want %q", tc.abs, tc.relativeTo, got, err, tc.want)
 		}
@@ -57,7 +59,7 @@ func TestComposeSeccompPath(t *testing.T) {
 }
 
 func TestComposeMemory(t *testing.T) {
-	for n, want := range map[int64]string{0: "", NoLimit: "0", 64 << 20: "64m", 3 << 30: "3072m", 1000: "1000b", 64<<20 + 1: "67108865b"} {
+	for n, want := range map[int64]string{0: "", profile.NoLimit: "0", 64 << 20: "64m", 3 << 30: "3072m", 1000: "1000b", 64<<20 + 1: "67108865b"} {
 		if got := composeMemory(n); got != want {
 			t.Errorf("composeMemory(%d) = %q, want %q", n, got, want)
 		}
@@ -66,13 +68,13 @@ func TestComposeMemory(t *testing.T) {
 
 // profileWith writes a profile directory named name: the capabilities
 // and seccomp profile of the v1 web fixture, and the given files.
-func profileWith(t *testing.T, name string, files map[string]string) *Profile {
+func profileWith(t *testing.T, name string, files map[string]string) *profile.Profile {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{CapabilitiesFile, SeccompFile} {
+	for _, f := range []string{profile.CapabilitiesFile, profile.SeccompFile} {
 		b, err := os.ReadFile(filepath.Join("testdata/diff/v1/web", f))
 		if err != nil {
 			t.Fatal(err)
@@ -103,9 +105,9 @@ func composeDoc(t *testing.T, out []byte) map[string]map[string]any {
 // --user, the limits (unlimited included) and tmpfs options reach the
 // override; a flag compose has no key for here is named in a comment.
 func TestConvertComposeUserAndLimits(t *testing.T) {
-	p := profileWith(t, "app", map[string]string{FlagsFile: "--cap-drop=ALL --cap-add=CHOWN --user=33:33 --pids-limit=-1 --memory=0 " +
+	p := profileWith(t, "app", map[string]string{profile.FlagsFile: "--cap-drop=ALL --cap-add=CHOWN --user=33:33 --pids-limit=-1 --memory=0 " +
 		"--ulimit=nofile=-1 --ulimit=nproc=10:20 --tmpfs=/tmp:size=1m --cpus=2\n"})
-	out, err := ConvertCompose([]*Profile{p}, ConvertOptions{})
+	out, err := Compose([]*profile.Profile{p}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,14 +137,14 @@ func TestConvertComposeUserAndLimits(t *testing.T) {
 	}
 
 	// Forms without these keys name them instead; flags pass them on.
-	k8s, err := ConvertK8s([]*Profile{p}, ConvertOptions{})
+	k8s, err := K8s([]*profile.Profile{p}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(k8s), "# container app: flags not converted: --user=33:33 --pids-limit=-1 --memory=0 --ulimit=nofile=-1 --ulimit=nproc=10:20 --cpus=2\n") {
 		t.Errorf("k8s does not name the flags it does not convert:\n%s", k8s)
 	}
-	line, err := ConvertFlags(p)
+	line, err := Flags(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +165,11 @@ func TestConvertComposeFromReport(t *testing.T) {
 			"nofile": {"peak": 58, "current": 0, "suggested": 1024, "flag": "--ulimit=nofile=1024:1024", "reason": ""}},
 		"read_only": {"suggested": true, "tmpfs": ["/tmp", "/run"], "reason": ""},
 		"no_new_privileges": {"suggested": true, "reason": ""}}`
-	p := profileWith(t, "cache", map[string]string{ReportFile: report})
+	p := profileWith(t, "cache", map[string]string{profile.ReportFile: report})
 	if p.Report == nil || p.Flags != nil {
 		t.Fatalf("fixture: report %v, flags %v", p.Report, p.Flags)
 	}
-	out, err := ConvertCompose([]*Profile{p}, ConvertOptions{})
+	out, err := Compose([]*profile.Profile{p}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +186,7 @@ func TestConvertComposeFromReport(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(cache["security_opt"]), "no-new-privileges:true") {
 		t.Errorf("security_opt = %v", cache["security_opt"])
 	}
-	line, err := ConvertFlags(p)
+	line, err := Flags(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package profile
+package convert
 
 // tailor convert turns a profile directory into the forms other runtimes
 // and orchestrators take. It reads the files as they are in the directory
@@ -12,16 +12,17 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"sigs.k8s.io/yaml"
 )
 
-// ConvertOptions say how Docker profile conditions are resolved (a
+// Options say how Docker profile conditions are resolved (a
 // seccomp.json in Docker's own format may have them) and how compose
 // services are named.
-type ConvertOptions struct {
-	Arch   Arch
+type Options struct {
+	Arch   profile.Arch
 	Kernel string
 	// Project: compose names containers PROJECT-SERVICE-N (PROJECT_SERVICE_N
 	// for docker-compose 1); with it, the service is SERVICE.
@@ -51,7 +52,7 @@ type runSettings struct {
 	user        string
 	pidsLimit   int64
 	memoryBytes int64
-	ulimits     []Ulimit
+	ulimits     []profile.Ulimit
 	// given are --user and the limits as the flags spell them, for the
 	// forms that pass them on as flags or only name them.
 	given []string
@@ -66,14 +67,14 @@ func (s runSettings) unconverted() []string {
 	return append(slices.Clone(s.given), s.other...)
 }
 
-func settingsOf(p *Profile) (runSettings, error) {
+func settingsOf(p *profile.Profile) (runSettings, error) {
 	var s runSettings
-	s.caps = p.capabilities()
+	s.caps = p.AddedCapabilities()
 	if s.caps == nil {
-		return s, fmt.Errorf("%s has neither %s nor %s", p.Path, FlagsFile, CapabilitiesFile)
+		return s, fmt.Errorf("%s has neither %s nor %s", p.Path, profile.FlagsFile, profile.CapabilitiesFile)
 	}
 	if p.Seccomp != nil {
-		abs, err := filepath.Abs(filepath.Join(p.Path, SeccompFile))
+		abs, err := filepath.Abs(filepath.Join(p.Path, profile.SeccompFile))
 		if err != nil {
 			return s, err
 		}
@@ -113,7 +114,7 @@ func settingsOf(p *Profile) (runSettings, error) {
 		}
 		s.pidsLimit, s.memoryBytes = r.Limits.Pids.Suggested, r.Limits.Memory.Suggested
 		if n := r.Limits.Nofile.Suggested; n > 0 {
-			s.ulimits = []Ulimit{{Name: "nofile", Soft: n, Hard: n}}
+			s.ulimits = []profile.Ulimit{{Name: "nofile", Soft: n, Hard: n}}
 		}
 		s.given = append(s.given, r.Limits.Flags()...)
 	}
@@ -123,22 +124,22 @@ func settingsOf(p *Profile) (runSettings, error) {
 func shortCaps(caps []string) []string {
 	out := make([]string, len(caps))
 	for i, c := range caps {
-		out[i] = strings.TrimPrefix(canonicalCapability(c), "CAP_")
+		out[i] = strings.TrimPrefix(profile.CanonicalCapability(c), "CAP_")
 	}
 	return out
 }
 
 // resolvedSeccomp is the profile's seccomp.json as the runtime gets it.
-func resolvedSeccomp(p *Profile, opts ConvertOptions) (*specs.LinuxSeccomp, error) {
+func resolvedSeccomp(p *profile.Profile, opts Options) (*specs.LinuxSeccomp, error) {
 	if p.Seccomp == nil {
-		return nil, fmt.Errorf("%s has no %s", p.Path, SeccompFile)
+		return nil, fmt.Errorf("%s has no %s", p.Path, profile.SeccompFile)
 	}
-	return ResolveSeccomp(p.Seccomp, SeccompEnv{Arch: opts.Arch, Capabilities: p.capabilities(), Kernel: opts.Kernel})
+	return profile.ResolveSeccomp(p.Seccomp, profile.SeccompEnv{Arch: opts.Arch, Capabilities: p.AddedCapabilities(), Kernel: opts.Kernel})
 }
 
-// ConvertOCI returns the linux.seccomp object of an OCI runtime spec
+// OCI returns the linux.seccomp object of an OCI runtime spec
 // (config.json) for the profile, for runc, crun and containerd.
-func ConvertOCI(p *Profile, opts ConvertOptions) ([]byte, error) {
+func OCI(p *profile.Profile, opts Options) ([]byte, error) {
 	r, err := resolvedSeccomp(p, opts)
 	if err != nil {
 		return nil, err
@@ -146,9 +147,9 @@ func ConvertOCI(p *Profile, opts ConvertOptions) ([]byte, error) {
 	return jsonfile.Marshal(r)
 }
 
-// ConvertFlags returns the docker run (and podman run) flags line for the
+// Flags returns the docker run (and podman run) flags line for the
 // profile, naming its seccomp.json where it is now.
-func ConvertFlags(p *Profile) (string, error) {
+func Flags(p *profile.Profile) (string, error) {
 	s, err := settingsOf(p)
 	if err != nil {
 		return "", err
@@ -173,7 +174,7 @@ func ConvertFlags(p *Profile) (string, error) {
 		flags = append(flags, "--tmpfs="+t)
 	}
 	flags = append(flags, s.unconverted()...)
-	return FlagsLine(flags), nil
+	return profile.FlagsLine(flags), nil
 }
 
 // The SeccompProfile custom resource of the security-profiles-operator
@@ -282,10 +283,10 @@ func k8sName(s string) string {
 	return name
 }
 
-// ConvertK8s returns, as YAML, a SeccompProfile object for each profile
+// K8s returns, as YAML, a SeccompProfile object for each profile
 // (apply them), then one pod spec fragment with each container's
 // securityContext (merge it into the workload's pod template).
-func ConvertK8s(profiles []*Profile, opts ConvertOptions) ([]byte, error) {
+func K8s(profiles []*profile.Profile, opts Options) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("# Generated by tailor convert --to k8s.\n" +
 		"# 1. The SeccompProfile objects need the security-profiles-operator; it installs\n" +
@@ -360,7 +361,7 @@ func ConvertK8s(profiles []*Profile, opts ConvertOptions) ([]byte, error) {
 }
 
 func spoProfile(name string, r *specs.LinuxSeccomp) (*spoSeccompProfile, error) {
-	if r.DefaultErrnoRet != nil && *r.DefaultErrnoRet != errnoEPERM {
+	if r.DefaultErrnoRet != nil && *r.DefaultErrnoRet != profile.ErrnoEPERM {
 		return nil, fmt.Errorf("defaultErrnoRet %d: a SeccompProfile cannot say it (its runtime answers EPERM)", *r.DefaultErrnoRet)
 	}
 	cr := &spoSeccompProfile{
@@ -443,7 +444,7 @@ func composeMemory(n int64) string {
 
 // composeSeccompPath is how the override names a seccomp profile: its
 // absolute path, or its path relative to opts.RelativeTo.
-func composeSeccompPath(abs string, opts ConvertOptions) (string, error) {
+func composeSeccompPath(abs string, opts Options) (string, error) {
 	if opts.RelativeTo == "" || abs == "unconfined" {
 		return abs, nil
 	}
@@ -462,14 +463,14 @@ func composeSeccompPath(abs string, opts ConvertOptions) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
-// ConvertCompose returns a docker compose override file: one service per
+// Compose returns a docker compose override file: one service per
 // profile, with what its docker-run.flags applies: cap_drop, cap_add,
 // security_opt (seccomp, apparmor, no-new-privileges), read_only, tmpfs,
 // user, pids_limit, mem_limit and ulimits. Use it as
 // `docker compose -f compose.yaml -f THIS up`. It has no version key:
 // docker-compose 1.27 and later merge it with a file of any version 2.x or
 // 3.x (older ones refuse the mix).
-func ConvertCompose(profiles []*Profile, opts ConvertOptions) ([]byte, error) {
+func Compose(profiles []*profile.Profile, opts Options) ([]byte, error) {
 	services := map[string]composeService{}
 	from := map[string]string{}
 	var notes []string

@@ -106,7 +106,7 @@ func AppArmorProfileName(rec *Recording) string {
 
 // AppArmor builds the AppArmor profile for rec.
 func AppArmor(rec *Recording) *AppArmorProfile {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	p := &AppArmorProfile{
 		Name:          AppArmorProfileName(rec),
 		Container:     rec.Container.Name,

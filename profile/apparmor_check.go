@@ -29,7 +29,7 @@ func CheckAppArmor(rec *Recording, profileText []byte) []string {
 	}
 	var problems []string
 	recorded := map[string]permSet{}
-	for _, f := range normalized(rec).Files {
+	for _, f := range Normalized(rec).Files {
 		if !strings.HasPrefix(f.Path, "/") {
 			continue // not mediated by path
 		}

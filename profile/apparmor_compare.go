@@ -696,7 +696,7 @@ func compareOtherRules(oldRules, newRules []AppArmorRule) []change.Change {
 // recording does not say who owned a file).
 func fileNeeds(rec *Recording, rules []Rule) []change.Change {
 	var out []change.Change
-	for _, f := range normalized(rec).Files {
+	for _, f := range Normalized(rec).Files {
 		if !strings.HasPrefix(f.Path, "/") {
 			continue
 		}

@@ -102,7 +102,7 @@ func IsKernelProbe(c CapabilityUse) bool {
 // kernel could not report capability checks it keeps Docker's defaults: we
 // cannot know, and the report says so.
 func Capabilities(rec *Recording) CapabilitySet {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	defaults := DockerDefaultCapabilities()
 	set := CapabilitySet{Add: []string{}, Drop: []string{}, Denied: []string{}}
 

@@ -70,7 +70,7 @@ var runtimeSockets = []string{"docker.sock", "containerd.sock", "podman.sock", "
 // Checklist returns the checklist items for rec, in the benchmark's order
 // followed by tailor's own.
 func Checklist(rec *Recording) []ChecklistItem {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	c := checklistInput{
 		rec:     rec,
 		caps:    Capabilities(rec),

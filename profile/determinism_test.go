@@ -75,7 +75,7 @@ func TestEmittersDoNotChangeTheRecording(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range testCases(t) {
 		rec := shuffled(tc.Rec, r)
-		before := cloneRecording(rec)
+		before := CloneRecording(rec)
 		if _, _, _, err := renderProfile(rec, tc.SeccompPath); err != nil {
 			t.Fatal(err)
 		}

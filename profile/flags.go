@@ -29,7 +29,7 @@ func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []st
 	}
 	flags = append(flags, "--security-opt=seccomp="+seccompPath)
 	flags = append(flags, "--security-opt=apparmor="+AppArmorProfileName(rec))
-	if noNewPrivileges(normalized(rec)).Suggested {
+	if noNewPrivileges(Normalized(rec)).Suggested {
 		flags = append(flags, "--security-opt=no-new-privileges")
 	}
 	if ro := ReadOnlyRoot(rec); ro.Suggested {

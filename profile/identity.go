@@ -77,7 +77,7 @@ const maxUserEvidence = 10
 // UserSuggestion decides whether the container needs to run as root, and
 // which user to run it as otherwise. See the package comment above.
 func UserSuggestion(rec *Recording) UserAdvice {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	adv := UserAdvice{Current: currentUser(rec), Evidence: []string{}}
 	execs := rec.Identity.Execs
 	caps := Capabilities(rec)

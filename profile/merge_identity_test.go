@@ -1,4 +1,4 @@
-package profile
+package profile_test
 
 import (
 	"os"
@@ -8,17 +8,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 )
 
 // identityRecording is a recording with everything UserSuggestion needs:
 // programs run as uid, nothing used that only root has.
-func identityRecording(id string, uid uint32, res Resources, execs ...string) *Recording {
-	r := &Recording{Container: Container{ID: id, Name: "web"}, Host: Host{Arch: "x86_64"},
+func identityRecording(id string, uid uint32, res profile.Resources, execs ...string) *profile.Recording {
+	r := &profile.Recording{Container: profile.Container{ID: id, Name: "web"}, Host: profile.Host{Arch: "x86_64"},
 		CapabilitiesRecorded: true, FilesRecorded: true, Resources: res,
-		Syscalls: []SyscallUse{{Arch: ArchX86_64, Name: "read", Number: 0, Count: 1}}}
+		Syscalls: []profile.SyscallUse{{Arch: profile.ArchX86_64, Name: "read", Number: 0, Count: 1}}}
 	for _, e := range execs {
-		r.Identity.Execs = append(r.Identity.Execs, ExecIdentity{Path: e, UID: uid, GID: uid})
+		r.Identity.Execs = append(r.Identity.Execs, profile.ExecIdentity{Path: e, UID: uid, GID: uid})
 	}
 	return r
 }
@@ -27,17 +28,17 @@ func identityRecording(id string, uid uint32, res Resources, execs ...string) *R
 // cover every input, and unite who ran what, so that one input needing
 // root makes the merge need root.
 func TestMergeRecordingsIdentityAndResources(t *testing.T) {
-	a := identityRecording("aaaaaaaaaaaaaaaa", 0, Resources{PeakTasks: 10, PeakMemoryBytes: 30 << 20}, "/entrypoint", "/app")
-	b := identityRecording("bbbbbbbbbbbbbbbb", 0, Resources{PeakTasks: 40, PeakMemoryBytes: 20 << 20, PeakOpenFiles: 700}, "/entrypoint", "/bin/sh")
-	b.Identity.Execs = append(b.Identity.Execs, ExecIdentity{Path: "/app", UID: 0, GID: 0})
-	beforeA, beforeB := cloneRecording(a), cloneRecording(b)
+	a := identityRecording("aaaaaaaaaaaaaaaa", 0, profile.Resources{PeakTasks: 10, PeakMemoryBytes: 30 << 20}, "/entrypoint", "/app")
+	b := identityRecording("bbbbbbbbbbbbbbbb", 0, profile.Resources{PeakTasks: 40, PeakMemoryBytes: 20 << 20, PeakOpenFiles: 700}, "/entrypoint", "/bin/sh")
+	b.Identity.Execs = append(b.Identity.Execs, profile.ExecIdentity{Path: "/app", UID: 0, GID: 0})
+	beforeA, beforeB := profile.CloneRecording(a), profile.CloneRecording(b)
 
-	m := MergeRecordings(a, b)
-	if want := (Resources{PeakTasks: 40, PeakMemoryBytes: 30 << 20, PeakOpenFiles: 700}); m.Resources != want {
+	m := profile.MergeRecordings(a, b)
+	if want := (profile.Resources{PeakTasks: 40, PeakMemoryBytes: 30 << 20, PeakOpenFiles: 700}); m.Resources != want {
 		t.Errorf("resources %+v, want %+v", m.Resources, want)
 	}
-	lim := ResourceLimits(m)
-	for _, in := range []*Recording{a, b} {
+	lim := profile.ResourceLimits(m)
+	for _, in := range []*profile.Recording{a, b} {
 		if lim.Pids.Suggested < in.Resources.PeakTasks || lim.Memory.Suggested < in.Resources.PeakMemoryBytes || lim.Nofile.Suggested < in.Resources.PeakOpenFiles {
 			t.Errorf("merged limits %+v below the peaks of an input %+v", lim, in.Resources)
 		}
@@ -45,33 +46,33 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 	if got := lim.Flags(); !slices.Equal(got, []string{"--pids-limit=96", "--memory=64m", "--ulimit=nofile=1536:1536"}) {
 		t.Errorf("merged limit flags %v", got)
 	}
-	wantExecs := []ExecIdentity{{"/entrypoint", 0, 0}, {"/app", 0, 0}, {"/bin/sh", 0, 0}}
+	wantExecs := []profile.ExecIdentity{{"/entrypoint", 0, 0}, {"/app", 0, 0}, {"/bin/sh", 0, 0}}
 	if !slices.Equal(m.Identity.Execs, wantExecs) {
 		t.Errorf("execs %+v, want %+v", m.Identity.Execs, wantExecs)
 	}
-	if adv := UserSuggestion(m); adv.Decision != UserNonRoot || adv.Flag != "--user="+NobodyUser {
+	if adv := profile.UserSuggestion(m); adv.Decision != profile.UserNonRoot || adv.Flag != "--user="+profile.NobodyUser {
 		t.Errorf("neither needed root, yet: %+v", adv)
 	}
 
 	// One input needed root: used a capability, or made an access only
 	// root may make. The merge needs root.
-	needsCap := cloneRecording(b)
-	needsCap.Capabilities = []CapabilityUse{{Name: "CAP_CHOWN", Granted: 2, Syscalls: []string{"fchownat"}}}
-	needsFile := cloneRecording(b)
-	needsFile.Identity.RootOnly = []RootOnlyAccess{{Path: "/etc/app.key", Access: AccessRead, Owner: 0, Mode: 0o600}}
-	for _, root := range []*Recording{needsCap, needsFile} {
-		for _, order := range [][]*Recording{{a, root}, {root, a}} {
-			adv := UserSuggestion(MergeRecordings(order...))
-			if adv.Decision != UserRootNeeded || adv.Flag != "" {
+	needsCap := profile.CloneRecording(b)
+	needsCap.Capabilities = []profile.CapabilityUse{{Name: "CAP_CHOWN", Granted: 2, Syscalls: []string{"fchownat"}}}
+	needsFile := profile.CloneRecording(b)
+	needsFile.Identity.RootOnly = []profile.RootOnlyAccess{{Path: "/etc/app.key", Access: profile.AccessRead, Owner: 0, Mode: 0o600}}
+	for _, root := range []*profile.Recording{needsCap, needsFile} {
+		for _, order := range [][]*profile.Recording{{a, root}, {root, a}} {
+			adv := profile.UserSuggestion(profile.MergeRecordings(order...))
+			if adv.Decision != profile.UserRootNeeded || adv.Flag != "" {
 				t.Errorf("an input needed root, the merge: %+v", adv)
 			}
-			line := strings.Join(DockerRunFlags(MergeRecordings(order...), Capabilities(MergeRecordings(order...)), "/s.json"), " ")
+			line := strings.Join(profile.DockerRunFlags(profile.MergeRecordings(order...), profile.Capabilities(profile.MergeRecordings(order...)), "/s.json"), " ")
 			if strings.Contains(line, "--user") {
 				t.Errorf("--user in the merged flags: %s", line)
 			}
 		}
 	}
-	if m := MergeRecordings(a, needsFile, needsFile); len(m.Identity.RootOnly) != 1 {
+	if m := profile.MergeRecordings(a, needsFile, needsFile); len(m.Identity.RootOnly) != 1 {
 		t.Errorf("root-only accesses not united: %+v", m.Identity.RootOnly)
 	}
 	if !reflect.DeepEqual(a, beforeA) || !reflect.DeepEqual(b, beforeB) {
@@ -80,9 +81,9 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 
 	// An input that did not record who its programs ran as: the merge
 	// cannot tell.
-	older := identityRecording("cccccccccccccccc", 0, Resources{})
-	m = MergeRecordings(a, older)
-	if adv := UserSuggestion(m); adv.Decision != UserUnknown || adv.Flag != "" || m.Identity.Execs != nil {
+	older := identityRecording("cccccccccccccccc", 0, profile.Resources{})
+	m = profile.MergeRecordings(a, older)
+	if adv := profile.UserSuggestion(m); adv.Decision != profile.UserUnknown || adv.Flag != "" || m.Identity.Execs != nil {
 		t.Errorf("identity of one input unknown: execs %+v, %+v", m.Identity.Execs, adv)
 	}
 	if !slices.ContainsFunc(m.Warnings, func(w string) bool { return strings.Contains(w, "did not record who") }) {
@@ -96,23 +97,23 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 // --user as the inputs ran: kept when they agree, decided from the
 // programs each ran when they do not.
 func TestMergeRecordingsUsers(t *testing.T) {
-	a := identityRecording("aaaaaaaaaaaaaaaa", 1000, Resources{}, "/app")
+	a := identityRecording("aaaaaaaaaaaaaaaa", 1000, profile.Resources{}, "/app")
 	a.Config.User = "1000:1000"
-	b := identityRecording("bbbbbbbbbbbbbbbb", 1000, Resources{}, "/app")
+	b := identityRecording("bbbbbbbbbbbbbbbb", 1000, profile.Resources{}, "/app")
 	b.Config.User = "1000:1000"
-	if adv := UserSuggestion(MergeRecordings(a, b)); adv.Decision != UserKeep || adv.Flag != "--user=1000:1000" {
+	if adv := profile.UserSuggestion(profile.MergeRecordings(a, b)); adv.Decision != profile.UserKeep || adv.Flag != "--user=1000:1000" {
 		t.Errorf("same user: %+v", adv)
 	}
-	root := identityRecording("cccccccccccccccc", 0, Resources{}, "/app")
-	m := MergeRecordings(a, root)
+	root := identityRecording("cccccccccccccccc", 0, profile.Resources{}, "/app")
+	m := profile.MergeRecordings(a, root)
 	if m.Config.User != "" || !slices.ContainsFunc(m.Warnings, func(w string) bool { return strings.Contains(w, "different users") }) {
 		t.Errorf("user %q, warnings %q", m.Config.User, m.Warnings)
 	}
-	if adv := UserSuggestion(m); adv.Decision == UserKeep || adv.Flag == "--user=1000:1000" {
+	if adv := profile.UserSuggestion(m); adv.Decision == profile.UserKeep || adv.Flag == "--user=1000:1000" {
 		t.Errorf("one input ran as root, the merge keeps --user: %+v", adv)
 	}
-	root.Capabilities = []CapabilityUse{{Name: "CAP_NET_BIND_SERVICE", Granted: 1, Syscalls: []string{"bind"}}}
-	if adv := UserSuggestion(MergeRecordings(a, root)); adv.Decision != UserRootNeeded {
+	root.Capabilities = []profile.CapabilityUse{{Name: "CAP_NET_BIND_SERVICE", Granted: 1, Syscalls: []string{"bind"}}}
+	if adv := profile.UserSuggestion(profile.MergeRecordings(a, root)); adv.Decision != profile.UserRootNeeded {
 		t.Errorf("the root input needed root, the merge: %+v", adv)
 	}
 }
@@ -120,16 +121,16 @@ func TestMergeRecordingsUsers(t *testing.T) {
 // The limits the inputs ran with merge to the loosest: a limit is kept
 // as the container's own only when every input ran under it.
 func TestMergeRecordingsConfigLimits(t *testing.T) {
-	a := identityRecording("aaaaaaaaaaaaaaaa", 0, Resources{PeakTasks: 10})
-	b := identityRecording("bbbbbbbbbbbbbbbb", 0, Resources{PeakTasks: 12})
-	a.Config = ContainerConfig{PidsLimit: 20, MemoryBytes: 64 << 20, Ulimits: []Ulimit{{"nofile", 256, 512}, {"nproc", 10, 10}}}
-	b.Config = ContainerConfig{PidsLimit: 30, Ulimits: []Ulimit{{"nofile", 1024, NoLimit}}}
-	m := MergeRecordings(a, b)
-	want := ContainerConfig{PidsLimit: 30, Ulimits: []Ulimit{{"nofile", 1024, NoLimit}}}
+	a := identityRecording("aaaaaaaaaaaaaaaa", 0, profile.Resources{PeakTasks: 10})
+	b := identityRecording("bbbbbbbbbbbbbbbb", 0, profile.Resources{PeakTasks: 12})
+	a.Config = profile.ContainerConfig{PidsLimit: 20, MemoryBytes: 64 << 20, Ulimits: []profile.Ulimit{{"nofile", 256, 512}, {"nproc", 10, 10}}}
+	b.Config = profile.ContainerConfig{PidsLimit: 30, Ulimits: []profile.Ulimit{{"nofile", 1024, profile.NoLimit}}}
+	m := profile.MergeRecordings(a, b)
+	want := profile.ContainerConfig{PidsLimit: 30, Ulimits: []profile.Ulimit{{"nofile", 1024, profile.NoLimit}}}
 	if !reflect.DeepEqual(m.Config, want) {
 		t.Errorf("config %+v, want %+v", m.Config, want)
 	}
-	if l := ResourceLimits(m); l.Pids.Suggested != 30 {
+	if l := profile.ResourceLimits(m); l.Pids.Suggested != 30 {
 		t.Errorf("pids limit %+v: every input ran under 30", l.Pids)
 	}
 	if a.Config.Ulimits[0].Soft != 256 {
@@ -143,30 +144,30 @@ func TestMergeRecordingsConfigLimits(t *testing.T) {
 // nobody.
 func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 	tmp := t.TempDir()
-	plain := identityRecording("1111111111111111", 0, Resources{PeakTasks: 3, PeakMemoryBytes: 10 << 20, PeakOpenFiles: 20}, "/app")
-	root := identityRecording("2222222222222222", 0, Resources{PeakTasks: 70, PeakMemoryBytes: 200 << 20, PeakOpenFiles: 900}, "/app")
-	root.Capabilities = []CapabilityUse{{Name: "CAP_NET_BIND_SERVICE", Granted: 1, Syscalls: []string{"bind"}}}
+	plain := identityRecording("1111111111111111", 0, profile.Resources{PeakTasks: 3, PeakMemoryBytes: 10 << 20, PeakOpenFiles: 20}, "/app")
+	root := identityRecording("2222222222222222", 0, profile.Resources{PeakTasks: 70, PeakMemoryBytes: 200 << 20, PeakOpenFiles: 900}, "/app")
+	root.Capabilities = []profile.CapabilityUse{{Name: "CAP_NET_BIND_SERVICE", Granted: 1, Syscalls: []string{"bind"}}}
 	a, b, out := filepath.Join(tmp, "a", "web"), filepath.Join(tmp, "b", "web"), filepath.Join(tmp, "out")
-	for dir, r := range map[string]*Recording{a: plain, b: root} {
-		if _, err := WriteProfileDir(dir, r); err != nil {
+	for dir, r := range map[string]*profile.Recording{a: plain, b: root} {
+		if _, err := profile.WriteProfileDir(dir, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if f := loadTestProfile(t, a).Flags; f.User != NobodyUser || f.PidsLimit != 48 {
+	if f := loadTestProfile(t, a).Flags; f.User != profile.NobodyUser || f.PidsLimit != 48 {
 		t.Fatalf("shard a: user %q, pids limit %d", f.User, f.PidsLimit)
 	}
-	if _, err := MergeProfileDirs([]string{a, b}, out); err != nil {
+	if _, err := profile.MergeProfileDirs([]string{a, b}, out); err != nil {
 		t.Fatal(err)
 	}
 	merged := loadTestProfile(t, out)
-	if f := merged.Flags; f.User != "" || f.PidsLimit != 192 || f.MemoryBytes != 512<<20 || !slices.Equal(f.Ulimits, []Ulimit{{"nofile", 2048, 2048}}) {
+	if f := merged.Flags; f.User != "" || f.PidsLimit != 192 || f.MemoryBytes != 512<<20 || !slices.Equal(f.Ulimits, []profile.Ulimit{{"nofile", 2048, 2048}}) {
 		t.Errorf("merged flags: user %q, pids %d, memory %d, ulimits %v", f.User, f.PidsLimit, f.MemoryBytes, f.Ulimits)
 	}
-	if merged.Report.User.Decision != UserRootNeeded {
+	if merged.Report.User.Decision != profile.UserRootNeeded {
 		t.Errorf("merged report: %+v", merged.Report.User)
 	}
 	for _, in := range []string{a, b} {
-		r, err := DiffPaths(out, in, CompareOptions{Coverage: true})
+		r, err := profile.DiffPaths(out, in, profile.CompareOptions{Coverage: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +175,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 			t.Errorf("%s not covered by the merge: %+v", in, r.Changes)
 		}
 	}
-	r, err := DiffPaths(a, out, CompareOptions{Coverage: true})
+	r, err := profile.DiffPaths(a, out, profile.CompareOptions{Coverage: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +189,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 		t.Errorf("the merge needs %v of shard a's flags, want %v: %+v", needed, want, r.Changes)
 	}
 	// Plain diff: the merge widens shard a's flags.
-	r, err = DiffPaths(a, out, CompareOptions{})
+	r, err = profile.DiffPaths(a, out, profile.CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,15 +204,15 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 // report.json (JSON strings would turn their bytes into U+FFFD).
 func TestIdentityPathsRoundTrip(t *testing.T) {
 	hostile := "/usr/bin/\xff\xfe run\n"
-	rec := &Recording{Container: Container{ID: "2222222222222222", Name: "odd"}, Host: Host{Arch: "x86_64"}}
-	rec.Identity.Execs = []ExecIdentity{{Path: hostile, UID: 1000, GID: 1000}, {Path: "/bin/sh", UID: 0, GID: 0}}
-	rec.Identity.RootOnly = []RootOnlyAccess{{Path: "/etc/\x80secret", Access: AccessRead, Owner: 0, Mode: 0o600}}
+	rec := &profile.Recording{Container: profile.Container{ID: "2222222222222222", Name: "odd"}, Host: profile.Host{Arch: "x86_64"}}
+	rec.Identity.Execs = []profile.ExecIdentity{{Path: hostile, UID: 1000, GID: 1000}, {Path: "/bin/sh", UID: 0, GID: 0}}
+	rec.Identity.RootOnly = []profile.RootOnlyAccess{{Path: "/etc/\x80secret", Access: profile.AccessRead, Owner: 0, Mode: 0o600}}
 
-	data, err := MarshalRecording(rec)
+	data, err := profile.MarshalRecording(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := ParseRecording(data)
+	back, err := profile.ParseRecording(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,14 +227,14 @@ func TestIdentityPathsRoundTrip(t *testing.T) {
 	}
 
 	dir := filepath.Join(t.TempDir(), "odd")
-	if _, err := WriteProfileDir(dir, rec); err != nil {
+	if _, err := profile.WriteProfileDir(dir, rec); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	raw, err := os.ReadFile(filepath.Join(dir, profile.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	report, err := ParseReport(raw)
+	report, err := profile.ParseReport(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func TestMergeRecordingsUnitesFilesAndMore(t *testing.T) {
 		Ptrace:          []string{"read"},
 		ContainerMounts: []ContainerMount{{Type: "volume", Destination: "/data"}},
 	}
-	before := cloneRecording(a)
+	before := CloneRecording(a)
 	m := MergeRecordings(a, b)
 	if !reflect.DeepEqual(a, before) {
 		t.Error("merging changed its input")

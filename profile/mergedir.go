@@ -106,7 +106,7 @@ func MergeProfileDirs(inputs []string, out string) ([]MergeResult, error) {
 		}
 		merged := MergeRecordings(recs...)
 		if len(recs) > 1 {
-			merged = cloneRecording(merged)
+			merged = CloneRecording(merged)
 			merged.Warnings = append(merged.Warnings, fmt.Sprintf("merged by tailor merge from %s (their reports are in %s/)",
 				strings.Join(dirs, ", "), MergeInputsDir))
 			Normalize(merged)

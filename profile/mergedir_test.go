@@ -1,4 +1,4 @@
-package profile
+package profile_test
 
 import (
 	"os"
@@ -7,32 +7,35 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
 // Argument values merge as the union of the values each input needed.
 func TestMergeArgumentValues(t *testing.T) {
-	a := &Recording{Container: Container{ID: "aaaaaaaaaaaaaaaa", Name: "web"},
-		Syscalls: []SyscallUse{{Arch: ArchX86_64, Name: "socket", Number: 41, Count: 2}, {Arch: ArchX86_64, Name: "prctl", Number: 157, Count: 1}},
-		SyscallArgs: []ArgValues{
-			{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{2, 10}},
-			{Arch: ArchX86_64, Syscall: "prctl", Index: 0, Values: []uint64{15}},
+	a := &profile.Recording{Container: profile.Container{ID: "aaaaaaaaaaaaaaaa", Name: "web"},
+		Syscalls: []profile.SyscallUse{{Arch: profile.ArchX86_64, Name: "socket", Number: 41, Count: 2}, {Arch: profile.ArchX86_64, Name: "prctl", Number: 157, Count: 1}},
+		SyscallArgs: []profile.ArgValues{
+			{Arch: profile.ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{2, 10}},
+			{Arch: profile.ArchX86_64, Syscall: "prctl", Index: 0, Values: []uint64{15}},
 		}}
-	b := &Recording{Container: Container{ID: "bbbbbbbbbbbbbbbb", Name: "web"},
-		Syscalls: []SyscallUse{{Arch: ArchX86_64, Name: "socket", Number: 41, Count: 1}, {Arch: ArchX86_64, Name: "clone", Number: 56, Count: 1}},
-		SyscallArgs: []ArgValues{
-			{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{1, 2}},
-			{Arch: ArchX86_64, Syscall: "clone", Index: 0, Mask: 0x7E020000, Values: []uint64{0}},
+	b := &profile.Recording{Container: profile.Container{ID: "bbbbbbbbbbbbbbbb", Name: "web"},
+		Syscalls: []profile.SyscallUse{{Arch: profile.ArchX86_64, Name: "socket", Number: 41, Count: 1}, {Arch: profile.ArchX86_64, Name: "clone", Number: 56, Count: 1}},
+		SyscallArgs: []profile.ArgValues{
+			{Arch: profile.ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{1, 2}},
+			{Arch: profile.ArchX86_64, Syscall: "clone", Index: 0, Mask: 0x7E020000, Values: []uint64{0}},
 		}}
 	// An older recording: made socket, values not recorded.
-	c := &Recording{Container: Container{ID: "cccccccccccccccc", Name: "web"},
-		Syscalls: []SyscallUse{{Arch: ArchX86_64, Name: "prctl", Number: 157, Count: 1}}}
-	before := cloneRecording(a)
+	c := &profile.Recording{Container: profile.Container{ID: "cccccccccccccccc", Name: "web"},
+		Syscalls: []profile.SyscallUse{{Arch: profile.ArchX86_64, Name: "prctl", Number: 157, Count: 1}}}
+	before := profile.CloneRecording(a)
 
-	m := MergeRecordings(a, b)
-	want := []ArgValues{
-		{Arch: ArchX86_64, Syscall: "clone", Index: 0, Mask: 0x7E020000, Values: []uint64{0}},
-		{Arch: ArchX86_64, Syscall: "prctl", Index: 0, Values: []uint64{15}},
-		{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{1, 2, 10}},
+	m := profile.MergeRecordings(a, b)
+	want := []profile.ArgValues{
+		{Arch: profile.ArchX86_64, Syscall: "clone", Index: 0, Mask: 0x7E020000, Values: []uint64{0}},
+		{Arch: profile.ArchX86_64, Syscall: "prctl", Index: 0, Values: []uint64{15}},
+		{Arch: profile.ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{1, 2, 10}},
 	}
 	if !reflect.DeepEqual(m.SyscallArgs, want) {
 		t.Errorf("merged %+v, want %+v", m.SyscallArgs, want)
@@ -40,35 +43,35 @@ func TestMergeArgumentValues(t *testing.T) {
 	if !reflect.DeepEqual(a, before) {
 		t.Error("merging changed its input")
 	}
-	m = MergeRecordings(a, c)
-	i := slices.IndexFunc(m.SyscallArgs, func(v ArgValues) bool { return v.Syscall == "prctl" })
+	m = profile.MergeRecordings(a, c)
+	i := slices.IndexFunc(m.SyscallArgs, func(v profile.ArgValues) bool { return v.Syscall == "prctl" })
 	if i < 0 || !m.SyscallArgs[i].Overflow {
 		t.Errorf("prctl made without recorded values must allow any value: %+v", m.SyscallArgs)
 	}
-	if j := slices.IndexFunc(m.SyscallArgs, func(v ArgValues) bool { return v.Syscall == "socket" }); j < 0 || m.SyscallArgs[j].Overflow {
+	if j := slices.IndexFunc(m.SyscallArgs, func(v profile.ArgValues) bool { return v.Syscall == "socket" }); j < 0 || m.SyscallArgs[j].Overflow {
 		t.Errorf("socket (not made by c) stays restricted: %+v", m.SyscallArgs)
 	}
 }
 
 // recording.json gives back exactly the recording, hostile paths included.
 func TestRecordingRoundTrip(t *testing.T) {
-	for _, tc := range testCases(t) {
-		data, err := MarshalRecording(tc.Rec)
+	for _, tc := range profiletest.TestCases(t) {
+		data, err := profile.MarshalRecording(tc.Rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := ParseRecording(data)
+		back, err := profile.ParseRecording(data)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.Name, err)
 		}
-		again, err := MarshalRecording(back)
+		again, err := profile.MarshalRecording(back)
 		if err != nil || string(again) != string(data) {
 			t.Errorf("%s: round trip differs (%v)", tc.Name, err)
 		}
-		if !back.Start.Equal(tc.Rec.Start) || len(back.Files) != len(normalized(tc.Rec).Files) {
+		if !back.Start.Equal(tc.Rec.Start) || len(back.Files) != len(profile.Normalized(tc.Rec).Files) {
 			t.Errorf("%s: start or files lost", tc.Name)
 		}
-		for i, f := range normalized(tc.Rec).Files {
+		for i, f := range profile.Normalized(tc.Rec).Files {
 			if back.Files[i].Path != f.Path {
 				t.Errorf("%s: path %q came back as %q", tc.Name, f.Path, back.Files[i].Path)
 			}
@@ -77,7 +80,7 @@ func TestRecordingRoundTrip(t *testing.T) {
 	for _, bad := range []string{`{}`, `{"schema_version": 2, "recording": {}}`, `{"schema_version": 1}`,
 		`{"schema_version": 1, "recording": {"syscalls": [{"arch": "SCMP_ARCH_PDP11", "number": 1, "count": 1}]}}`,
 		`{"schema_version": 1, "recording": {"bogus": 1}}`, `{"schema_version": 1, "recording": {}} {}`} {
-		if _, err := ParseRecording([]byte(bad)); err == nil {
+		if _, err := profile.ParseRecording([]byte(bad)); err == nil {
 			t.Errorf("ParseRecording(%s) accepted it", bad)
 		}
 	}
@@ -85,12 +88,12 @@ func TestRecordingRoundTrip(t *testing.T) {
 
 // Reports written by WriteProfileDir parse back.
 func TestParseReportGoldens(t *testing.T) {
-	for _, tc := range testCases(t) {
-		data, err := os.ReadFile(filepath.Join(goldenDir, tc.Name, ReportFile))
+	for _, tc := range profiletest.TestCases(t) {
+		data, err := os.ReadFile(filepath.Join(profiletest.GoldenDir, tc.Name, profile.ReportFile))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ParseReport(data); err != nil {
+		if _, err := profile.ParseReport(data); err != nil {
 			t.Errorf("%s: %v", tc.Name, err)
 		}
 	}
@@ -98,27 +101,27 @@ func TestParseReportGoldens(t *testing.T) {
 
 func TestMergeProfileDirs(t *testing.T) {
 	tmp := t.TempDir()
-	shard := func(name string, recs ...*Recording) string {
+	shard := func(name string, recs ...*profile.Recording) string {
 		dir := filepath.Join(tmp, name)
 		for _, r := range recs {
-			if _, err := WriteProfileDir(filepath.Join(dir, r.Container.Name), r); err != nil {
+			if _, err := profile.WriteProfileDir(filepath.Join(dir, r.Container.Name), r); err != nil {
 				t.Fatal(err)
 			}
 		}
 		return dir
 	}
-	web1 := &Recording{Container: Container{ID: "1111111111111111", Name: "web"}, Host: Host{Arch: "x86_64"}, CapabilitiesRecorded: true,
-		Syscalls:    []SyscallUse{use(t, ArchX86_64, "read", 1, ""), use(t, ArchX86_64, "socket", 1, "")},
-		SyscallArgs: []ArgValues{{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{2}}}}
-	web2 := &Recording{Container: Container{ID: "2222222222222222", Name: "web"}, Host: Host{Arch: "x86_64"}, CapabilitiesRecorded: true,
-		Syscalls:     []SyscallUse{use(t, ArchX86_64, "write", 1, ""), use(t, ArchX86_64, "socket", 1, "")},
-		SyscallArgs:  []ArgValues{{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{10}}},
-		Capabilities: []CapabilityUse{{Name: "CAP_CHOWN", Granted: 1}}}
-	db := &Recording{Container: Container{ID: "3333333333333333", Name: "db"}, Host: Host{Arch: "x86_64"}, CapabilitiesRecorded: true,
-		Syscalls: []SyscallUse{use(t, ArchX86_64, "fsync", 1, "")}}
+	web1 := &profile.Recording{Container: profile.Container{ID: "1111111111111111", Name: "web"}, Host: profile.Host{Arch: "x86_64"}, CapabilitiesRecorded: true,
+		Syscalls:    []profile.SyscallUse{profiletest.Use(t, profile.ArchX86_64, "read", 1, ""), profiletest.Use(t, profile.ArchX86_64, "socket", 1, "")},
+		SyscallArgs: []profile.ArgValues{{Arch: profile.ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{2}}}}
+	web2 := &profile.Recording{Container: profile.Container{ID: "2222222222222222", Name: "web"}, Host: profile.Host{Arch: "x86_64"}, CapabilitiesRecorded: true,
+		Syscalls:     []profile.SyscallUse{profiletest.Use(t, profile.ArchX86_64, "write", 1, ""), profiletest.Use(t, profile.ArchX86_64, "socket", 1, "")},
+		SyscallArgs:  []profile.ArgValues{{Arch: profile.ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{10}}},
+		Capabilities: []profile.CapabilityUse{{Name: "CAP_CHOWN", Granted: 1}}}
+	db := &profile.Recording{Container: profile.Container{ID: "3333333333333333", Name: "db"}, Host: profile.Host{Arch: "x86_64"}, CapabilitiesRecorded: true,
+		Syscalls: []profile.SyscallUse{profiletest.Use(t, profile.ArchX86_64, "fsync", 1, "")}}
 	a, b := shard("a", web1, db), shard("b", web2)
 	out := filepath.Join(tmp, "out")
-	results, err := MergeProfileDirs([]string{a, b}, out)
+	results, err := profile.MergeProfileDirs([]string{a, b}, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,20 +129,20 @@ func TestMergeProfileDirs(t *testing.T) {
 		t.Fatalf("results %+v", results)
 	}
 	merged := loadTestProfile(t, filepath.Join(out, "web"))
-	want := MergeRecordings(web1, web2)
+	want := profile.MergeRecordings(web1, web2)
 	if !slices.Equal(merged.Recording.SyscallArgs[0].Values, []uint64{2, 10}) || len(merged.Recording.Syscalls) != len(want.Syscalls) {
 		t.Errorf("merged recording %+v", merged.Recording)
 	}
 	if !slices.Equal(merged.Capabilities.Add, []string{"CAP_CHOWN"}) {
 		t.Errorf("capabilities %v", merged.Capabilities.Add)
 	}
-	kept, _ := filepath.Glob(filepath.Join(out, "web", MergeInputsDir, "*.report.json"))
+	kept, _ := filepath.Glob(filepath.Join(out, "web", profile.MergeInputsDir, "*.report.json"))
 	if len(kept) != 2 || !strings.HasPrefix(filepath.Base(kept[0]), "1-") {
 		t.Errorf("kept reports %v", kept)
 	}
 	// Both inputs are covered by the merge; the merge is not covered by one.
 	for _, in := range []string{a, b} {
-		r, err := DiffPaths(out, in, CompareOptions{Coverage: true})
+		r, err := profile.DiffPaths(out, in, profile.CompareOptions{Coverage: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +150,7 @@ func TestMergeProfileDirs(t *testing.T) {
 			t.Errorf("%s not covered by the merge: %+v", in, r.Changes)
 		}
 	}
-	r, err := DiffPaths(filepath.Join(a, "web"), filepath.Join(out, "web"), CompareOptions{Coverage: true})
+	r, err := profile.DiffPaths(filepath.Join(a, "web"), filepath.Join(out, "web"), profile.CompareOptions{Coverage: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +158,11 @@ func TestMergeProfileDirs(t *testing.T) {
 		t.Error("the merge is covered by one of its inputs")
 	}
 
-	if _, err := MergeProfileDirs([]string{a, filepath.Join(b, "web")}, out); err == nil {
+	if _, err := profile.MergeProfileDirs([]string{a, filepath.Join(b, "web")}, out); err == nil {
 		t.Error("mixing profile directories and directories of them is accepted")
 	}
-	os.Remove(filepath.Join(a, "web", RecordingFile))
-	if _, err := MergeProfileDirs([]string{filepath.Join(a, "web"), filepath.Join(b, "web")}, out); err == nil || !strings.Contains(err.Error(), RecordingFile) {
+	os.Remove(filepath.Join(a, "web", profile.RecordingFile))
+	if _, err := profile.MergeProfileDirs([]string{filepath.Join(a, "web"), filepath.Join(b, "web")}, out); err == nil || !strings.Contains(err.Error(), profile.RecordingFile) {
 		t.Errorf("a profile without recording.json: %v", err)
 	}
 }

@@ -71,16 +71,16 @@ func normalizeFiles(files []FileAccess) []FileAccess {
 	return out
 }
 
-// normalized returns a normalized deep copy of rec.
-func normalized(rec *Recording) *Recording {
-	c := cloneRecording(rec)
+// Normalized returns a normalized deep copy of rec.
+func Normalized(rec *Recording) *Recording {
+	c := CloneRecording(rec)
 	Normalize(c)
 	return c
 }
 
-// cloneRecording copies rec and every slice in it, so that sorting the copy
+// CloneRecording copies rec and every slice in it, so that sorting the copy
 // leaves rec alone.
-func cloneRecording(rec *Recording) *Recording {
+func CloneRecording(rec *Recording) *Recording {
 	c := *rec
 	c.Syscalls = slices.Clone(rec.Syscalls)
 	c.SyscallArgs = slices.Clone(rec.SyscallArgs)

@@ -36,7 +36,7 @@ var tmpfsRoots = []string{"/tmp", "/var/tmp", "/run", "/var/run"}
 // read a file of the image where a tmpfs would hide it, or executed a file
 // where the tmpfs would be (Docker mounts --tmpfs noexec).
 func ReadOnlyRoot(rec *Recording) ReadOnly {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	no := func(reason string) ReadOnly { return ReadOnly{Tmpfs: []string{}, Reason: reason} }
 	if !rec.FilesRecorded {
 		return no("file access was not recorded, so it is not known where the container writes")

@@ -30,7 +30,7 @@ type recordingDoc struct {
 
 // MarshalRecording renders rec, normalized, as recording.json.
 func MarshalRecording(rec *Recording) ([]byte, error) {
-	return jsonfile.Marshal(recordingDoc{SchemaVersion: RecordingSchemaVersion, Recording: normalized(rec)})
+	return jsonfile.Marshal(recordingDoc{SchemaVersion: RecordingSchemaVersion, Recording: Normalized(rec)})
 }
 
 // ParseRecording reads recording.json. It refuses unknown fields, another

@@ -123,7 +123,7 @@ func NewReport(rec *Recording, caps CapabilitySet) *Report {
 // newReport is NewReport for a profile whose AppArmor profile is at
 // apparmorPath.
 func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	apparmor := AppArmor(rec)
 	r := &Report{
 		SchemaVersion:   ReportSchemaVersion,

@@ -64,7 +64,7 @@ type Reviews struct {
 // NewContainerReview reviews rec, whose profile's docker-run.flags line
 // is flags.
 func NewContainerReview(rec *Recording, flags string) ContainerReview {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	items := Checklist(rec)
 	n := ChecklistCounts(items)
 	r := ContainerReview{

@@ -82,7 +82,7 @@ var kernelDrivenSyscalls = []string{"rt_sigreturn", "sigreturn", "restart_syscal
 // libseccomp cannot name are left out: Docker profiles name syscalls, and
 // the report warns about each of them.
 func Seccomp(rec *Recording) *seccomp.Seccomp {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	arches := profileArches(rec)
 
 	var allowed []string

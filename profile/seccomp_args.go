@@ -126,7 +126,7 @@ func argComment(name string, index int, a specs.LinuxSeccompArg) string {
 // ArgRules are the decisions on a recording's learned argument values, for
 // the report.
 func ArgRules(rec *Recording) []ArgRule {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	return argRules(rec, recordedNames(rec))
 }
 

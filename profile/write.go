@@ -102,7 +102,7 @@ type renderedFile struct {
 // renderProfile produces the six files, in writing order, for a profile
 // whose seccomp.json will be at seccompPath (apparmor.profile next to it).
 func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, []string, error) {
-	rec = normalized(rec)
+	rec = Normalized(rec)
 	caps := Capabilities(rec)
 	apparmorPath := filepath.Join(filepath.Dir(seccompPath), AppArmorFile)
 

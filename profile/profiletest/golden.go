@@ -10,7 +10,14 @@ import (
 
 // Update is the -update flag of every test binary that imports this
 // package: golden files are rewritten instead of compared.
-var Update = flag.Bool("update", false, "rewrite the golden files in testdata")
+var Update = new(bool)
+
+// TRANSITIONAL: profile's own golden test still defines -update.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.BoolVar(Update, "update", false, "rewrite the golden files in testdata")
+	}
+}
 
 // GoldenDir holds the profile directory each of TestCases renders to. The
 // golden files stay in profile/testdata; each package whose tests read

@@ -397,12 +397,12 @@ func aaFileRuleText(r Rule) string {
 }
 
 // compareAppArmor lists the changes from old to new profile text.
-func compareAppArmor(old, new *AppArmorPolicy) []change.Change {
+func CompareAppArmor(old, new *AppArmorPolicy) []change.Change {
 	var out []change.Change
 	out = append(out, compareFileRules(old.Files, new.Files)...)
-	out = append(out, compareCapabilityRules(old.Rules, new.Rules)...)
-	out = append(out, compareNetworkRules(old.Rules, new.Rules)...)
-	out = append(out, compareOtherRules(old.Rules, new.Rules)...)
+	out = append(out, CompareCapabilityRules(old.Rules, new.Rules)...)
+	out = append(out, CompareNetworkRules(old.Rules, new.Rules)...)
+	out = append(out, CompareOtherRules(old.Rules, new.Rules)...)
 	return out
 }
 
@@ -520,7 +520,7 @@ func capabilityGrants(rules []AppArmorRule) map[string]bool {
 	return allowed
 }
 
-func compareCapabilityRules(oldRules, newRules []AppArmorRule) []change.Change {
+func CompareCapabilityRules(oldRules, newRules []AppArmorRule) []change.Change {
 	var out []change.Change
 	o, n := capabilityGrants(oldRules), capabilityGrants(newRules)
 	for _, c := range sets.SortedKeys(n) {
@@ -579,7 +579,7 @@ func networkGrants(rules []AppArmorRule) map[string]bool {
 	return allowed
 }
 
-func compareNetworkRules(oldRules, newRules []AppArmorRule) []change.Change {
+func CompareNetworkRules(oldRules, newRules []AppArmorRule) []change.Change {
 	o, n := networkGrants(oldRules), networkGrants(newRules)
 	diff := func(a, b map[string]bool) []string {
 		byFamily := map[string][]string{}
@@ -654,7 +654,7 @@ func ruleCovers(o, n AppArmorRule) bool {
 	return o.Target == "" || o.Target == n.Target
 }
 
-func compareOtherRules(oldRules, newRules []AppArmorRule) []change.Change {
+func CompareOtherRules(oldRules, newRules []AppArmorRule) []change.Change {
 	var out []change.Change
 	other := func(r AppArmorRule) bool { return r.Kind != "capability" && r.Kind != "network" }
 	oldText, newText := map[string]bool{}, map[string]bool{}
@@ -694,7 +694,7 @@ func compareOtherRules(oldRules, newRules []AppArmorRule) []change.Change {
 // fileNeeds lists the recorded file accesses rules do not allow: the
 // coverage check of `tailor check`. Rules with `owner` do not count (the
 // recording does not say who owned a file).
-func fileNeeds(rec *Recording, rules []Rule) []change.Change {
+func FileNeeds(rec *Recording, rules []Rule) []change.Change {
 	var out []change.Change
 	for _, f := range Normalized(rec).Files {
 		if !strings.HasPrefix(f.Path, "/") {

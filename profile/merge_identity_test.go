@@ -10,6 +10,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
+	"github.com/tailorsec/tailor/profile/diff"
 )
 
 // identityRecording is a recording with everything UserSuggestion needs:
@@ -167,7 +168,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 		t.Errorf("merged report: %+v", merged.Report.User)
 	}
 	for _, in := range []string{a, b} {
-		r, err := profile.DiffPaths(out, in, profile.CompareOptions{Coverage: true})
+		r, err := diff.Paths(out, in, diff.Options{Coverage: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +176,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 			t.Errorf("%s not covered by the merge: %+v", in, r.Changes)
 		}
 	}
-	r, err := profile.DiffPaths(a, out, profile.CompareOptions{Coverage: true})
+	r, err := diff.Paths(a, out, diff.Options{Coverage: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 		t.Errorf("the merge needs %v of shard a's flags, want %v: %+v", needed, want, r.Changes)
 	}
 	// Plain diff: the merge widens shard a's flags.
-	r, err = profile.DiffPaths(a, out, profile.CompareOptions{})
+	r, err = diff.Paths(a, out, diff.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

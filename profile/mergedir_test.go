@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/diff"
 	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
@@ -142,7 +143,7 @@ func TestMergeProfileDirs(t *testing.T) {
 	}
 	// Both inputs are covered by the merge; the merge is not covered by one.
 	for _, in := range []string{a, b} {
-		r, err := profile.DiffPaths(out, in, profile.CompareOptions{Coverage: true})
+		r, err := diff.Paths(out, in, diff.Options{Coverage: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +151,7 @@ func TestMergeProfileDirs(t *testing.T) {
 			t.Errorf("%s not covered by the merge: %+v", in, r.Changes)
 		}
 	}
-	r, err := profile.DiffPaths(filepath.Join(a, "web"), filepath.Join(out, "web"), profile.CompareOptions{Coverage: true})
+	r, err := diff.Paths(filepath.Join(a, "web"), filepath.Join(out, "web"), diff.Options{Coverage: true})
 	if err != nil {
 		t.Fatal(err)
 	}

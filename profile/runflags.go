@@ -227,7 +227,7 @@ func ParseDockerUlimit(s string) (Ulimit, error) {
 		}
 	}
 	u.Soft, u.Hard = max(u.Soft, NoLimit), max(u.Hard, NoLimit)
-	if limitAbove(u.Soft, u.Hard) {
+	if LimitAbove(u.Soft, u.Hard) {
 		return Ulimit{}, errors.New("the soft limit is above the hard limit")
 	}
 	return u, nil
@@ -235,7 +235,7 @@ func ParseDockerUlimit(s string) (Ulimit, error) {
 
 // limitAbove reports whether limit a is higher than limit b, where a
 // negative limit (NoLimit) is unlimited.
-func limitAbove(a, b int64) bool {
+func LimitAbove(a, b int64) bool {
 	switch {
 	case a < 0:
 		return b >= 0
@@ -344,4 +344,15 @@ func ParseCapabilities(data []byte) (*CapabilitySet, error) {
 	}
 	c.Add, c.Drop, c.Denied = sets.Sorted(c.Add), sets.Sorted(c.Drop), sets.Sorted(c.Denied)
 	return &c, nil
+}
+
+// LastGiven is the last of the flags given that starts with prefix, "" when
+// none does.
+func (f *RunFlags) LastGiven(prefix string) string {
+	for i := len(f.Given) - 1; i >= 0; i-- {
+		if strings.HasPrefix(f.Given[i], prefix) {
+			return f.Given[i]
+		}
+	}
+	return ""
 }

@@ -327,37 +327,37 @@ func disjoint(by []ArgMatch, a ArgMatch) coverage {
 
 // compareSyscall says what NEW allows of one syscall that OLD did not
 // (widening) and the reverse (narrowing), in words.
-func compareSyscall(old, new *SyscallPolicy) (widening, narrowing string) {
+func CompareSyscall(old, new *SyscallPolicy) (widening, narrowing string) {
 	switch {
 	case new.Any && old.Any:
 		return "", ""
 	case new.Any:
-		return fmt.Sprintf("now allowed with any arguments; before %s", old.describe()), ""
+		return fmt.Sprintf("now allowed with any arguments; before %s", old.Describe()), ""
 	case old.Any:
-		return "", fmt.Sprintf("now allowed %s; before with any arguments", new.describe())
+		return "", fmt.Sprintf("now allowed %s; before with any arguments", new.Describe())
 	}
 	switch {
 	case len(new.Allow) > 0 && len(old.Allow) > 0:
 		wide := uncovered(old.Allow, new.Allow)
 		narrow := uncovered(new.Allow, old.Allow)
 		if wide != "" {
-			widening = fmt.Sprintf("now allows %s, which before it did not (before %s; now %s)", wide, old.describe(), new.describe())
+			widening = fmt.Sprintf("now allows %s, which before it did not (before %s; now %s)", wide, old.Describe(), new.Describe())
 		}
 		if narrow != "" {
-			narrowing = fmt.Sprintf("no longer allows %s (now %s)", narrow, new.describe())
+			narrowing = fmt.Sprintf("no longer allows %s (now %s)", narrow, new.Describe())
 		}
 		return widening, narrowing
 	case len(new.Except) > 0 && len(old.Except) > 0:
 		// NEW allows less when it refuses at least what OLD refused.
 		if w := uncovered(new.Except, old.Except); w != "" {
-			widening = fmt.Sprintf("no longer refuses %s (before %s; now %s)", w, old.describe(), new.describe())
+			widening = fmt.Sprintf("no longer refuses %s (before %s; now %s)", w, old.Describe(), new.Describe())
 		}
 		if n := uncovered(old.Except, new.Except); n != "" {
 			narrowing = fmt.Sprintf("now also refuses %s", n)
 		}
 		return widening, narrowing
 	case len(new.Except) > 0: // OLD: only some values
-		return fmt.Sprintf("now allowed %s; before %s", new.describe(), old.describe()), ""
+		return fmt.Sprintf("now allowed %s; before %s", new.Describe(), old.Describe()), ""
 	default: // NEW: only some values; OLD: all but some
 		var hits []string
 		exact := true
@@ -369,9 +369,9 @@ func compareSyscall(old, new *SyscallPolicy) (widening, narrowing string) {
 			}
 		}
 		if len(hits) > 0 {
-			return fmt.Sprintf("now allows %s, which before it refused (before %s; now %s)", strings.Join(hits, ", "), old.describe(), new.describe()), ""
+			return fmt.Sprintf("now allows %s, which before it refused (before %s; now %s)", strings.Join(hits, ", "), old.Describe(), new.Describe()), ""
 		}
-		return "", fmt.Sprintf("now allowed %s; before %s", new.describe(), old.describe())
+		return "", fmt.Sprintf("now allowed %s; before %s", new.Describe(), old.Describe())
 	}
 }
 

@@ -253,7 +253,7 @@ type ArgMatch []specs.LinuxSeccompArg
 // allowsAction reports whether a syscall answered with action runs (or may
 // run): ALLOW and LOG let it through; NOTIFY and TRACE hand the decision to
 // an agent or a tracer, which may let it through too. The others refuse it.
-func allowsAction(a specs.LinuxSeccompAction) bool {
+func AllowsAction(a specs.LinuxSeccompAction) bool {
 	switch a {
 	case specs.ActAllow, specs.ActLog, specs.ActNotify, specs.ActTrace:
 		return true
@@ -298,7 +298,7 @@ func evaluateResolved(r *specs.LinuxSeccomp, native Arch) *SeccompPolicy {
 			byName[n] = append(byName[n], e)
 		}
 	}
-	defaultAllows := allowsAction(r.DefaultAction)
+	defaultAllows := AllowsAction(r.DefaultAction)
 	names := sets.SortedKeys(byName)
 	if defaultAllows {
 		for _, a := range pol.Architectures {
@@ -312,13 +312,13 @@ func evaluateResolved(r *specs.LinuxSeccomp, native Arch) *SeccompPolicy {
 		for _, e := range byName[name] {
 			switch {
 			case e.rules == nil && !unconditional:
-				fallback, unconditional = allowsAction(e.action), true
+				fallback, unconditional = AllowsAction(e.action), true
 			case e.rules == nil:
 				// Two unconditional rules with different actions: libseccomp
 				// refuses the second. Count the syscall as allowed if either
 				// allows it: a comparison must not miss a grant.
-				fallback = fallback || allowsAction(e.action)
-			case allowsAction(e.action):
+				fallback = fallback || AllowsAction(e.action)
+			case AllowsAction(e.action):
 				allow = append(allow, e.rules...)
 			default:
 				deny = append(deny, e.rules...)
@@ -407,9 +407,9 @@ func knownSyscalls(arch Arch) []string {
 	return names
 }
 
-// describe spells a policy for people: "any arguments", "only when arg0 ==
+// Describe spells a policy for people: "any arguments", "only when arg0 ==
 // 1 or arg0 == 2", "unless arg0 & 0x7e020000 != 0".
-func (s *SyscallPolicy) describe() string {
+func (s *SyscallPolicy) Describe() string {
 	switch {
 	case s == nil:
 		return "never"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
+	"github.com/tailorsec/tailor/profile/diff"
 	"github.com/tailorsec/tailor/recorder"
 )
 
@@ -102,10 +103,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 // checkBaseline compares each recorded container with its baseline.
-func checkBaseline(baseline, output string, res *recorder.Result, opts profile.CompareOptions) (*profile.DiffReport, error) {
+func checkBaseline(baseline, output string, res *recorder.Result, opts diff.Options) (*diff.Report, error) {
 	profiles := slices.Clone(res.Profiles)
 	slices.SortFunc(profiles, func(a, b recorder.Profile) int { return strings.Compare(a.Name, b.Name) })
-	report := &profile.DiffReport{Old: baseline, New: "this run", Coverage: true, Changes: []change.Change{}}
+	report := &diff.Report{Old: baseline, New: "this run", Coverage: true, Changes: []change.Change{}}
 	dir := output
 	if dir == "" {
 		dir = baseline
@@ -127,7 +128,7 @@ func checkBaseline(baseline, output string, res *recorder.Result, opts profile.C
 		if err != nil {
 			return nil, err
 		}
-		changes, err := profile.CompareProfiles(old, now, opts)
+		changes, err := diff.Compare(old, now, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/diff"
 )
 
 const fixtures = "../../profile/testdata/diff"
@@ -35,7 +36,7 @@ func TestDiffCLI(t *testing.T) {
 		t.Errorf("a profile against itself: %d\n%s", code, stdout)
 	}
 	code, stdout, _ = tailor(t, "diff", "--json", fixtures+"/v1/web/seccomp.json", fixtures+"/v2/web/seccomp.json")
-	var r profile.DiffReport
+	var r diff.Report
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil || code != exitWidening || !r.Widening {
 		t.Fatalf("--json: %d %v\n%s", code, err, stdout)
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/diff"
 )
 
 // Exit codes of diff, merge --check and check.
@@ -50,8 +51,8 @@ func (c *compareFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.caps, "caps", nil, "capabilities to evaluate a lone seccomp file's conditions with (default: Docker's defaults)")
 }
 
-func (c *compareFlags) options() (profile.CompareOptions, error) {
-	opts := profile.CompareOptions{Kernel: c.kernel, Capabilities: c.caps}
+func (c *compareFlags) options() (diff.Options, error) {
+	opts := diff.Options{Kernel: c.kernel, Capabilities: c.caps}
 	if c.arch != "" {
 		a := profile.ParseArch(c.arch)
 		if a == "" {
@@ -78,7 +79,7 @@ func cmdDiff(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tailor diff: %v\n", err)
 		return exitUsage
 	}
-	report, err := profile.DiffPaths(fs.Arg(0), fs.Arg(1), opts)
+	report, err := diff.Paths(fs.Arg(0), fs.Arg(1), opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "tailor diff: %v\n", err)
 		return exitUsage
@@ -88,9 +89,9 @@ func cmdDiff(args []string, stdout, stderr io.Writer) int {
 
 // printReport prints a comparison and returns its exit code. onlyWidening
 // lists the other changes in the JSON only.
-func printReport(r *profile.DiffReport, asJSON, onlyWidening bool, stdout, stderr io.Writer) int {
+func printReport(r *diff.Report, asJSON, onlyWidening bool, stdout, stderr io.Writer) int {
 	if asJSON {
-		b, err := profile.MarshalDiff(r)
+		b, err := diff.Marshal(r)
 		if err != nil {
 			fmt.Fprintf(stderr, "tailor: %v\n", err)
 			return exitUsage

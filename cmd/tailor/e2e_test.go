@@ -28,6 +28,7 @@ import (
 	seccomp "github.com/moby/profiles/seccomp"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/diff"
 	"github.com/tailorsec/tailor/tracer"
 	"github.com/tailorsec/tailor/tracer/tracertest"
 )
@@ -1019,7 +1020,7 @@ func TestCheckAgainstBaseline(t *testing.T) {
 	}
 	// --json names the same, machine-readably.
 	code, stdout, _ = tailor(t, append([]string{"check", "-q", "--json", "--baseline", baseline}, command("blocked")...)...)
-	var report profile.DiffReport
+	var report diff.Report
 	if err := json.Unmarshal([]byte(stdout), &report); err != nil || code != exitWidening || !report.Widening {
 		t.Errorf("check --json: %d %v\n%s", code, err, stdout)
 	}

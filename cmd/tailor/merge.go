@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/diff"
 )
 
 const mergeAbout = `
@@ -51,7 +52,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		opts.Coverage = true
-		report, err := profile.DiffPaths(fs.Arg(0), fs.Arg(1), opts)
+		report, err := diff.Paths(fs.Arg(0), fs.Arg(1), opts)
 		if err != nil {
 			fmt.Fprintf(stderr, "tailor merge: %v\n", err)
 			return exitUsage

@@ -38,6 +38,7 @@ import (
 	"testing"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/diff"
 	"github.com/tailorsec/tailor/recorder"
 	"github.com/tailorsec/tailor/tracer"
 	"github.com/tailorsec/tailor/tracer/tracertest"
@@ -134,7 +135,7 @@ func TestWideningRunIsCaught(t *testing.T) {
 
 	// --json is for machines: the same, as data.
 	code, out = runTailor(t, "merge", "--check", "--json", base, newDir)
-	var report profile.DiffReport
+	var report diff.Report
 	if err := json.Unmarshal([]byte(out), &report); err != nil || code != 1 || !report.Widening {
 		t.Fatalf("merge --check --json: exit %d, %v\n%s", code, err, out)
 	}

@@ -1,4 +1,4 @@
-package profile
+package diff
 
 // A diff says what NEW grants that OLD did not ("widening") and what it no
 // longer grants. Its unit is one container's profile: the files of a
@@ -7,25 +7,20 @@ package profile
 // check), so that the same change is judged the same everywhere.
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/moby/profiles/seccomp"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
-// DiffReport is the result of comparing OLD with NEW.
-type DiffReport struct {
+// Report is the result of comparing OLD with NEW.
+type Report struct {
 	Old      string          `json:"old"`
 	New      string          `json:"new"`
 	Widening bool            `json:"widening"`
@@ -37,193 +32,12 @@ type DiffReport struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// Profile is one container's profile, parsed: the files of a profile
-// directory (those present) or a single file.
-type Profile struct {
-	Name         string
-	Path         string
-	Seccomp      *seccomp.Seccomp
-	AppArmor     *AppArmorPolicy
-	Capabilities *CapabilitySet
-	Flags        *RunFlags
-	Recording    *Recording
-	Report       *Report
-}
-
-func (p *Profile) kinds() []string {
-	var k []string
-	for _, x := range []struct {
-		has  bool
-		name string
-	}{{p.Seccomp != nil, SeccompFile}, {p.AppArmor != nil, AppArmorFile}, {p.Capabilities != nil, CapabilitiesFile},
-		{p.Flags != nil, FlagsFile}} {
-		if x.has {
-			k = append(k, x.name)
-		}
-	}
-	return k
-}
-
-// profileFiles are the files that make a directory a profile directory.
-var profileFiles = []string{SeccompFile, AppArmorFile, CapabilitiesFile, FlagsFile, ReportFile, RecordingFile}
-
-// IsProfileDir reports whether dir holds a profile (any of the files
-// tailor writes).
-func IsProfileDir(dir string) bool {
-	for _, f := range profileFiles {
-		if st, err := os.Stat(filepath.Join(dir, f)); err == nil && st.Mode().IsRegular() {
-			return true
-		}
-	}
-	return false
-}
-
-// LoadProfileDir reads the profile files dir holds.
-func LoadProfileDir(dir string) (*Profile, error) {
-	p := &Profile{Name: filepath.Base(filepath.Clean(dir)), Path: dir}
-	found := false
-	for _, name := range profileFiles {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		found = true
-		if err := p.parse(name, data); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
-		}
-	}
-	if !found {
-		return nil, fmt.Errorf("%s holds no profile (none of %s)", dir, strings.Join(profileFiles, ", "))
-	}
-	return p, nil
-}
-
-func (p *Profile) parse(kind string, data []byte) error {
-	var err error
-	switch kind {
-	case SeccompFile:
-		p.Seccomp, err = ParseSeccomp(data)
-	case AppArmorFile:
-		p.AppArmor, err = ParseAppArmor(data)
-	case CapabilitiesFile:
-		p.Capabilities, err = ParseCapabilities(data)
-	case FlagsFile:
-		p.Flags, err = ParseRunFlags(data)
-	case RecordingFile:
-		p.Recording, err = ParseRecording(data)
-	case ReportFile:
-		p.Report, err = ParseReport(data)
-	default:
-		err = fmt.Errorf("unknown profile file kind %q", kind)
-	}
-	return err
-}
-
-// FileKind tells which of tailor's files data is: by the file's name when
-// it is one tailor writes, else by its content (Docker's default profile
-// saved as default.json is a seccomp profile).
-func FileKind(name string, data []byte) (string, error) {
-	base := filepath.Base(name)
-	if slices.Contains(profileFiles, base) {
-		return base, nil
-	}
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(trimmed, &fields); err != nil {
-			return "", fmt.Errorf("%s: %w", name, jsonfile.Error(err))
-		}
-		switch {
-		case fields["defaultAction"] != nil:
-			return SeccompFile, nil
-		case fields["recording"] != nil:
-			return RecordingFile, nil
-		case fields["add"] != nil:
-			return CapabilitiesFile, nil
-		case fields["schema_version"] != nil && fields["syscalls"] != nil:
-			return ReportFile, nil
-		}
-		return "", fmt.Errorf("%s: JSON, but neither a seccomp profile nor capabilities.json", name)
-	}
-	if bytes.HasPrefix(trimmed, []byte("--")) {
-		return FlagsFile, nil
-	}
-	if bytes.Contains(data, []byte("{")) {
-		return AppArmorFile, nil
-	}
-	return "", fmt.Errorf("%s: not a profile file tailor knows (seccomp JSON, AppArmor, capabilities.json, docker-run.flags)", name)
-}
-
-// LoadProfileFile reads one file of any of tailor's kinds.
-func LoadProfileFile(path string) (*Profile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	kind, err := FileKind(path, data)
-	if err != nil {
-		return nil, err
-	}
-	p := &Profile{Name: "", Path: path}
-	if err := p.parse(kind, data); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return p, nil
-}
-
-// LoadProfiles reads path: a file, a profile directory, or a directory of
-// profile directories (as tailor record -o writes). single is true for the
-// first two; the profiles are then under their own name.
-func LoadProfiles(path string) (profiles map[string]*Profile, single bool, err error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, false, err
-	}
-	if !st.IsDir() {
-		p, err := LoadProfileFile(path)
-		if err != nil {
-			return nil, false, err
-		}
-		return map[string]*Profile{p.Name: p}, true, nil
-	}
-	if IsProfileDir(path) {
-		p, err := LoadProfileDir(path)
-		if err != nil {
-			return nil, false, err
-		}
-		return map[string]*Profile{p.Name: p}, true, nil
-	}
-	entries, err := os.ReadDir(path)
-	if err != nil {
-		return nil, false, err
-	}
-	profiles = map[string]*Profile{}
-	for _, e := range entries {
-		sub := filepath.Join(path, e.Name())
-		if !e.IsDir() || !IsProfileDir(sub) {
-			continue
-		}
-		p, err := LoadProfileDir(sub)
-		if err != nil {
-			return nil, false, err
-		}
-		profiles[e.Name()] = p
-	}
-	if len(profiles) == 0 {
-		return nil, false, fmt.Errorf("%s holds no profile directories (as tailor record writes them)", path)
-	}
-	return profiles, false, nil
-}
-
-// CompareOptions say how Docker profiles' conditions are evaluated and
+// Options say how Docker profiles' conditions are evaluated and
 // what kind of comparison it is.
-type CompareOptions struct {
+type Options struct {
 	// Arch is the host architecture; "" takes it from the profiles (the
 	// first architecture of one that lists them), else tailor's own.
-	Arch Arch
+	Arch profile.Arch
 	// Kernel is the host's "major.minor"; "" assumes a recent kernel.
 	Kernel string
 	// Capabilities are the capability set of a side whose capabilities
@@ -236,21 +50,9 @@ type CompareOptions struct {
 	Coverage bool
 }
 
-// AddedCapabilities returns the side's capability set: from its flags (what
-// docker run applies), else capabilities.json, else nil.
-func (p *Profile) AddedCapabilities() []string {
-	switch {
-	case p.Flags != nil:
-		return p.Flags.Capabilities()
-	case p.Capabilities != nil:
-		return p.Capabilities.Add
-	}
-	return nil
-}
-
-// CompareProfiles lists the changes from old to new. The Container field of
+// Compare lists the changes from old to new. The Container field of
 // the changes is left empty.
-func CompareProfiles(old, new *Profile, opts CompareOptions) ([]change.Change, error) {
+func Compare(old, new *profile.Profile, opts Options) ([]change.Change, error) {
 	var out []change.Change
 	missing := func(file string, inOld, inNew bool) bool {
 		switch {
@@ -263,28 +65,28 @@ func CompareProfiles(old, new *Profile, opts CompareOptions) ([]change.Change, e
 		return inOld && inNew
 	}
 
-	if missing(SeccompFile, old.Seccomp != nil, new.Seccomp != nil) {
+	if missing(profile.SeccompFile, old.Seccomp != nil, new.Seccomp != nil) {
 		arch := opts.Arch
 		if arch == "" {
-			for _, p := range []*Profile{old, new} {
+			for _, p := range []*profile.Profile{old, new} {
 				if len(p.Seccomp.Architectures) > 0 {
-					arch = Arch(p.Seccomp.Architectures[0])
+					arch = profile.Arch(p.Seccomp.Architectures[0])
 					break
 				}
 			}
 		}
-		env := func(p *Profile) SeccompEnv {
+		env := func(p *profile.Profile) profile.SeccompEnv {
 			caps := p.AddedCapabilities()
 			if caps == nil {
 				caps = slices.Clone(opts.Capabilities)
 			}
-			return SeccompEnv{Arch: arch, Capabilities: caps, Kernel: opts.Kernel}
+			return profile.SeccompEnv{Arch: arch, Capabilities: caps, Kernel: opts.Kernel}
 		}
-		op, err := EvaluateSeccomp(old.Seccomp, env(old))
+		op, err := profile.EvaluateSeccomp(old.Seccomp, env(old))
 		if err != nil {
 			return nil, fmt.Errorf("OLD's seccomp profile: %w", err)
 		}
-		np, err := EvaluateSeccomp(new.Seccomp, env(new))
+		np, err := profile.EvaluateSeccomp(new.Seccomp, env(new))
 		if err != nil {
 			return nil, fmt.Errorf("NEW's seccomp profile: %w", err)
 		}
@@ -305,31 +107,31 @@ func CompareProfiles(old, new *Profile, opts CompareOptions) ([]change.Change, e
 		}
 	}
 
-	if missing(AppArmorFile, old.AppArmor != nil, new.AppArmor != nil) {
+	if missing(profile.AppArmorFile, old.AppArmor != nil, new.AppArmor != nil) {
 		if opts.Coverage && new.Recording != nil {
 			if new.Recording.FilesRecorded {
-				out = append(out, fileNeeds(new.Recording, old.AppArmor.Files)...)
+				out = append(out, profile.FileNeeds(new.Recording, old.AppArmor.Files)...)
 			}
-			out = append(out, compareCapabilityRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
-			out = append(out, compareNetworkRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
-			out = append(out, compareOtherRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
+			out = append(out, profile.CompareCapabilityRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
+			out = append(out, profile.CompareNetworkRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
+			out = append(out, profile.CompareOtherRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
 		} else {
-			out = append(out, compareAppArmor(old.AppArmor, new.AppArmor)...)
+			out = append(out, profile.CompareAppArmor(old.AppArmor, new.AppArmor)...)
 		}
 	}
 
-	if missing(FlagsFile, old.Flags != nil, new.Flags != nil) {
+	if missing(profile.FlagsFile, old.Flags != nil, new.Flags != nil) {
 		out = append(out, compareFlagsIn(old.Flags, new.Flags, contextOf(old), contextOf(new), opts.Coverage)...)
 	}
 	return out, nil
 }
 
-func compareSeccompPolicies(o, n *SeccompPolicy) []change.Change {
+func compareSeccompPolicies(o, n *profile.SeccompPolicy) []change.Change {
 	var out []change.Change
-	if allowsAction(n.DefaultAction) && !allowsAction(o.DefaultAction) {
+	if profile.AllowsAction(n.DefaultAction) && !profile.AllowsAction(o.DefaultAction) {
 		out = append(out, change.Change{Kind: change.KindSeccompDefault, Op: change.OpRelaxed, Subject: string(n.DefaultAction), Widening: true,
 			Detail: fmt.Sprintf("syscalls no rule names are let through (before: %s)", o.DefaultAction)})
-	} else if allowsAction(o.DefaultAction) && !allowsAction(n.DefaultAction) {
+	} else if profile.AllowsAction(o.DefaultAction) && !profile.AllowsAction(n.DefaultAction) {
 		out = append(out, change.Change{Kind: change.KindSeccompDefault, Op: change.OpRestricted, Subject: string(n.DefaultAction),
 			Detail: fmt.Sprintf("syscalls no rule names are refused (before: %s)", o.DefaultAction)})
 	}
@@ -348,12 +150,12 @@ func compareSeccompPolicies(o, n *SeccompPolicy) []change.Change {
 		if os == nil {
 			c := change.Change{Kind: change.KindSyscall, Op: change.OpAdded, Subject: name, Widening: true}
 			if !ns.Any {
-				c.Detail = "allowed " + ns.describe()
+				c.Detail = "allowed " + ns.Describe()
 			}
 			out = append(out, c)
 			continue
 		}
-		wide, narrow := compareSyscall(os, ns)
+		wide, narrow := profile.CompareSyscall(os, ns)
 		if wide != "" {
 			out = append(out, change.Change{Kind: change.KindArgument, Op: change.OpRelaxed, Subject: name, Detail: wide, Widening: true})
 		}
@@ -371,13 +173,13 @@ func compareSeccompPolicies(o, n *SeccompPolicy) []change.Change {
 
 // compareFlags compares two flag sets alone, as when no recording is at
 // hand.
-func compareFlags(o, n *RunFlags, coverage bool) []change.Change {
+func compareFlags(o, n *profile.RunFlags, coverage bool) []change.Change {
 	return compareFlagsIn(o, n, flagsContext{}, flagsContext{}, coverage)
 }
 
 // compareFlagsIn compares two flag sets; oc and nc say what each side's
 // recording showed (see compareIdentityAndLimits).
-func compareFlagsIn(o, n *RunFlags, oc, nc flagsContext, coverage bool) []change.Change {
+func compareFlagsIn(o, n *profile.RunFlags, oc, nc flagsContext, coverage bool) []change.Change {
 	var out []change.Change
 	add := func(op, subject, detail string, widening bool) {
 		out = append(out, change.Change{Kind: change.KindRunFlag, Op: op, Subject: subject, Detail: detail, Widening: widening})
@@ -440,45 +242,45 @@ func compareFlagsIn(o, n *RunFlags, oc, nc flagsContext, coverage bool) []change
 	return out
 }
 
-// DiffPaths compares the profiles at oldPath and newPath (see
+// Paths compares the profiles at oldPath and newPath (see
 // LoadProfiles). Two directories of profile directories are compared
 // container by container; a single profile on one side is compared with
 // each container of the other.
-func DiffPaths(oldPath, newPath string, opts CompareOptions) (*DiffReport, error) {
-	olds, oldSingle, err := LoadProfiles(oldPath)
+func Paths(oldPath, newPath string, opts Options) (*Report, error) {
+	olds, oldSingle, err := profile.LoadProfiles(oldPath)
 	if err != nil {
 		return nil, fmt.Errorf("OLD: %w", err)
 	}
-	news, newSingle, err := LoadProfiles(newPath)
+	news, newSingle, err := profile.LoadProfiles(newPath)
 	if err != nil {
 		return nil, fmt.Errorf("NEW: %w", err)
 	}
-	return DiffProfiles(oldPath, newPath, olds, oldSingle, news, newSingle, opts)
+	return Profiles(oldPath, newPath, olds, oldSingle, news, newSingle, opts)
 }
 
-// DiffProfiles compares loaded profiles; see DiffPaths.
-func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle bool, news map[string]*Profile, newSingle bool, opts CompareOptions) (*DiffReport, error) {
-	r := &DiffReport{Old: oldPath, New: newPath, Changes: []change.Change{}}
+// Profiles compares loaded profiles; see DiffPaths.
+func Profiles(oldPath, newPath string, olds map[string]*profile.Profile, oldSingle bool, news map[string]*profile.Profile, newSingle bool, opts Options) (*Report, error) {
+	r := &Report{Old: oldPath, New: newPath, Changes: []change.Change{}}
 	type pair struct {
 		name     string
-		old, new *Profile
+		old, new *profile.Profile
 	}
 	var pairs []pair
 	switch {
 	case oldSingle && newSingle:
-		var o, n *Profile
+		var o, n *profile.Profile
 		for _, p := range olds {
 			o = p
 		}
 		for _, p := range news {
 			n = p
 		}
-		if len(intersect(o.kinds(), n.kinds())) == 0 {
-			return nil, fmt.Errorf("nothing to compare: OLD has %s, NEW has %s", text.OrNone(strings.Join(o.kinds(), ", ")), text.OrNone(strings.Join(n.kinds(), ", ")))
+		if len(intersect(o.Kinds(), n.Kinds())) == 0 {
+			return nil, fmt.Errorf("nothing to compare: OLD has %s, NEW has %s", text.OrNone(strings.Join(o.Kinds(), ", ")), text.OrNone(strings.Join(n.Kinds(), ", ")))
 		}
 		pairs = append(pairs, pair{"", o, n})
 	case oldSingle:
-		var o *Profile
+		var o *profile.Profile
 		for _, p := range olds {
 			o = p
 		}
@@ -486,7 +288,7 @@ func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle b
 			pairs = append(pairs, pair{name, o, news[name]})
 		}
 	case newSingle:
-		var n *Profile
+		var n *profile.Profile
 		for _, p := range news {
 			n = p
 		}
@@ -509,7 +311,7 @@ func DiffProfiles(oldPath, newPath string, olds map[string]*Profile, oldSingle b
 		}
 	}
 	for _, p := range pairs {
-		changes, err := CompareProfiles(p.old, p.new, opts)
+		changes, err := Compare(p.old, p.new, opts)
 		if err != nil {
 			if p.name != "" {
 				err = fmt.Errorf("%s: %w", p.name, err)
@@ -536,19 +338,19 @@ func intersect(a, b []string) []string {
 }
 
 // Finish sorts the changes and sets Widening.
-func (r *DiffReport) Finish() {
+func (r *Report) Finish() {
 	slices.SortStableFunc(r.Changes, change.Compare)
 	r.Changes = change.Dedup(r.Changes)
 	r.Widening = slices.ContainsFunc(r.Changes, func(c change.Change) bool { return c.Widening })
 }
 
-// MarshalDiff renders the report as JSON, in tailor's one JSON style.
-func MarshalDiff(r *DiffReport) ([]byte, error) {
+// Marshal renders the report as JSON, in tailor's one JSON style.
+func Marshal(r *Report) ([]byte, error) {
 	return jsonfile.Marshal(r)
 }
 
 // Summary is the report's last line.
-func (r *DiffReport) Summary() string {
+func (r *Report) Summary() string {
 	wide := 0
 	for _, c := range r.Changes {
 		if c.Widening {
@@ -574,7 +376,7 @@ func (r *DiffReport) Summary() string {
 // WriteText writes the report for people: changes grouped by container,
 // then by kind and change, widening ones marked; with colour, widening in
 // red and the rest in green.
-func (r *DiffReport) WriteText(w io.Writer, colour bool) error {
+func (r *Report) WriteText(w io.Writer, colour bool) error {
 	paint := func(code, s string) string {
 		if !colour {
 			return s

@@ -1,4 +1,4 @@
-package profile
+package diff
 
 // --user and the resource limits (--pids-limit, --memory, --ulimit) are
 // compared by what they mean, not by their text:
@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
@@ -44,19 +45,19 @@ type flagsContext struct {
 	imageUser string
 	// observed: peaks and userDecision come from a recording.
 	observed     bool
-	peaks        Resources
+	peaks        profile.Resources
 	userDecision string
 	userReason   string
 }
 
-func contextOf(p *Profile) flagsContext {
+func contextOf(p *profile.Profile) flagsContext {
 	var c flagsContext
-	var cfg ContainerConfig
-	var execs []ExecIdentity
+	var cfg profile.ContainerConfig
+	var execs []profile.ExecIdentity
 	switch {
 	case p.Recording != nil:
 		cfg, execs = p.Recording.Config, p.Recording.Identity.Execs
-		adv := UserSuggestion(p.Recording)
+		adv := profile.UserSuggestion(p.Recording)
 		c.observed, c.peaks, c.userDecision, c.userReason = true, p.Recording.Resources, adv.Decision, adv.Reason
 	case p.Report != nil:
 		cfg, execs = p.Report.Config, p.Report.Identity.Execs
@@ -73,17 +74,6 @@ func contextOf(p *Profile) flagsContext {
 	return c
 }
 
-// given is the last of the flags given that starts with prefix, "" when
-// none does.
-func (f *RunFlags) given(prefix string) string {
-	for i := len(f.Given) - 1; i >= 0; i-- {
-		if strings.HasPrefix(f.Given[i], prefix) {
-			return f.Given[i]
-		}
-	}
-	return ""
-}
-
 // userSide is who one side's container runs as.
 type userSide struct {
 	flag string // the --user value, "" when not given
@@ -94,7 +84,7 @@ type userSide struct {
 	who      string // for people: "1000:1000", "root (0:0)", "the image's user, ..."
 }
 
-func userOf(f *RunFlags, c flagsContext) userSide {
+func userOf(f *profile.RunFlags, c flagsContext) userSide {
 	u := userSide{flag: f.User}
 	switch {
 	case f.User != "":
@@ -129,7 +119,7 @@ func compareUser(o, n userSide, coverage bool, nc flagsContext, add func(op, sub
 		subject = "--user=" + o.flag
 	}
 	if coverage && nc.observed && nc.userDecision != "" && !o.root {
-		if nc.userDecision == UserRootNeeded || nc.userDecision == UserDropsInEntrypoint {
+		if nc.userDecision == profile.UserRootNeeded || nc.userDecision == profile.UserDropsInEntrypoint {
 			subject := "--user"
 			if o.flag != "" {
 				subject += "=" + o.flag
@@ -186,24 +176,24 @@ type limitKind struct {
 	flag   string // "--pids-limit"
 	what   string // "pids limit"
 	format func(int64) string
-	peak   func(Resources) int64
+	peak   func(profile.Resources) int64
 	// peakWhat spells a peak: "60 tasks".
 	peakWhat func(int64) string
 }
 
 var (
 	pidsLimitKind = limitKind{flag: "--pids-limit", what: "pids limit", format: text.Itoa64,
-		peak:     func(r Resources) int64 { return r.PeakTasks },
+		peak:     func(r profile.Resources) int64 { return r.PeakTasks },
 		peakWhat: func(n int64) string { return text.Itoa64(n) + " tasks" }}
 	memoryLimitKind = limitKind{flag: "--memory", what: "memory limit", format: text.Bytes,
-		peak:     func(r Resources) int64 { return r.PeakMemoryBytes },
+		peak:     func(r profile.Resources) int64 { return r.PeakMemoryBytes },
 		peakWhat: text.Bytes}
 )
 
 // limitOrNone is a limit with "not given" and unlimited as NoLimit.
 func limitOrNone(v int64) int64 {
 	if v <= 0 {
-		return NoLimit
+		return profile.NoLimit
 	}
 	return v
 }
@@ -249,7 +239,7 @@ func limitChange(what string, format func(int64) string, o, n int64, oFlag, nFla
 	os, ns := formatLimit(o, format), formatLimit(n, format)
 	switch {
 	case o == n:
-	case limitAbove(n, o):
+	case profile.LimitAbove(n, o):
 		switch {
 		case n < 0 && nFlag == "":
 			add(change.OpRemoved, subject, fmt.Sprintf("%s removed: %s -> unlimited (widens)", what, os), true)
@@ -273,24 +263,24 @@ func limitChange(what string, format func(int64) string, o, n int64, oFlag, nFla
 // compareUlimits compares the --ulimit flags, name by name, by their hard
 // limits; a name not given has the daemon's default, which is above any
 // limit tailor suggests.
-func compareUlimits(o, n *RunFlags, coverage bool, nc flagsContext, add func(op, subject, detail string, widening bool)) {
+func compareUlimits(o, n *profile.RunFlags, coverage bool, nc flagsContext, add func(op, subject, detail string, widening bool)) {
 	names := map[string]bool{}
-	for _, u := range append(append([]Ulimit{}, o.Ulimits...), n.Ulimits...) {
+	for _, u := range append(append([]profile.Ulimit{}, o.Ulimits...), n.Ulimits...) {
 		names[u.Name] = true
 	}
-	find := func(f *RunFlags, name string) (Ulimit, bool) {
+	find := func(f *profile.RunFlags, name string) (profile.Ulimit, bool) {
 		for _, u := range f.Ulimits {
 			if u.Name == name {
 				return u, true
 			}
 		}
-		return Ulimit{}, false
+		return profile.Ulimit{}, false
 	}
 	for _, name := range sets.SortedKeys(names) {
 		ou, oHas := find(o, name)
 		nu, nHas := find(n, name)
 		prefix := "--ulimit=" + name + "="
-		oFlag, nFlag := o.given(prefix), n.given(prefix)
+		oFlag, nFlag := o.LastGiven(prefix), n.LastGiven(prefix)
 		if oHas && oFlag == "" {
 			oFlag = prefix + formatUlimit(ou)
 		}
@@ -339,13 +329,13 @@ func compareUlimits(o, n *RunFlags, coverage bool, nc flagsContext, add func(op,
 			emit(change.OpRemoved, fmt.Sprintf("%s removed: the daemon's default applies, usually far higher (was %s) (widens)", what, formatUlimit(ou)), true)
 		case !oHas && nHas:
 			emit(change.OpAdded, fmt.Sprintf("%s set to %s, below the daemon's default (narrows)", what, formatUlimit(nu)), false)
-		case limitAbove(nu.Hard, ou.Hard):
+		case profile.LimitAbove(nu.Hard, ou.Hard):
 			emit(change.OpRelaxed, fmt.Sprintf("%s raised %s -> %s (widens)", what, formatUlimit(ou), formatUlimit(nu)), true)
-		case limitAbove(ou.Hard, nu.Hard):
+		case profile.LimitAbove(ou.Hard, nu.Hard):
 			emit(change.OpRestricted, fmt.Sprintf("%s lowered %s -> %s (narrows)", what, formatUlimit(ou), formatUlimit(nu)), false)
 		case ou.Soft != nu.Soft:
 			dir := "raised"
-			if limitAbove(ou.Soft, nu.Soft) {
+			if profile.LimitAbove(ou.Soft, nu.Soft) {
 				dir = "lowered"
 			}
 			emit(change.OpChanged, fmt.Sprintf("%s soft limit %s %s -> %s, hard limit %s unchanged (does not widen: a process may raise its soft limit up to the hard one)",
@@ -355,7 +345,7 @@ func compareUlimits(o, n *RunFlags, coverage bool, nc flagsContext, add func(op,
 }
 
 // formatUlimit spells a ulimit SOFT:HARD, unlimited as such.
-func formatUlimit(u Ulimit) string {
+func formatUlimit(u profile.Ulimit) string {
 	f := func(v int64) string {
 		if v < 0 {
 			return "unlimited"
@@ -367,7 +357,7 @@ func formatUlimit(u Ulimit) string {
 
 // compareIdentityAndLimits compares --user and the resource limits of two
 // flag sets; oc and nc say what each side's recording showed.
-func compareIdentityAndLimits(o, n *RunFlags, oc, nc flagsContext, coverage bool, add func(op, subject, detail string, widening bool)) {
+func compareIdentityAndLimits(o, n *profile.RunFlags, oc, nc flagsContext, coverage bool, add func(op, subject, detail string, widening bool)) {
 	compareUser(userOf(o, oc), userOf(n, nc), coverage, nc, add)
 	compareLimit(pidsLimitKind, limitOrNone(o.PidsLimit), limitOrNone(n.PidsLimit),
 		limitFlag(o, "--pids-limit", o.PidsLimit, text.Itoa64), limitFlag(n, "--pids-limit", n.PidsLimit, text.Itoa64), coverage, nc, add)
@@ -379,11 +369,11 @@ func compareIdentityAndLimits(o, n *RunFlags, oc, nc flagsContext, coverage bool
 
 // limitFlag is the flag that set a limit as given, "" when it was not
 // given (v is 0).
-func limitFlag(f *RunFlags, flag string, v int64, format func(int64) string) string {
+func limitFlag(f *profile.RunFlags, flag string, v int64, format func(int64) string) string {
 	if v == 0 {
 		return ""
 	}
-	if g := f.given(flag + "="); g != "" {
+	if g := f.LastGiven(flag + "="); g != "" {
 		return g
 	}
 	return flag + "=" + format(v)

@@ -1,4 +1,4 @@
-package profile
+package diff
 
 // Fuzz targets for every parser of a file tailor reads back (make fuzz runs
 // each for a while): no input may panic, and what parses must behave.
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/moby/profiles/seccomp"
+	"github.com/tailorsec/tailor/profile"
 )
 
 func addFiles(f *testing.F, pattern string) {
@@ -24,16 +25,16 @@ func addFiles(f *testing.F, pattern string) {
 func FuzzParseSeccomp(f *testing.F) {
 	addFiles(f, "testdata/golden/*/seccomp.json")
 	addFiles(f, "testdata/diff/*/*/seccomp.json")
-	if def, err := MarshalSeccomp(seccomp.DefaultProfile()); err == nil {
+	if def, err := profile.MarshalSeccomp(seccomp.DefaultProfile()); err == nil {
 		f.Add(def)
 	}
 	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"ptrace","action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_NE"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ParseSeccomp(data)
+		p, err := profile.ParseSeccomp(data)
 		if err != nil {
 			return
 		}
-		pol, err := EvaluateSeccomp(p, SeccompEnv{Arch: ArchX86_64})
+		pol, err := profile.EvaluateSeccomp(p, profile.SeccompEnv{Arch: profile.ArchX86_64})
 		if err != nil {
 			return
 		}
@@ -41,7 +42,7 @@ func FuzzParseSeccomp(f *testing.F) {
 			t.Errorf("a profile differs from itself: %+v", c)
 		}
 		for _, s := range pol.Syscalls {
-			_ = s.describe()
+			_ = s.Describe()
 		}
 	})
 }
@@ -51,14 +52,14 @@ func FuzzParseAppArmor(f *testing.F) {
 	addFiles(f, "testdata/diff/*/*/apparmor.profile")
 	f.Add([]byte("profile p {\n  owner /a/** rw,\n  deny /a/b w,\n  signal (send) set=(term) peer=x,\n  network inet,\n}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ParseAppArmor(data)
+		p, err := profile.ParseAppArmor(data)
 		if err != nil {
 			return
 		}
 		if len(p.Files) > 40 {
 			return // keep each run short
 		}
-		for _, c := range compareAppArmor(p, p) {
+		for _, c := range profile.CompareAppArmor(p, p) {
 			if c.Widening {
 				t.Errorf("a profile widens itself: %+v", c)
 			}
@@ -73,15 +74,15 @@ func FuzzParseCapabilities(f *testing.F) {
 	addFiles(f, "testdata/golden/*/capabilities.json")
 	f.Add([]byte(`{"add":["chown"],"drop":[],"denied":["CAP_SYS_NICE"]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseCapabilities(data)
+		c, err := profile.ParseCapabilities(data)
 		if err != nil {
 			return
 		}
-		out, err := MarshalCapabilities(*c)
+		out, err := profile.MarshalCapabilities(*c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := ParseCapabilities(out)
+		back, err := profile.ParseCapabilities(out)
 		if err != nil || len(back.Add) != len(c.Add) {
 			t.Errorf("capabilities.json does not read back: %v", err)
 		}
@@ -91,19 +92,19 @@ func FuzzParseCapabilities(f *testing.F) {
 func FuzzParseRecording(f *testing.F) {
 	addFiles(f, "testdata/golden/*/recording.json")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rec, err := ParseRecording(data)
+		rec, err := profile.ParseRecording(data)
 		if err != nil {
 			return
 		}
-		out, err := MarshalRecording(rec)
+		out, err := profile.MarshalRecording(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := ParseRecording(out)
+		back, err := profile.ParseRecording(out)
 		if err != nil {
 			t.Fatalf("recording.json written by tailor does not parse: %v", err)
 		}
-		again, _ := MarshalRecording(back)
+		again, _ := profile.MarshalRecording(back)
 		if string(again) != string(out) {
 			t.Error("recording.json does not round-trip")
 		}
@@ -113,7 +114,7 @@ func FuzzParseRecording(f *testing.F) {
 func FuzzParseReport(f *testing.F) {
 	addFiles(f, "testdata/golden/*/report.json")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = ParseReport(data)
+		_, _ = profile.ParseReport(data)
 	})
 }
 
@@ -122,7 +123,7 @@ func FuzzParseRunFlags(f *testing.F) {
 	addFiles(f, "testdata/diff/*/*/docker-run.flags")
 	f.Add([]byte(`--cap-add "SYS_ADMIN" --security-opt 'seccomp=/a b/s.json' --tmpfs=/run\ x`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fl, err := ParseRunFlags(data)
+		fl, err := profile.ParseRunFlags(data)
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package profile
+package diff
 
 import (
 	"encoding/json"
@@ -10,30 +10,31 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 )
 
 func mustSeccomp(t *testing.T, text string) *seccomp.Seccomp {
 	t.Helper()
-	p, err := ParseSeccomp([]byte(text))
+	p, err := profile.ParseSeccomp([]byte(text))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
 	return p
 }
 
-func mustAppArmor(t *testing.T, rules string) *AppArmorPolicy {
+func mustAppArmor(t *testing.T, rules string) *profile.AppArmorPolicy {
 	t.Helper()
-	p, err := ParseAppArmor([]byte("profile test {\n" + rules + "\n}\n"))
+	p, err := profile.ParseAppArmor([]byte("profile test {\n" + rules + "\n}\n"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, rules)
 	}
 	return p
 }
 
-func mustFlags(t *testing.T, line string) *RunFlags {
+func mustFlags(t *testing.T, line string) *profile.RunFlags {
 	t.Helper()
-	f, err := ParseRunFlags([]byte(line))
+	f, err := profile.ParseRunFlags([]byte(line))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,198 +68,198 @@ func TestDiffSemantics(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
-		old, new Profile
+		old, new profile.Profile
 		coverage bool
 		want     []want
 	}{
 		{
 			name: "syscall added",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
-			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read", "ptrace"`))},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
+			new:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read", "ptrace"`))},
 			want: []want{{change.KindSyscall, change.OpAdded, "ptrace", true, ""}},
 		},
 		{
 			name: "syscall removed",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read", "ptrace"`))},
-			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read", "ptrace"`))},
+			new:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
 			want: []want{{change.KindSyscall, change.OpRemoved, "ptrace", false, ""}},
 		},
 		{
 			name: "argument value added",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1), eq("socket", 0, 2)))},
-			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1, 2, 40)))},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1), eq("socket", 0, 2)))},
+			new:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1, 2, 40)))},
 			want: []want{{change.KindArgument, change.OpRelaxed, "socket", true, "arg0 == 40"}},
 		},
 		{
 			name: "argument rule dropped: any value",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("prctl", 0, 15)))},
-			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read", "prctl"`))},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("prctl", 0, 15)))},
+			new:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read", "prctl"`))},
 			want: []want{{change.KindArgument, change.OpRelaxed, "prctl", true, "any arguments"}},
 		},
 		{
 			name: "argument rule added: restricted",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read", "prctl"`))},
-			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("prctl", 0, 15)))},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read", "prctl"`))},
+			new:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("prctl", 0, 15)))},
 			want: []want{{change.KindArgument, change.OpRestricted, "prctl", false, ""}},
 		},
 		{
 			name: "argument value removed",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1, 2)))},
-			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1)))},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1, 2)))},
+			new:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1)))},
 			want: []want{{change.KindArgument, change.OpRestricted, "socket", false, "arg0 == 2"}},
 		},
 		{
 			name: "same values, other spelling (runc ORs same-index conditions; name vs names)",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1, 2)))},
-			new: Profile{Seccomp: mustSeccomp(t, `{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`, eq("socket", 0, 1, 2)))},
+			new: profile.Profile{Seccomp: mustSeccomp(t, `{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
 				{"name": "read", "action": "SCMP_ACT_ALLOW"}, `+eq("socket", 0, 2)+`, `+eq("socket", 0, 1)+`]}`)},
 		},
 		{
 			name: "masked value added (namespace flag)",
-			old: Profile{Seccomp: mustSeccomp(t, sc(`"read"`,
+			old: profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`,
 				`{"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}`))},
-			new: Profile{Seccomp: mustSeccomp(t, sc(`"read"`,
+			new: profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`,
 				`{"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}`,
 				`{"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"}]}`))},
 			want: []want{{change.KindArgument, change.OpRelaxed, "clone", true, "0x10000000"}},
 		},
 		{
 			name: "range widened",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, `{"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_LT"}]}`))},
-			new:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`, `{"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_LT"}]}`))},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`, `{"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_LT"}]}`))},
+			new:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`, `{"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_LT"}]}`))},
 			want: []want{{change.KindArgument, change.OpRelaxed, "socket", true, "arg0 in {3, 4}"}},
 		},
 		{
 			name: "new architecture",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
-			new:  Profile{Seccomp: mustSeccomp(t, strings.Replace(sc(`"read"`), `["SCMP_ARCH_X86_64"]`, `["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]`, 1))},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
+			new:  profile.Profile{Seccomp: mustSeccomp(t, strings.Replace(sc(`"read"`), `["SCMP_ARCH_X86_64"]`, `["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]`, 1))},
 			want: []want{{change.KindArch, change.OpAdded, "SCMP_ARCH_X86", true, ""}},
 		},
 		{
 			name: "default action allows",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
-			new:  Profile{Seccomp: mustSeccomp(t, `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ERRNO"}]}`)},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`))},
+			new:  profile.Profile{Seccomp: mustSeccomp(t, `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ERRNO"}]}`)},
 			want: []want{{change.KindSeccompDefault, change.OpRelaxed, "SCMP_ACT_ALLOW", true, ""}, {change.KindSyscall, change.OpAdded, "mount", true, ""}},
 		},
 		{
 			name: "capability added",
-			old:  Profile{Capabilities: &CapabilitySet{Add: []string{"CAP_CHOWN"}}},
-			new:  Profile{Capabilities: &CapabilitySet{Add: []string{"CAP_CHOWN", "CAP_SYS_ADMIN"}}},
+			old:  profile.Profile{Capabilities: &profile.CapabilitySet{Add: []string{"CAP_CHOWN"}}},
+			new:  profile.Profile{Capabilities: &profile.CapabilitySet{Add: []string{"CAP_CHOWN", "CAP_SYS_ADMIN"}}},
 			want: []want{{change.KindCapability, change.OpAdded, "CAP_SYS_ADMIN", true, ""}},
 		},
 		{
 			name: "capability removed",
-			old:  Profile{Capabilities: &CapabilitySet{Add: []string{"CAP_CHOWN"}}},
-			new:  Profile{Capabilities: &CapabilitySet{Add: []string{}}},
+			old:  profile.Profile{Capabilities: &profile.CapabilitySet{Add: []string{"CAP_CHOWN"}}},
+			new:  profile.Profile{Capabilities: &profile.CapabilitySet{Add: []string{}}},
 			want: []want{{change.KindCapability, change.OpRemoved, "CAP_CHOWN", false, ""}},
 		},
 		{
 			name: "AppArmor allow rule added",
-			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/a" r,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/a" r, "/etc/b" r,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/a" r,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/a" r, "/etc/b" r,`)},
 			want: []want{{change.KindFileRule, change.OpAdded, `"/etc/b" r`, true, "/etc/b"}},
 		},
 		{
 			name: "AppArmor glob broadened",
-			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/app/*.conf" r,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/app/**" r,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/app/*.conf" r,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/app/**" r,`)},
 			want: []want{{change.KindFileRule, change.OpAdded, `"/etc/app/**" r`, true, "allows r on /etc/app/"}, {change.KindFileRule, change.OpRemoved, `"/etc/app/*.conf" r`, false, ""}},
 		},
 		{
 			name: "AppArmor rule already covered by a glob",
-			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/app/*" r,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/app/*" r, "/etc/app/x.conf" r,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/app/*" r,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/app/*" r, "/etc/app/x.conf" r,`)},
 			want: []want{{change.KindFileRule, change.OpAdded, `"/etc/app/x.conf" r`, false, "already allow"}},
 		},
 		{
 			name: "AppArmor extra permission",
-			old:  Profile{AppArmor: mustAppArmor(t, `"/var/log/x" r,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `"/var/log/x" rw,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `"/var/log/x" r,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `"/var/log/x" rw,`)},
 			want: []want{{change.KindFileRule, change.OpRelaxed, `"/var/log/x" rw`, true, "allows w"}},
 		},
 		{
 			name: "AppArmor exec mode widened",
-			old:  Profile{AppArmor: mustAppArmor(t, `"/bin/sh" ix,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `"/bin/sh" ux,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `"/bin/sh" ix,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `"/bin/sh" ux,`)},
 			want: []want{{change.KindFileRule, change.OpRelaxed, `"/bin/sh" ux`, true, "ux"}},
 		},
 		{
 			name: "AppArmor deny rule removed",
-			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/**" r, deny /etc/shadow r,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/**" r,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/**" r, deny /etc/shadow r,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/**" r,`)},
 			want: []want{{change.KindFileRule, change.OpRelaxed, `"/etc/**" r`, true, "/etc/shadow"}, {change.KindFileRule, change.OpRemoved, `deny "/etc/shadow" r`, true, ""}},
 		},
 		{
 			name: "AppArmor deny rule added",
-			old:  Profile{AppArmor: mustAppArmor(t, `"/etc/**" r,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `"/etc/**" r, deny /etc/shadow r,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/**" r,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `"/etc/**" r, deny /etc/shadow r,`)},
 			want: []want{{change.KindFileRule, change.OpAdded, `deny "/etc/shadow" r`, false, ""}},
 		},
 		{
 			name: "AppArmor owner rule made general",
-			old:  Profile{AppArmor: mustAppArmor(t, `owner "/home/**" rw,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `"/home/**" rw,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `owner "/home/**" rw,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `"/home/**" rw,`)},
 			want: []want{{change.KindFileRule, change.OpAdded, `"/home/**" rw`, true, "/home/"}, {change.KindFileRule, change.OpRemoved, `owner "/home/**" rw`, false, ""}},
 		},
 		{
 			name: "network family added",
-			old:  Profile{AppArmor: mustAppArmor(t, `network inet stream,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `network inet stream, network packet raw,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `network inet stream,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `network inet stream, network packet raw,`)},
 			want: []want{{change.KindNetworkRule, change.OpAdded, "network packet raw", true, ""}},
 		},
 		{
 			name: "all networking",
-			old:  Profile{AppArmor: mustAppArmor(t, `network inet stream,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `network,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `network inet stream,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `network,`)},
 			want: []want{{change.KindNetworkRule, change.OpAdded, "network (all families)", true, ""}},
 		},
 		{
 			name: "signal set widened, narrowed",
-			old:  Profile{AppArmor: mustAppArmor(t, `signal (send) set=(term, kill) peer=x,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, `signal (send) set=(term) peer=x, ptrace (trace) peer=x,`)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `signal (send) set=(term, kill) peer=x,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, `signal (send) set=(term) peer=x, ptrace (trace) peer=x,`)},
 			want: []want{{change.KindAppArmorRule, change.OpAdded, "ptrace (trace) peer=x", true, ""}, {change.KindAppArmorRule, change.OpAdded, "signal (send) peer=x set=term", false, ""},
 				{change.KindAppArmorRule, change.OpRemoved, "signal (send) peer=x set=(kill, term)", false, ""}},
 		},
 		{
 			name: "deny mount removed",
-			old:  Profile{AppArmor: mustAppArmor(t, `deny mount,`)},
-			new:  Profile{AppArmor: mustAppArmor(t, ``)},
+			old:  profile.Profile{AppArmor: mustAppArmor(t, `deny mount,`)},
+			new:  profile.Profile{AppArmor: mustAppArmor(t, ``)},
 			want: []want{{change.KindAppArmorRule, change.OpRemoved, "deny mount", true, ""}},
 		},
 		{
 			name: "no-new-privileges and --read-only dropped, tmpfs added",
-			old:  Profile{Flags: mustFlags(t, "--cap-drop=ALL --security-opt=no-new-privileges --read-only --tmpfs=/run")},
-			new:  Profile{Flags: mustFlags(t, "--cap-drop=ALL --tmpfs=/run --tmpfs=/tmp")},
+			old:  profile.Profile{Flags: mustFlags(t, "--cap-drop=ALL --security-opt=no-new-privileges --read-only --tmpfs=/run")},
+			new:  profile.Profile{Flags: mustFlags(t, "--cap-drop=ALL --tmpfs=/run --tmpfs=/tmp")},
 			want: []want{{change.KindRunFlag, change.OpAdded, "--tmpfs=/tmp", false, ""}, {change.KindRunFlag, change.OpRemoved, "--read-only", true, ""},
 				{change.KindRunFlag, change.OpRemoved, "--security-opt=no-new-privileges", true, ""}},
 		},
 		{
 			name:     "coverage: a tmpfs needed under the baseline's --read-only",
-			old:      Profile{Flags: mustFlags(t, "--cap-drop=ALL --read-only --tmpfs=/run")},
-			new:      Profile{Flags: mustFlags(t, "--cap-drop=ALL --read-only --tmpfs=/run --tmpfs=/tmp")},
+			old:      profile.Profile{Flags: mustFlags(t, "--cap-drop=ALL --read-only --tmpfs=/run")},
+			new:      profile.Profile{Flags: mustFlags(t, "--cap-drop=ALL --read-only --tmpfs=/run --tmpfs=/tmp")},
 			coverage: true,
 			want:     []want{{change.KindRunFlag, change.OpAdded, "--tmpfs=/tmp", true, "fail"}},
 		},
 		{
 			name: "capabilities from flags, unconfined seccomp, unknown flag",
-			old:  Profile{Flags: mustFlags(t, "--cap-drop=ALL --cap-add=CHOWN --security-opt seccomp=/p/seccomp.json")},
-			new:  Profile{Flags: mustFlags(t, "--cap-drop=ALL --cap-add=CHOWN --cap-add=NET_ADMIN --security-opt seccomp=unconfined --pid=host")},
+			old:  profile.Profile{Flags: mustFlags(t, "--cap-drop=ALL --cap-add=CHOWN --security-opt seccomp=/p/seccomp.json")},
+			new:  profile.Profile{Flags: mustFlags(t, "--cap-drop=ALL --cap-add=CHOWN --cap-add=NET_ADMIN --security-opt seccomp=unconfined --pid=host")},
 			want: []want{{change.KindCapability, change.OpAdded, "CAP_NET_ADMIN", true, ""}, {change.KindRunFlag, change.OpAdded, "--pid=host", true, ""},
 				{change.KindRunFlag, change.OpChanged, "--security-opt=seccomp=unconfined", true, ""}},
 		},
 		{
 			name: "profile file missing in NEW",
-			old:  Profile{Seccomp: mustSeccomp(t, sc(`"read"`)), Capabilities: &CapabilitySet{Add: []string{}}},
-			new:  Profile{Capabilities: &CapabilitySet{Add: []string{}}},
-			want: []want{{change.KindProfileFile, change.OpRemoved, SeccompFile, true, ""}},
+			old:  profile.Profile{Seccomp: mustSeccomp(t, sc(`"read"`)), Capabilities: &profile.CapabilitySet{Add: []string{}}},
+			new:  profile.Profile{Capabilities: &profile.CapabilitySet{Add: []string{}}},
+			want: []want{{change.KindProfileFile, change.OpRemoved, profile.SeccompFile, true, ""}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			changes, err := CompareProfiles(&tc.old, &tc.new, CompareOptions{Coverage: tc.coverage})
+			changes, err := Compare(&tc.old, &tc.new, Options{Coverage: tc.coverage})
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &DiffReport{Changes: changes}
+			r := &Report{Changes: changes}
 			r.Finish()
 			for _, w := range tc.want {
 				i := slices.IndexFunc(r.Changes, func(c change.Change) bool {
@@ -287,14 +288,14 @@ func TestDiffSemantics(t *testing.T) {
 // kernel; its evaluation must match what dockerd itself resolves.
 func TestEvaluateDockerDefault(t *testing.T) {
 	def := seccomp.DefaultProfile()
-	pol := func(env SeccompEnv) *SeccompPolicy {
-		p, err := EvaluateSeccomp(def, env)
+	pol := func(env profile.SeccompEnv) *profile.SeccompPolicy {
+		p, err := profile.EvaluateSeccomp(def, env)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	plain := pol(SeccompEnv{Arch: ArchX86_64})
+	plain := pol(profile.SeccompEnv{Arch: profile.ArchX86_64})
 	if s := plain.Syscalls["clone"]; s == nil || s.Any || len(s.Allow) != 1 || s.Allow[0][0].Op != specs.OpMaskedEqual {
 		t.Errorf("clone without CAP_SYS_ADMIN: %+v", s)
 	}
@@ -306,35 +307,35 @@ func TestEvaluateDockerDefault(t *testing.T) {
 	if s := plain.Syscalls["ptrace"]; s == nil || !s.Any {
 		t.Errorf("ptrace on a recent kernel: %+v", s)
 	}
-	if !slices.Equal(plain.Architectures, []Arch{ArchX32, ArchX86, ArchX86_64}) {
+	if !slices.Equal(plain.Architectures, []profile.Arch{profile.ArchX32, profile.ArchX86, profile.ArchX86_64}) {
 		t.Errorf("architectures %v", plain.Architectures)
 	}
 	if plain.Syscalls["arch_prctl"] == nil {
 		t.Error("arch_prctl missing on amd64")
 	}
-	admin := pol(SeccompEnv{Arch: ArchX86_64, Capabilities: append(DockerDefaultCapabilities(), "CAP_SYS_ADMIN")})
+	admin := pol(profile.SeccompEnv{Arch: profile.ArchX86_64, Capabilities: append(profile.DockerDefaultCapabilities(), "CAP_SYS_ADMIN")})
 	for _, name := range []string{"mount", "clone3", "clone", "unshare"} {
 		if s := admin.Syscalls[name]; s == nil || !s.Any {
 			t.Errorf("%s with CAP_SYS_ADMIN: %+v", name, s)
 		}
 	}
-	if old := pol(SeccompEnv{Arch: ArchX86_64, Kernel: "4.4"}); old.Syscalls["ptrace"] != nil {
+	if old := pol(profile.SeccompEnv{Arch: profile.ArchX86_64, Kernel: "4.4"}); old.Syscalls["ptrace"] != nil {
 		t.Error("ptrace allowed on 4.4 (minKernel 4.8)")
 	}
-	arm := pol(SeccompEnv{Arch: ArchAArch64})
-	if arm.Syscalls["arch_prctl"] != nil || !slices.Equal(arm.Architectures, []Arch{ArchAArch64, ArchARM}) {
+	arm := pol(profile.SeccompEnv{Arch: profile.ArchAArch64})
+	if arm.Syscalls["arch_prctl"] != nil || !slices.Equal(arm.Architectures, []profile.Arch{profile.ArchAArch64, profile.ArchARM}) {
 		t.Errorf("arm64: arch_prctl %v, architectures %v", arm.Syscalls["arch_prctl"], arm.Architectures)
 	}
-	if got := plain.AllowSet(ArchAArch64); got != nil {
+	if got := plain.AllowSet(profile.ArchAArch64); got != nil {
 		t.Errorf("allow set of an architecture the filter does not admit: %v", got)
 	}
-	if got := plain.AllowSet(ArchX86); !slices.Contains(got, "socketcall") || slices.Contains(got, "newfstatat") {
+	if got := plain.AllowSet(profile.ArchX86); !slices.Contains(got, "socketcall") || slices.Contains(got, "newfstatat") {
 		t.Errorf("x86 allow set: socketcall %v, newfstatat %v", slices.Contains(got, "socketcall"), slices.Contains(got, "newfstatat"))
 	}
 
 	// The same as moby's own resolution, for this host.
 	if runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64" {
-		spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: DockerDefaultCapabilities()}}}
+		spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: profile.DockerDefaultCapabilities()}}}
 		want, err := seccomp.GetDefaultProfile(spec)
 		if err != nil {
 			t.Fatal(err)
@@ -344,7 +345,7 @@ func TestEvaluateDockerDefault(t *testing.T) {
 			parts := strings.SplitN(strings.TrimSpace(string(b)), ".", 3)
 			uts.release = parts[0] + "." + strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' })
 		}
-		got, err := ResolveSeccomp(seccomp.DefaultProfile(), SeccompEnv{Kernel: uts.release})
+		got, err := profile.ResolveSeccomp(seccomp.DefaultProfile(), profile.SeccompEnv{Kernel: uts.release})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,14 +359,14 @@ func TestEvaluateDockerDefault(t *testing.T) {
 
 func TestFileNeedsCoverage(t *testing.T) {
 	rules := mustAppArmor(t, `"/etc/app/*" r, "/var/log/app.log" w, deny /etc/app/secret r,`).Files
-	rec := &Recording{FilesRecorded: true, Files: []FileAccess{
-		{Path: "/etc/app/x.conf", Access: []string{AccessRead}},
-		{Path: "/etc/app/secret", Access: []string{AccessRead}},
-		{Path: "/var/log/app.log", Access: []string{AccessAppend}},
-		{Path: "/data/db", Access: []string{AccessWrite, AccessCreate}},
+	rec := &profile.Recording{FilesRecorded: true, Files: []profile.FileAccess{
+		{Path: "/etc/app/x.conf", Access: []string{profile.AccessRead}},
+		{Path: "/etc/app/secret", Access: []string{profile.AccessRead}},
+		{Path: "/var/log/app.log", Access: []string{profile.AccessAppend}},
+		{Path: "/data/db", Access: []string{profile.AccessWrite, profile.AccessCreate}},
 	}}
 	var got []string
-	for _, c := range fileNeeds(rec, rules) {
+	for _, c := range profile.FileNeeds(rec, rules) {
 		got = append(got, c.Subject)
 		if !c.Widening || c.Op != change.OpNeeded {
 			t.Errorf("%+v", c)
@@ -377,7 +378,7 @@ func TestFileNeedsCoverage(t *testing.T) {
 }
 
 func TestDiffSingleFilesOfDifferentKinds(t *testing.T) {
-	if _, err := DiffPaths("testdata/diff/v1/web/seccomp.json", "testdata/diff/v1/web/capabilities.json", CompareOptions{}); err == nil ||
+	if _, err := Paths("testdata/diff/v1/web/seccomp.json", "testdata/diff/v1/web/capabilities.json", Options{}); err == nil ||
 		!strings.Contains(err.Error(), "nothing to compare") {
 		t.Errorf("err = %v", err)
 	}

@@ -1,10 +1,11 @@
-package profile
+package diff
 
 import (
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 )
 
@@ -14,7 +15,7 @@ func TestParseRunFlagsUserAndLimits(t *testing.T) {
 		user   string
 		pids   int64
 		memory int64
-		ulimit []Ulimit
+		ulimit []profile.Ulimit
 		given  []string
 	}{
 		{line: "--user=1000:1000", user: "1000:1000", given: []string{"--user=1000:1000"}},
@@ -24,8 +25,8 @@ func TestParseRunFlagsUserAndLimits(t *testing.T) {
 		{line: "--user 0", user: "0"},
 		{line: "--user=", user: ""},
 		{line: "--pids-limit=96", pids: 96, given: []string{"--pids-limit=96"}},
-		{line: "--pids-limit -1", pids: NoLimit},
-		{line: "--pids-limit=0", pids: NoLimit},
+		{line: "--pids-limit -1", pids: profile.NoLimit},
+		{line: "--pids-limit=0", pids: profile.NoLimit},
 		{line: "--memory=64m", memory: 64 << 20, given: []string{"--memory=64m"}},
 		{line: "-m 67108864", memory: 64 << 20, given: []string{"--memory=67108864"}},
 		{line: "-m64M", memory: 64 << 20},
@@ -34,14 +35,14 @@ func TestParseRunFlagsUserAndLimits(t *testing.T) {
 		{line: "--memory=1.5g", memory: 3 << 29},
 		{line: "--memory 1k", memory: 1024},
 		{line: "--memory=512b", memory: 512},
-		{line: "--memory=0", memory: NoLimit},
-		{line: "--ulimit=nofile=1024:2048", ulimit: []Ulimit{{"nofile", 1024, 2048}}},
-		{line: "--ulimit nofile=1024", ulimit: []Ulimit{{"nofile", 1024, 1024}}},
-		{line: "--ulimit=nofile=-1", ulimit: []Ulimit{{"nofile", NoLimit, NoLimit}}},
-		{line: "--ulimit=nproc=10 --ulimit=nofile=1:2 --ulimit=nofile=3:4", ulimit: []Ulimit{{"nofile", 3, 4}, {"nproc", 10, 10}},
+		{line: "--memory=0", memory: profile.NoLimit},
+		{line: "--ulimit=nofile=1024:2048", ulimit: []profile.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}}},
+		{line: "--ulimit nofile=1024", ulimit: []profile.Ulimit{{Name: "nofile", Soft: 1024, Hard: 1024}}},
+		{line: "--ulimit=nofile=-1", ulimit: []profile.Ulimit{{Name: "nofile", Soft: profile.NoLimit, Hard: profile.NoLimit}}},
+		{line: "--ulimit=nproc=10 --ulimit=nofile=1:2 --ulimit=nofile=3:4", ulimit: []profile.Ulimit{{Name: "nofile", Soft: 3, Hard: 4}, {Name: "nproc", Soft: 10, Hard: 10}},
 			given: []string{"--ulimit=nproc=10", "--ulimit=nofile=1:2", "--ulimit=nofile=3:4"}},
 	} {
-		f, err := ParseRunFlags([]byte("--cap-drop=ALL " + tc.line))
+		f, err := profile.ParseRunFlags([]byte("--cap-drop=ALL " + tc.line))
 		if err != nil {
 			t.Errorf("%s: %v", tc.line, err)
 			continue
@@ -59,7 +60,7 @@ func TestParseRunFlagsUserAndLimits(t *testing.T) {
 	}
 	for _, bad := range []string{"--memory=abc", "--memory=-1", "--memory=64x", "--memory=64kib2", "--memory=m", "-m", "--pids-limit=many",
 		"--ulimit=nofile", "--ulimit=bogus=1", "--ulimit=nofile=2048:1024", "--ulimit=nofile=1:2:3", "--user"} {
-		if _, err := ParseRunFlags([]byte(bad)); err == nil {
+		if _, err := profile.ParseRunFlags([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}
@@ -71,24 +72,24 @@ func TestParseDockerBytes(t *testing.T) {
 		"0": 0, "1": 1, "1b": 1, "1B": 1, "1k": 1 << 10, "1K": 1 << 10, "1kb": 1 << 10, "1KiB": 1 << 10, "1m": 1 << 20,
 		"1g": 1 << 30, "1t": 1 << 40, "1p": 1 << 50, "1.5m": 3 << 19, "32 m": 32 << 20, "67108864": 64 << 20,
 	} {
-		got, err := ParseDockerBytes(in)
+		got, err := profile.ParseDockerBytes(in)
 		if err != nil || got != want {
 			t.Errorf("ParseDockerBytes(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "k", "-1", "1x", "1kk", "1kbb", "1ib", "1 2m", "1e3", "99999999999p"} {
-		if got, err := ParseDockerBytes(bad); err == nil {
+		if got, err := profile.ParseDockerBytes(bad); err == nil {
 			t.Errorf("ParseDockerBytes(%q) = %d, want an error", bad, got)
 		}
 	}
 }
 
 // rootNeeded is a recording that needed root: it used CAP_CHOWN.
-func rootNeededRecording() *Recording {
-	return &Recording{CapabilitiesRecorded: true, FilesRecorded: true,
-		Identity:     Identity{Execs: []ExecIdentity{{Path: "/app", UID: 0, GID: 0}}},
-		Capabilities: []CapabilityUse{{Name: "CAP_CHOWN", Granted: 3, Syscalls: []string{"fchownat"}}},
-		Resources:    Resources{PeakTasks: 10, PeakMemoryBytes: 30 << 20, PeakOpenFiles: 20}}
+func rootNeededRecording() *profile.Recording {
+	return &profile.Recording{CapabilitiesRecorded: true, FilesRecorded: true,
+		Identity:     profile.Identity{Execs: []profile.ExecIdentity{{Path: "/app", UID: 0, GID: 0}}},
+		Capabilities: []profile.CapabilityUse{{Name: "CAP_CHOWN", Granted: 3, Syscalls: []string{"fchownat"}}},
+		Resources:    profile.Resources{PeakTasks: 10, PeakMemoryBytes: 30 << 20, PeakOpenFiles: 20}}
 }
 
 // The identity and limit flags compared by meaning: --user by whether it
@@ -100,16 +101,16 @@ func TestDiffUserAndLimits(t *testing.T) {
 		widening    bool
 		detail      string // substring
 	}
-	withRec := func(line string, rec *Recording) Profile {
-		return Profile{Flags: mustFlags(t, line), Recording: rec}
+	withRec := func(line string, rec *profile.Recording) profile.Profile {
+		return profile.Profile{Flags: mustFlags(t, line), Recording: rec}
 	}
-	fl := func(line string) Profile { return Profile{Flags: mustFlags(t, line)} }
-	imageUser := func(uid uint32) *Recording {
-		return &Recording{Identity: Identity{Execs: []ExecIdentity{{Path: "/app", UID: uid, GID: uid}}}}
+	fl := func(line string) profile.Profile { return profile.Profile{Flags: mustFlags(t, line)} }
+	imageUser := func(uid uint32) *profile.Recording {
+		return &profile.Recording{Identity: profile.Identity{Execs: []profile.ExecIdentity{{Path: "/app", UID: uid, GID: uid}}}}
 	}
 	for _, tc := range []struct {
 		name     string
-		old, new Profile
+		old, new profile.Profile
 		coverage bool
 		want     []want
 	}{
@@ -171,19 +172,19 @@ func TestDiffUserAndLimits(t *testing.T) {
 
 		{name: "coverage: a peak above the baseline's limit", coverage: true,
 			old: fl("--pids-limit=48 --memory=64m --ulimit=nofile=1024:1024"),
-			new: withRec("--pids-limit=128 --memory=256m --ulimit=nofile=8192:8192", &Recording{Resources: Resources{PeakTasks: 60, PeakMemoryBytes: 100 << 20, PeakOpenFiles: 3000}}),
+			new: withRec("--pids-limit=128 --memory=256m --ulimit=nofile=8192:8192", &profile.Recording{Resources: profile.Resources{PeakTasks: 60, PeakMemoryBytes: 100 << 20, PeakOpenFiles: 3000}}),
 			want: []want{{change.OpNeeded, "--pids-limit=48", true, "this run peaked at 60 tasks, above the baseline's pids limit of 48 (record would write --pids-limit=128)"},
 				{change.OpNeeded, "--memory=64m", true, "peaked at 100 MiB, above the baseline's memory limit of 64 MiB"},
 				{change.OpNeeded, "--ulimit=nofile=1024:1024", true, "3000 open files in one process, above the baseline's nofile limit of 1024"}}},
 		{name: "coverage: peaks within the baseline's limits", coverage: true,
 			old: fl("--pids-limit=48 --memory=64m --ulimit=nofile=1024:1024 --ulimit=nproc=50"),
-			new: withRec("--pids-limit=64 --memory=96m --ulimit=nofile=2048:2048", &Recording{Resources: Resources{PeakTasks: 30, PeakMemoryBytes: 40 << 20, PeakOpenFiles: 1000}}),
+			new: withRec("--pids-limit=64 --memory=96m --ulimit=nofile=2048:2048", &profile.Recording{Resources: profile.Resources{PeakTasks: 30, PeakMemoryBytes: 40 << 20, PeakOpenFiles: 1000}}),
 			want: []want{{change.OpRelaxed, "--pids-limit=64", false, "pids limit raised 48 -> 64 (widens); this run peaked at 30 tasks, within the baseline's 48 (covered)"},
 				{change.OpRelaxed, "--memory=96m", false, "within the baseline's 64 MiB (covered)"},
 				{change.OpRelaxed, "--ulimit=nofile=2048:2048", false, "at most 1000 open files"},
 				{change.OpRemoved, "--ulimit=nproc=50", false, "tailor does not observe this limit (covered)"}}},
 		{name: "coverage: peaks not observed", coverage: true,
-			old: fl("--pids-limit=48"), new: withRec("", &Recording{}),
+			old: fl("--pids-limit=48"), new: withRec("", &profile.Recording{}),
 			want: []want{{change.OpRemoved, "--pids-limit=48", false, "peak was not observed"}}},
 		{name: "coverage: no recording, the flags decide", coverage: true,
 			old: fl("--pids-limit=48 --user=1000"), new: fl("--pids-limit=64"),
@@ -193,17 +194,17 @@ func TestDiffUserAndLimits(t *testing.T) {
 			want: []want{{change.OpNeeded, "--user=1000:1000", true, "the baseline runs it as 1000:1000, but this run needed root: it used what only root has"}}},
 		{name: "coverage: root not needed, start missed", coverage: true,
 			old:  fl("--user=65534:65534"),
-			new:  withRec("", &Recording{StartMissed: true, CapabilitiesRecorded: true, FilesRecorded: true, Identity: Identity{Execs: []ExecIdentity{{Path: "/app"}}}}),
+			new:  withRec("", &profile.Recording{StartMissed: true, CapabilitiesRecorded: true, FilesRecorded: true, Identity: profile.Identity{Execs: []profile.ExecIdentity{{Path: "/app"}}}}),
 			want: []want{{change.OpRemoved, "--user=65534:65534", false, "nothing in this run needed root (covered)"}}},
 		{name: "coverage: a baseline running as root covers anything", coverage: true,
 			old: fl(""), new: withRec("", rootNeededRecording())},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			changes, err := CompareProfiles(&tc.old, &tc.new, CompareOptions{Coverage: tc.coverage})
+			changes, err := Compare(&tc.old, &tc.new, Options{Coverage: tc.coverage})
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &DiffReport{Changes: changes}
+			r := &Report{Changes: changes}
 			r.Finish()
 			for _, w := range tc.want {
 				i := slices.IndexFunc(r.Changes, func(c change.Change) bool {
@@ -224,8 +225,8 @@ func TestDiffUserAndLimits(t *testing.T) {
 				t.Errorf("widening = %v, want %v", r.Widening, wantWide)
 			}
 			// Each side compared with itself: no change.
-			for _, p := range []*Profile{&tc.old, &tc.new} {
-				if same, _ := CompareProfiles(p, p, CompareOptions{Coverage: tc.coverage}); len(same) > 0 {
+			for _, p := range []*profile.Profile{&tc.old, &tc.new} {
+				if same, _ := Compare(p, p, Options{Coverage: tc.coverage}); len(same) > 0 {
 					t.Errorf("a side differs from itself: %+v", same)
 				}
 			}

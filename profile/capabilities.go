@@ -8,6 +8,7 @@ package profile
 // emit is spelled exactly as dockerd expects it.
 
 import (
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"slices"
 	"strings"
 
@@ -140,4 +141,11 @@ func CanonicalCapability(name string) string {
 		name = "CAP_" + name
 	}
 	return name
+}
+
+// MarshalCapabilities renders capabilities.json: indented with two spaces,
+// ending in a newline, empty lists as [].
+func MarshalCapabilities(c CapabilitySet) ([]byte, error) {
+	c.Add, c.Drop, c.Denied = sets.Sorted(c.Add), sets.Sorted(c.Drop), sets.Sorted(c.Denied)
+	return jsonfile.Marshal(c)
 }

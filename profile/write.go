@@ -9,35 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/tailorsec/tailor/profile/internal/jsonfile"
-	"github.com/tailorsec/tailor/profile/internal/sets"
 )
-
-// Names of the files WriteProfileDir writes.
-const (
-	SeccompFile      = "seccomp.json"
-	CapabilitiesFile = "capabilities.json"
-	FlagsFile        = "docker-run.flags"
-	ReportFile       = "report.json"
-	AppArmorFile     = "apparmor.profile"
-	// RecordingFile holds the Recording itself, for tailor merge.
-	RecordingFile = "recording.json"
-)
-
-// Written says where WriteProfileDir put each file.
-type Written struct {
-	Dir          string // absolute
-	Seccomp      string
-	Capabilities string
-	Flags        string
-	Report       string
-	AppArmor     string
-	Recording    string
-	// FlagsLine is the content of the flags file, without its newline.
-	FlagsLine string
-}
 
 // WriteProfileDir creates dir (0755) and writes the profile for rec into
 // it: seccomp.json, apparmor.profile, capabilities.json, docker-run.flags
@@ -83,17 +55,6 @@ func WriteProfileDir(dir string, rec *Recording) (Written, error) {
 	return w, nil
 }
 
-// AppArmorProblems reports an apparmor.profile that was written although
-// the offline check found it does not fit the recording (a bug in tailor).
-type AppArmorProblems struct {
-	Path     string
-	Problems []string
-}
-
-func (e *AppArmorProblems) Error() string {
-	return fmt.Sprintf("%s does not fit the recording (a bug in tailor; report.json lists it): %s", e.Path, strings.Join(e.Problems, "; "))
-}
-
 type renderedFile struct {
 	name string
 	data []byte
@@ -133,13 +94,6 @@ func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, 
 		{ReportFile, reportJSON},
 		{RecordingFile, recordingJSON},
 	}, line, problems, nil
-}
-
-// MarshalCapabilities renders capabilities.json: indented with two spaces,
-// ending in a newline, empty lists as [].
-func MarshalCapabilities(c CapabilitySet) ([]byte, error) {
-	c.Add, c.Drop, c.Denied = sets.Sorted(c.Add), sets.Sorted(c.Drop), sets.Sorted(c.Denied)
-	return jsonfile.Marshal(c)
 }
 
 // WriteFileAtomic writes data to path so that readers see either the old

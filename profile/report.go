@@ -6,6 +6,7 @@ package profile
 // capture, so that nobody has to trust the profile blindly.
 
 import (
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -128,8 +129,8 @@ func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report 
 	r := &Report{
 		SchemaVersion:   ReportSchemaVersion,
 		Container:       rec.Container,
-		Start:           reportTime(rec.Start),
-		Stop:            reportTime(rec.Stop),
+		Start:           ReportTime(rec.Start),
+		Stop:            ReportTime(rec.Stop),
 		Host:            rec.Host,
 		ArmedBy:         rec.ArmedBy,
 		StartMissed:     rec.StartMissed,
@@ -264,9 +265,77 @@ func reportWarnings(rec *Recording) []string {
 	return sets.Sorted(w)
 }
 
-func reportTime(t time.Time) string {
+func ReportTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// RecordingFromReport rebuilds, from report.json, the recording as far as
+// the checklist, the user and limit suggestions and the flags need it.
+// report.json does not keep learned argument values that were turned into
+// no rule, or which paths were known by name only; nothing of the review
+// depends on them.
+func RecordingFromReport(r *Report) *Recording {
+	rec := &Recording{
+		Container:            r.Container,
+		Host:                 r.Host,
+		Start:                ParseReportTime(r.Start),
+		Stop:                 ParseReportTime(r.Stop),
+		ArmedBy:              r.ArmedBy,
+		StartMissed:          r.StartMissed,
+		Partial:              r.Partial,
+		Learning:             r.Learning,
+		CapabilitiesRecorded: !slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.HasPrefix(w, capabilitiesNotRecorded) }),
+		PrivilegedExecs:      slices.Clone(r.PrivilegedExecs),
+		FilesRecorded:        r.FilesRecorded,
+		Sockets:              slices.Clone(r.Sockets),
+		SignalsSent:          slices.Clone(r.SignalsSent),
+		Ptrace:               slices.Clone(r.Ptrace),
+		Mounts:               slices.Clone(r.Mounts),
+		ContainerMounts:      slices.Clone(r.ContainerMounts),
+		Identity:             r.Identity,
+		Resources:            r.Resources,
+		Config:               r.Config,
+		UnknownSyscalls:      r.UnknownSyscalls,
+		EventsLost:           r.EventsLost,
+		Warnings:             slices.Clone(r.Warnings),
+	}
+	for _, s := range r.Syscalls {
+		source := s.Source
+		if source == "workload" {
+			source = SourceWorkload
+		}
+		rec.Syscalls = append(rec.Syscalls, SyscallUse{Arch: s.Arch, Name: s.Name, Number: s.Number, Count: s.Count, Source: source})
+	}
+	for _, a := range r.SyscallArgs {
+		rec.SyscallArgs = append(rec.SyscallArgs, a.ArgValues)
+	}
+	for _, c := range r.Capabilities {
+		rec.Capabilities = append(rec.Capabilities, CapabilityUse{Name: c.Name, Granted: c.Granted, Denied: c.Denied, Syscalls: slices.Clone(c.Syscalls)})
+	}
+	for _, f := range r.Files {
+		p := f.Path
+		if f.PathBase64 != "" {
+			if raw, err := base64.StdEncoding.DecodeString(f.PathBase64); err == nil {
+				p = string(raw)
+			}
+		}
+		rec.Files = append(rec.Files, FileAccess{Path: p, Access: slices.Clone(f.Access), Mount: f.Mount, MountPoint: f.MountPoint})
+	}
+	Normalize(rec)
+	return rec
+}
+
+// capabilitiesNotRecorded starts the warning report.json has when the
+// kernel could not report capability checks.
+const capabilitiesNotRecorded = "the kernel could not report capability checks"
+
+func ParseReportTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/review"
 )
 
 const loadAbout = `
@@ -48,10 +49,10 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 	}
 	var files []string
 	for _, arg := range fs.Args() {
-		dirs, err := profile.ProfileDirs(arg)
+		dirs, err := review.ProfileDirs(arg)
 		if err != nil {
 			hint := ""
-			if errors.Is(err, profile.ErrNoProfiles) {
+			if errors.Is(err, review.ErrNoProfiles) {
 				hint = "\n  fix: name a directory tailor record wrote (-o), or one profile directory in it"
 			}
 			fmt.Fprintf(stderr, "tailor load: cannot read profiles: %v%s\n", err, hint)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/review"
 )
 
 const reportAbout = `
@@ -69,10 +70,10 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		f.output = ""
 	}
 	dir := fs.Arg(0)
-	reviews, err := profile.ReadReviews(dir)
+	reviews, err := review.ReadAll(dir)
 	if err != nil {
 		hint := ""
-		if errors.Is(err, profile.ErrNoProfiles) {
+		if errors.Is(err, review.ErrNoProfiles) {
 			hint = "\n  fix: name a directory tailor record wrote (-o), or one profile directory in it"
 		}
 		fmt.Fprintf(stderr, "tailor report: cannot read profiles: %v%s\n", err, hint)
@@ -82,7 +83,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	var out bytes.Buffer
 	switch format {
 	case "text":
-		opt := profile.TextOptions{}
+		opt := review.TextOptions{}
 		if f.output == "" {
 			opt.Width, opt.Color = terminal(stdout)
 		}
@@ -92,14 +93,14 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		case "never":
 			opt.Color = false
 		}
-		err = profile.RenderReviewText(&out, reviews, opt)
+		err = review.Text(&out, reviews, opt)
 	case "markdown":
-		err = profile.RenderReviewMarkdown(&out, reviews)
+		err = review.Markdown(&out, reviews)
 	case "html":
-		err = profile.RenderReviewHTML(&out, reviews)
+		err = review.HTML(&out, reviews)
 	case "json":
 		var data []byte
-		data, err = profile.MarshalReviews(reviews)
+		data, err = review.Marshal(reviews)
 		out.Write(data)
 	}
 	if err != nil {

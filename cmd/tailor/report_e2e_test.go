@@ -13,17 +13,18 @@ import (
 	"testing"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/review"
 )
 
 // reportJSON runs `tailor report --format json DIR` and returns the
 // review of the container called name.
-func reportJSON(t *testing.T, dir, name string) profile.ContainerReview {
+func reportJSON(t *testing.T, dir, name string) review.Container {
 	t.Helper()
 	code, stdout, stderr := tailor(t, "report", "--format", "json", dir)
 	if code != exitOK {
 		t.Fatalf("tailor report exited %d: %s", code, stderr)
 	}
-	var r profile.Reviews
+	var r review.Reviews
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("tailor report --format json: %v\n%s", err, stdout)
 	}
@@ -33,10 +34,10 @@ func reportJSON(t *testing.T, dir, name string) profile.ContainerReview {
 		}
 	}
 	t.Fatalf("no %s in the report: %s", name, stdout)
-	return profile.ContainerReview{}
+	return review.Container{}
 }
 
-func checklistItem(t *testing.T, r profile.ContainerReview, id string) profile.ChecklistItem {
+func checklistItem(t *testing.T, r review.Container, id string) profile.ChecklistItem {
 	t.Helper()
 	for _, it := range r.Checklist {
 		if it.ID == id {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/review"
 )
 
 // reportProfiles writes two profile directories (and a stray file) the way
@@ -74,7 +75,7 @@ func TestReportCLI(t *testing.T) {
 	}
 
 	code, stdout, _ = tailor(t, "report", "--format", "json", filepath.Join(out, "agent"))
-	var r profile.Reviews
+	var r review.Reviews
 	if err := json.Unmarshal([]byte(stdout), &r); code != exitOK || err != nil {
 		t.Fatalf("json: exit %d, %v", code, err)
 	}

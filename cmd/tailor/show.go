@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/review"
 )
 
 const showAbout = `
@@ -31,10 +32,10 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tailor show: want one DIR, got %d arguments (see 'tailor show --help')\n", fs.NArg())
 		return exitUsage
 	}
-	dirs, err := profile.ProfileDirs(fs.Arg(0))
+	dirs, err := review.ProfileDirs(fs.Arg(0))
 	if err != nil {
 		hint := ""
-		if errors.Is(err, profile.ErrNoProfiles) {
+		if errors.Is(err, review.ErrNoProfiles) {
 			hint = "\n  fix: name a directory tailor record wrote (-o), or one profile directory in it"
 		}
 		fmt.Fprintf(stderr, "tailor show: cannot read profiles: %v%s\n", err, hint)
@@ -43,7 +44,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	var sums []profile.Summary
 	var details strings.Builder
 	for _, dir := range dirs {
-		rec, _, err := profile.ReadRecordingDir(dir)
+		rec, _, err := review.ReadRecordingDir(dir)
 		if err != nil {
 			fmt.Fprintf(stderr, "tailor show: %v\n", err)
 			return exitUsage

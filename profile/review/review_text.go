@@ -1,4 +1,4 @@
-package profile
+package review
 
 // `tailor report` for a terminal (a table, coloured only on a terminal)
 // and as Markdown. Everything that comes from a recording is untrusted:
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
@@ -36,10 +37,10 @@ type TextOptions struct {
 }
 
 // statusOrder is the order statuses are summed up in.
-var statusOrder = []string{StatusFail, StatusWarn, StatusPass, StatusInfo}
+var statusOrder = []string{profile.StatusFail, profile.StatusWarn, profile.StatusPass, profile.StatusInfo}
 
-// RenderReviewText writes the terminal report.
-func RenderReviewText(w io.Writer, reviews []ContainerReview, opt TextOptions) error {
+// Text writes the terminal report.
+func Text(w io.Writer, reviews []Container, opt TextOptions) error {
 	width := opt.Width
 	if width <= 0 {
 		width = 100
@@ -132,34 +133,34 @@ func RenderReviewText(w io.Writer, reviews []ContainerReview, opt TextOptions) e
 
 func statusColor(s string) string {
 	switch s {
-	case StatusFail:
+	case profile.StatusFail:
 		return ansiRed
-	case StatusWarn:
+	case profile.StatusWarn:
 		return ansiYellow
-	case StatusPass:
+	case profile.StatusPass:
 		return ansiGreen
-	case StatusInfo:
+	case profile.StatusInfo:
 		return ansiBlue
 	}
 	return ""
 }
 
-func summaryCount(s ReviewSummary, status string) int {
+func summaryCount(s Summary, status string) int {
 	switch status {
-	case StatusFail:
+	case profile.StatusFail:
 		return s.Fail
-	case StatusWarn:
+	case profile.StatusWarn:
 		return s.Warn
-	case StatusPass:
+	case profile.StatusPass:
 		return s.Pass
-	case StatusInfo:
+	case profile.StatusInfo:
 		return s.Info
 	}
 	return 0
 }
 
 // reviewName is the container's name, or its short id.
-func reviewName(r ContainerReview) string {
+func reviewName(r Container) string {
 	switch {
 	case r.Container.Name != "":
 		return r.Container.Name
@@ -169,7 +170,7 @@ func reviewName(r ContainerReview) string {
 	return "unnamed"
 }
 
-func containerLine(r ContainerReview) string {
+func containerLine(r Container) string {
 	var parts []string
 	if r.Container.ID != "" {
 		parts = append(parts, text.ShortID(r.Container.ID))
@@ -186,10 +187,10 @@ func containerLine(r ContainerReview) string {
 	return strings.Join(parts, ", ")
 }
 
-func recordedLine(r ContainerReview) string {
+func recordedLine(r Container) string {
 	var parts []string
 	if r.Start != "" {
-		if t := parseReportTime(r.Start); !t.IsZero() {
+		if t := profile.ParseReportTime(r.Start); !t.IsZero() {
 			parts = append(parts, t.UTC().Format("2006-01-02 15:04:05 UTC"))
 		}
 	}
@@ -212,9 +213,9 @@ func recordedLine(r ContainerReview) string {
 }
 
 // recordedShort is when and how long, for the overview.
-func recordedShort(r ContainerReview) string {
+func recordedShort(r Container) string {
 	var parts []string
-	if t := parseReportTime(r.Start); !t.IsZero() {
+	if t := profile.ParseReportTime(r.Start); !t.IsZero() {
 		parts = append(parts, t.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	if r.Duration != "" {
@@ -223,7 +224,7 @@ func recordedShort(r ContainerReview) string {
 	return strings.Join(parts, ", ")
 }
 
-func userLine(u UserAdvice) string {
+func userLine(u profile.UserAdvice) string {
 	switch {
 	case u.Flag != "":
 		return u.Flag + " (in the flags): " + u.Reason
@@ -233,7 +234,7 @@ func userLine(u UserAdvice) string {
 	return u.Reason
 }
 
-func limitsLine(l LimitsAdvice) string {
+func limitsLine(l profile.LimitsAdvice) string {
 	flags := l.Flags()
 	if len(flags) == 0 {
 		return "none suggested: the peaks were not observed"
@@ -262,8 +263,8 @@ func wrapText(s string, width int) []string {
 	return append(lines, cur)
 }
 
-// RenderReviewMarkdown writes the report as GitHub-flavoured Markdown.
-func RenderReviewMarkdown(w io.Writer, reviews []ContainerReview) error {
+// Markdown writes the report as GitHub-flavoured Markdown.
+func Markdown(w io.Writer, reviews []Container) error {
 	b := bufio.NewWriter(w)
 	b.WriteString("# tailor report\n\n")
 	fmt.Fprintf(b, "%s recorded by tailor, checked against Docker's hardening advice and the CIS Docker Benchmark "+
@@ -307,13 +308,13 @@ func RenderReviewMarkdown(w io.Writer, reviews []ContainerReview) error {
 
 func mdStatus(s string) string {
 	switch s {
-	case StatusFail:
+	case profile.StatusFail:
 		return "❌ **fail**"
-	case StatusWarn:
+	case profile.StatusWarn:
 		return "⚠️ warn"
-	case StatusPass:
+	case profile.StatusPass:
 		return "✅ pass"
-	case StatusInfo:
+	case profile.StatusInfo:
 		return "ℹ️ info"
 	}
 	return mdEscape(s)

@@ -1,4 +1,4 @@
-package profile
+package review
 
 // The HTML report is opened in a real browser: Debian's chromium, headless.
 // It must load from one file with nothing else (no network, no script),
@@ -69,7 +69,7 @@ func TestReviewHTMLInChromium(t *testing.T) {
 	bin := chromium(t)
 	reviews := testReviews(t)
 	var page bytes.Buffer
-	if err := RenderReviewHTML(&page, reviews); err != nil {
+	if err := HTML(&page, reviews); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

@@ -1,4 +1,4 @@
-package profile
+package review
 
 // Golden files pin `tailor report` in each format for the containers of
 // reviewRecordings. Regenerate them with
@@ -16,18 +16,21 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
 const reviewGoldenDir = "testdata/report"
 
 // testReviews are the reviews of reviewRecordings, with fixed flags paths.
-func testReviews(t *testing.T) []ContainerReview {
+func testReviews(t *testing.T) []Container {
 	t.Helper()
-	var out []ContainerReview
-	for _, rec := range reviewRecordings(t) {
-		dir := "profiles/" + AppArmorProfileName(rec)[len("tailor-"):]
-		r := NewContainerReview(rec, FlagsLine(DockerRunFlags(rec, Capabilities(rec), "/srv/"+dir+"/seccomp.json")))
-		r.Dir, r.Source = dir, RecordingFile
+	var out []Container
+	for _, rec := range profiletest.ReviewRecordings(t) {
+		dir := "profiles/" + profile.AppArmorProfileName(rec)[len("tailor-"):]
+		r := NewContainer(rec, profile.FlagsLine(profile.DockerRunFlags(rec, profile.Capabilities(rec), "/srv/"+dir+"/seccomp.json")))
+		r.Dir, r.Source = dir, profile.RecordingFile
 		out = append(out, r)
 	}
 	return out
@@ -38,25 +41,25 @@ func TestReviewGolden(t *testing.T) {
 	render := map[string]func() ([]byte, error){
 		"report.txt": func() ([]byte, error) {
 			var b bytes.Buffer
-			err := RenderReviewText(&b, reviews, TextOptions{Width: 110})
+			err := Text(&b, reviews, TextOptions{Width: 110})
 			return b.Bytes(), err
 		},
 		"report-color.txt": func() ([]byte, error) {
 			var b bytes.Buffer
-			err := RenderReviewText(&b, reviews[:2], TextOptions{Width: 80, Color: true})
+			err := Text(&b, reviews[:2], TextOptions{Width: 80, Color: true})
 			return b.Bytes(), err
 		},
 		"report.md": func() ([]byte, error) {
 			var b bytes.Buffer
-			err := RenderReviewMarkdown(&b, reviews)
+			err := Markdown(&b, reviews)
 			return b.Bytes(), err
 		},
 		"report.html": func() ([]byte, error) {
 			var b bytes.Buffer
-			err := RenderReviewHTML(&b, reviews)
+			err := HTML(&b, reviews)
 			return b.Bytes(), err
 		},
-		"report.json": func() ([]byte, error) { return MarshalReviews(reviews) },
+		"report.json": func() ([]byte, error) { return Marshal(reviews) },
 	}
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
 		for k := range render {
@@ -75,7 +78,7 @@ func TestReviewGolden(t *testing.T) {
 				t.Fatal("two renderings differ")
 			}
 			path := filepath.Join(reviewGoldenDir, name)
-			if *update {
+			if *profiletest.Update {
 				if err := os.MkdirAll(reviewGoldenDir, 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -98,18 +101,18 @@ func TestReviewGolden(t *testing.T) {
 // Names, images and paths from a recording cannot inject markup, links or
 // terminal escape sequences into any format.
 func TestReviewEscapes(t *testing.T) {
-	reviews := []ContainerReview{NewContainerReview(markupRecording(t), "--cap-drop=ALL '--x=<b>\x1b[31m'")}
+	reviews := []Container{NewContainer(profiletest.MarkupRecording(t), "--cap-drop=ALL '--x=<b>\x1b[31m'")}
 	var text, colored, md, html bytes.Buffer
-	if err := RenderReviewText(&text, reviews, TextOptions{}); err != nil {
+	if err := Text(&text, reviews, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderReviewText(&colored, reviews, TextOptions{Color: true}); err != nil {
+	if err := Text(&colored, reviews, TextOptions{Color: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderReviewMarkdown(&md, reviews); err != nil {
+	if err := Markdown(&md, reviews); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderReviewHTML(&html, reviews); err != nil {
+	if err := HTML(&html, reviews); err != nil {
 		t.Fatal(err)
 	}
 	for name, out := range map[string]string{"text": text.String(), "markdown": md.String(), "html": html.String()} {
@@ -152,7 +155,7 @@ func TestReviewEscapes(t *testing.T) {
 }
 
 func TestMarshalReviews(t *testing.T) {
-	data, err := MarshalReviews(testReviews(t))
+	data, err := Marshal(testReviews(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,31 +163,31 @@ func TestMarshalReviews(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.SchemaVersion != ReviewSchemaVersion || len(back.Containers) != 6 {
+	if back.SchemaVersion != SchemaVersion || len(back.Containers) != 6 {
 		t.Fatalf("schema %d, %d containers", back.SchemaVersion, len(back.Containers))
 	}
 	c := back.Containers[0]
-	if c.Container.Name != "agent" || c.Summary.Fail == 0 || len(c.Checklist) != len(Checklist(dangerousRecording(t))) {
+	if c.Container.Name != "agent" || c.Summary.Fail == 0 || len(c.Checklist) != len(profile.Checklist(profiletest.DangerousRecording(t))) {
 		t.Errorf("first container: %+v", c.Summary)
 	}
-	if empty, _ := MarshalReviews(nil); !strings.Contains(string(empty), `"containers": []`) {
+	if empty, _ := Marshal(nil); !strings.Contains(string(empty), `"containers": []`) {
 		t.Errorf("no containers: %s", empty)
 	}
 }
 
 func TestFlagWords(t *testing.T) {
 	var flags []string
-	for _, tc := range quoteCases {
-		flags = append(flags, "--x="+tc.in)
+	for _, tc := range profiletest.QuoteCases {
+		flags = append(flags, "--x="+tc.In)
 	}
-	line := FlagsLine(flags)
+	line := profile.FlagsLine(flags)
 	words := flagWords(line)
 	if len(words) != len(flags) {
 		t.Fatalf("%d words, want %d: %q", len(words), len(flags), words)
 	}
 	for i, w := range words {
-		if w != ShellQuote(flags[i]) {
-			t.Errorf("word %d: %q, want %q", i, w, ShellQuote(flags[i]))
+		if w != profile.ShellQuote(flags[i]) {
+			t.Errorf("word %d: %q, want %q", i, w, profile.ShellQuote(flags[i]))
 		}
 	}
 	if got := flagWords("a 'unterminated"); len(got) != 1 {
@@ -195,13 +198,13 @@ func TestFlagWords(t *testing.T) {
 	}
 }
 
-// ReadReviews reads a profile directory, or a directory of them; from
+// ReadAll reads a profile directory, or a directory of them; from
 // recording.json, or from report.json alone.
 func TestReadReviews(t *testing.T) {
 	out := t.TempDir()
-	recs := []*Recording{redisRecording(t), batchRecording(t), nginxRecording(t)}
+	recs := []*profile.Recording{profiletest.RedisRecording(t), profiletest.BatchRecording(t), profiletest.NginxRecording(t)}
 	for _, rec := range recs {
-		if _, err := WriteProfileDir(filepath.Join(out, rec.Container.Name), rec); err != nil {
+		if _, err := profile.WriteProfileDir(filepath.Join(out, rec.Container.Name), rec); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -212,26 +215,26 @@ func TestReadReviews(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	all, err := ReadReviews(out)
+	all, err := ReadAll(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
 	for _, r := range all {
 		names = append(names, r.Container.Name)
-		if r.Source != RecordingFile {
+		if r.Source != profile.RecordingFile {
 			t.Errorf("%s: source %s", r.Container.Name, r.Source)
 		}
 	}
 	if !slices.Equal(names, []string{"cache", "report-job", "web"}) {
 		t.Errorf("containers %q", names)
 	}
-	flags, _ := os.ReadFile(filepath.Join(out, "report-job", FlagsFile))
+	flags, _ := os.ReadFile(filepath.Join(out, "report-job", profile.FlagsFile))
 	if all[1].Flags+"\n" != string(flags) || !strings.Contains(all[1].Flags, "--user=65534:65534") {
 		t.Errorf("flags %q, file %q", all[1].Flags, flags)
 	}
 
-	one, err := ReadReviews(filepath.Join(out, "cache"))
+	one, err := ReadAll(filepath.Join(out, "cache"))
 	if err != nil || len(one) != 1 || !reflect.DeepEqual(one[0], all[0]) {
 		t.Fatalf("one profile: %v %+v", err, one)
 	}
@@ -239,36 +242,36 @@ func TestReadReviews(t *testing.T) {
 	// Without recording.json (and without docker-run.flags), from
 	// report.json: the same review.
 	dir := filepath.Join(out, "cache")
-	for _, f := range []string{RecordingFile, FlagsFile} {
+	for _, f := range []string{profile.RecordingFile, profile.FlagsFile} {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fromReport, err := ReadReview(dir)
+	fromReport, err := Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fromReport.Source != ReportFile {
+	if fromReport.Source != profile.ReportFile {
 		t.Errorf("source %s", fromReport.Source)
 	}
-	fromReport.Source = RecordingFile
+	fromReport.Source = profile.RecordingFile
 	if !reflect.DeepEqual(fromReport, all[0]) {
 		t.Errorf("from report.json:\n%+v\nfrom recording.json:\n%+v", fromReport, all[0])
 	}
 
-	if _, err := ReadReviews(filepath.Join(out, "empty")); !errors.Is(err, ErrNoProfiles) {
+	if _, err := ReadAll(filepath.Join(out, "empty")); !errors.Is(err, ErrNoProfiles) {
 		t.Errorf("empty directory: %v", err)
 	}
-	if _, err := ReadReviews(filepath.Join(out, "missing")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := ReadAll(filepath.Join(out, "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing directory: %v", err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "web", ReportFile), []byte("{"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, "web", profile.ReportFile), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(out, "web", RecordingFile)); err != nil {
+	if err := os.Remove(filepath.Join(out, "web", profile.RecordingFile)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadReviews(out); err == nil || !strings.Contains(err.Error(), "web") {
+	if _, err := ReadAll(out); err == nil || !strings.Contains(err.Error(), "web") {
 		t.Errorf("broken report.json: %v", err)
 	}
 }
@@ -276,39 +279,39 @@ func TestReadReviews(t *testing.T) {
 // report.json comes from disk: whatever parses is reviewed and rendered in
 // every format without panicking, and nothing in it becomes markup.
 func FuzzReviewFromReport(f *testing.F) {
-	for _, rec := range []*Recording{dangerousRecording(&testing.T{}), markupRecording(&testing.T{}), redisRecording(&testing.T{})} {
-		data, err := MarshalReport(NewReport(rec, Capabilities(rec)))
+	for _, rec := range []*profile.Recording{profiletest.DangerousRecording(&testing.T{}), profiletest.MarkupRecording(&testing.T{}), profiletest.RedisRecording(&testing.T{})} {
+		data, err := profile.MarshalReport(profile.NewReport(rec, profile.Capabilities(rec)))
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		report, err := ParseReport(data)
+		report, err := profile.ParseReport(data)
 		if err != nil {
 			return
 		}
-		r := NewContainerReview(RecordingFromReport(report), "--cap-drop=ALL")
-		reviews := []ContainerReview{r}
+		r := NewContainer(profile.RecordingFromReport(report), "--cap-drop=ALL")
+		reviews := []Container{r}
 		var b bytes.Buffer
-		if err := RenderReviewText(&b, reviews, TextOptions{}); err != nil {
+		if err := Text(&b, reviews, TextOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if strings.ContainsAny(b.String(), "\x1b\x07\r") {
 			t.Fatalf("text report holds a control character")
 		}
 		b.Reset()
-		if err := RenderReviewMarkdown(&b, reviews); err != nil {
+		if err := Markdown(&b, reviews); err != nil {
 			t.Fatal(err)
 		}
 		b.Reset()
-		if err := RenderReviewHTML(&b, reviews); err != nil {
+		if err := HTML(&b, reviews); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Count(b.String(), "<script") > 0 || strings.Count(b.String(), "<tr class=") != len(r.Checklist) {
 			t.Fatalf("html: markup from report.json, or rows missing")
 		}
-		if _, err := MarshalReviews(reviews); err != nil {
+		if _, err := Marshal(reviews); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -1,4 +1,4 @@
-package profile
+package review
 
 // `tailor report --format html` is one self-contained file a reviewer can
 // open or attach to a ticket: inline CSS, no script, no external resource.
@@ -9,12 +9,13 @@ import (
 	"io"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
-// RenderReviewHTML writes the report as one self-contained HTML page.
-func RenderReviewHTML(w io.Writer, reviews []ContainerReview) error {
-	var total ReviewSummary
+// HTML writes the report as one self-contained HTML page.
+func HTML(w io.Writer, reviews []Container) error {
+	var total Summary
 	for _, r := range reviews {
 		total.Fail += r.Summary.Fail
 		total.Warn += r.Summary.Warn
@@ -22,8 +23,8 @@ func RenderReviewHTML(w io.Writer, reviews []ContainerReview) error {
 		total.Info += r.Summary.Info
 	}
 	return reviewTemplate.Execute(w, struct {
-		Reviews []ContainerReview
-		Total   ReviewSummary
+		Reviews []Container
+		Total   Summary
 	}{reviews, total})
 }
 
@@ -47,7 +48,7 @@ var reviewTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 // statusClass is a status as a CSS class: only the known ones.
 func statusClass(s string) string {
 	switch s {
-	case StatusFail, StatusWarn, StatusPass, StatusInfo:
+	case profile.StatusFail, profile.StatusWarn, profile.StatusPass, profile.StatusInfo:
 		return s
 	}
 	return "info"
@@ -61,19 +62,19 @@ func arrows(s string) string {
 
 func userDecisionTitle(d string) string {
 	switch d {
-	case UserKeep:
+	case profile.UserKeep:
 		return "Runs as a non-root user"
-	case UserNonRoot:
+	case profile.UserNonRoot:
 		return "Never needed root"
-	case UserDropsInEntrypoint:
+	case profile.UserDropsInEntrypoint:
 		return "Root only to drop to another user"
-	case UserRootNeeded:
+	case profile.UserRootNeeded:
 		return "Needs root"
 	}
 	return "Not known"
 }
 
-func limitPeak(a LimitAdvice, isBytes bool) string {
+func limitPeak(a profile.LimitAdvice, isBytes bool) string {
 	if a.Peak <= 0 {
 		return "not observed"
 	}

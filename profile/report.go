@@ -118,12 +118,12 @@ type NoNewPrivileges struct {
 // (see Capabilities). Its load command names apparmor.profile relative to
 // the profile directory.
 func NewReport(rec *Recording, caps CapabilitySet) *Report {
-	return newReport(rec, caps, AppArmorFile)
+	return NewReportAt(rec, caps, AppArmorFile)
 }
 
 // newReport is NewReport for a profile whose AppArmor profile is at
 // apparmorPath.
-func newReport(rec *Recording, caps CapabilitySet, apparmorPath string) *Report {
+func NewReportAt(rec *Recording, caps CapabilitySet, apparmorPath string) *Report {
 	rec = Normalized(rec)
 	apparmor := AppArmor(rec)
 	r := &Report{

@@ -9,7 +9,7 @@ import (
 )
 
 // libseccompVersion is the version of the libseccomp that names syscalls.
-func libseccompVersion() string {
+func LibseccompVersion() string {
 	major, minor, micro := libseccomp.GetLibraryVersion()
 	return fmt.Sprintf("%d.%d.%d", major, minor, micro)
 }

@@ -19,4 +19,4 @@ func resolveNumber(arch Arch, name string) (int, bool) {
 }
 
 // libseccompVersion is the version of the libseccomp the table came from.
-func libseccompVersion() string { return tableLibseccompVersion }
+func LibseccompVersion() string { return tableLibseccompVersion }

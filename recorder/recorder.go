@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/tracer"
 )
 
@@ -187,7 +188,7 @@ func (res *Result) Write(dir string) ([]profile.Written, error) {
 	var out []profile.Written
 	var misfits []error
 	for _, p := range res.Profiles {
-		w, err := profile.WriteProfileDir(filepath.Join(dir, p.Name), p.Recording)
+		w, err := profiledir.Write(filepath.Join(dir, p.Name), p.Recording)
 		var problems *profile.AppArmorProblems
 		if errors.As(err, &problems) {
 			misfits = append(misfits, fmt.Errorf("%s: %w", p.Name, err))

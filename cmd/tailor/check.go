@@ -11,6 +11,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/diff"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/recorder"
 )
 
@@ -114,17 +115,17 @@ func checkBaseline(baseline, output string, res *recorder.Result, opts diff.Opti
 	for _, p := range profiles {
 		name, rec := p.Name, p.Recording
 		base := filepath.Join(baseline, name)
-		if !profile.IsProfileDir(base) {
+		if !profiledir.IsDir(base) {
 			report.Changes = append(report.Changes, change.Change{Container: name, Kind: change.KindContainer,
 				Op: change.OpAdded, Subject: name, Widening: true, Detail: "no baseline profile in " + base})
 			continue
 		}
-		old, err := profile.LoadProfileDir(base)
+		old, err := profiledir.Load(base)
 		if err != nil {
 			return nil, err
 		}
 		seccompPath, _ := filepath.Abs(filepath.Join(dir, name, profile.SeccompFile))
-		now, err := profile.ProfileFromRecording(name, rec, seccompPath)
+		now, err := profiledir.FromRecording(name, rec, seccompPath)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +141,7 @@ func checkBaseline(baseline, output string, res *recorder.Result, opts diff.Opti
 	if entries, err := os.ReadDir(baseline); err == nil {
 		var unseen []string
 		for _, e := range entries {
-			if e.IsDir() && profile.IsProfileDir(filepath.Join(baseline, e.Name())) && !recorded(res, e.Name()) {
+			if e.IsDir() && profiledir.IsDir(filepath.Join(baseline, e.Name())) && !recorded(res, e.Name()) {
 				unseen = append(unseen, e.Name())
 			}
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/diff"
+	"github.com/tailorsec/tailor/profile/profiledir"
 )
 
 const fixtures = "../../profile/testdata/diff"
@@ -56,7 +57,7 @@ func TestDiffCLI(t *testing.T) {
 func writeShard(t *testing.T, dir string, recs ...*profile.Recording) {
 	t.Helper()
 	for _, r := range recs {
-		if _, err := profile.WriteProfileDir(filepath.Join(dir, r.Container.Name), r); err != nil {
+		if _, err := profiledir.Write(filepath.Join(dir, r.Container.Name), r); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/convert"
+	"github.com/tailorsec/tailor/profile/profiledir"
 )
 
 const convertAbout = `
@@ -75,7 +76,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	profiles, single, err := profile.LoadProfiles(fs.Arg(0))
+	profiles, single, err := profiledir.LoadAll(fs.Arg(0))
 	if err == nil && !single && (to == "oci" || to == "flags") {
 		err = fmt.Errorf("%s holds several profile directories (%v): --to %s converts one", fs.Arg(0), names(profiles), to)
 	}
@@ -86,7 +87,7 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tailor convert: %v\n", err)
 		return exitUsage
 	}
-	var list []*profile.Profile
+	var list []*profiledir.Profile
 	for _, n := range names(profiles) {
 		list = append(list, profiles[n])
 	}
@@ -111,14 +112,14 @@ func cmdConvert(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(out)
 		return exitOK
 	}
-	if err := profile.WriteFileAtomic(output, out, 0o644); err != nil {
+	if err := profiledir.WriteFileAtomic(output, out, 0o644); err != nil {
 		fmt.Fprintf(stderr, "tailor convert: %v\n", err)
 		return exitUsage
 	}
 	return exitOK
 }
 
-func names(m map[string]*profile.Profile) []string {
+func names(m map[string]*profiledir.Profile) []string {
 	var out []string
 	for n := range m {
 		out = append(out, n)

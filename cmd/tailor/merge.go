@@ -7,6 +7,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/diff"
+	"github.com/tailorsec/tailor/profile/profiledir"
 )
 
 const mergeAbout = `
@@ -64,7 +65,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tailor merge: want -o OUT and at least one input (see 'tailor merge --help')")
 		return exitUsage
 	}
-	results, err := profile.MergeProfileDirs(fs.Args(), output)
+	results, err := profiledir.Merge(fs.Args(), output)
 	var misfit *profile.AppArmorProblems
 	if err != nil && !errors.As(err, &misfit) {
 		fmt.Fprintf(stderr, "tailor merge: %v\n", err)

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/review"
 )
 
@@ -115,7 +115,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if err := profile.WriteFileAtomic(f.output, out.Bytes(), 0o644); err != nil {
+	if err := profiledir.WriteFileAtomic(f.output, out.Bytes(), 0o644); err != nil {
 		fmt.Fprintf(stderr, "tailor report: cannot write the report: %v\n", err)
 		return exitOutput
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/review"
 )
 
@@ -42,7 +43,7 @@ func reportProfiles(t *testing.T) string {
 		},
 	}
 	for _, rec := range recs {
-		if _, err := profile.WriteProfileDir(filepath.Join(out, rec.Container.Name), rec); err != nil {
+		if _, err := profiledir.Write(filepath.Join(out, rec.Container.Name), rec); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/tracer"
 	"github.com/tailorsec/tailor/tracer/tracertest"
 )
@@ -163,7 +164,7 @@ func TestRecordConvertRunHardened(t *testing.T) {
 	flags := map[string]*profile.RunFlags{}
 	for _, svc := range services {
 		dir := filepath.Join(work, "profiles", svc)
-		p, err := profile.LoadProfileDir(dir)
+		p, err := profiledir.Load(dir)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
 	"sigs.k8s.io/yaml"
 )
@@ -15,11 +16,11 @@ import (
 // With RelativeTo, the override names each seccomp.json by its path from
 // the project directory, so that it can be committed with the profiles.
 func TestGoldenConvertComposeRelative(t *testing.T) {
-	set, _, err := profile.LoadProfiles("testdata/diff/v2")
+	set, _, err := profiledir.LoadAll("testdata/diff/v2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := []*profile.Profile{set["db"], set["web"]}
+	list := []*profiledir.Profile{set["db"], set["web"]}
 	out, err := Compose(list, Options{RelativeTo: "testdata/diff"})
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +31,7 @@ func TestGoldenConvertComposeRelative(t *testing.T) {
 	}
 
 	web := loadTestProfile(t, "testdata/diff/v1/web")
-	out, err = Compose([]*profile.Profile{web}, Options{RelativeTo: "testdata/diff/v2"})
+	out, err = Compose([]*profiledir.Profile{web}, Options{RelativeTo: "testdata/diff/v2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestComposeMemory(t *testing.T) {
 
 // profileWith writes a profile directory named name: the capabilities
 // and seccomp profile of the v1 web fixture, and the given files.
-func profileWith(t *testing.T, name string, files map[string]string) *profile.Profile {
+func profileWith(t *testing.T, name string, files map[string]string) *profiledir.Profile {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -107,7 +108,7 @@ func composeDoc(t *testing.T, out []byte) map[string]map[string]any {
 func TestConvertComposeUserAndLimits(t *testing.T) {
 	p := profileWith(t, "app", map[string]string{profile.FlagsFile: "--cap-drop=ALL --cap-add=CHOWN --user=33:33 --pids-limit=-1 --memory=0 " +
 		"--ulimit=nofile=-1 --ulimit=nproc=10:20 --tmpfs=/tmp:size=1m --cpus=2\n"})
-	out, err := Compose([]*profile.Profile{p}, Options{})
+	out, err := Compose([]*profiledir.Profile{p}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestConvertComposeUserAndLimits(t *testing.T) {
 	}
 
 	// Forms without these keys name them instead; flags pass them on.
-	k8s, err := K8s([]*profile.Profile{p}, Options{})
+	k8s, err := K8s([]*profiledir.Profile{p}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestConvertComposeFromReport(t *testing.T) {
 	if p.Report == nil || p.Flags != nil {
 		t.Fatalf("fixture: report %v, flags %v", p.Report, p.Flags)
 	}
-	out, err := Compose([]*profile.Profile{p}, Options{})
+	out, err := Compose([]*profiledir.Profile{p}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

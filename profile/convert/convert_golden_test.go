@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
@@ -21,11 +21,11 @@ func TestGoldenConvert(t *testing.T) {
 	}
 	profiletest.CheckGolden(t, "convert-web.flags", []byte(line+"\n"))
 
-	set, _, err := profile.LoadProfiles("testdata/diff/v2")
+	set, _, err := profiledir.LoadAll("testdata/diff/v2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := []*profile.Profile{set["db"], set["web"]}
+	list := []*profiledir.Profile{set["db"], set["web"]}
 	k8s, err := K8s(list, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func TestGoldenConvert(t *testing.T) {
 		t.Fatal(err)
 	}
 	profiletest.CheckGolden(t, "convert-v2.compose.yaml", compose)
-	v1web, err := Compose([]*profile.Profile{web}, Options{})
+	v1web, err := Compose([]*profiledir.Profile{web}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

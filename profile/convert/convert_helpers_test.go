@@ -3,12 +3,12 @@ package convert
 import (
 	"testing"
 
-	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 )
 
-func loadTestProfile(t *testing.T, dir string) *profile.Profile {
+func loadTestProfile(t *testing.T, dir string) *profiledir.Profile {
 	t.Helper()
-	p, err := profile.LoadProfileDir(dir)
+	p, err := profiledir.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -63,7 +63,7 @@ func TestK8sOutputDecodesStrictly(t *testing.T) {
 	strict := kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{Yaml: true, Strict: true})
 
 	web := loadTestProfile(t, "testdata/diff/v1/web")
-	out, err := K8s([]*profile.Profile{web}, Options{})
+	out, err := K8s([]*profiledir.Profile{web}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
+	"github.com/tailorsec/tailor/profile/profiledir"
 )
 
 // Report is the result of comparing OLD with NEW.
@@ -52,7 +53,7 @@ type Options struct {
 
 // Compare lists the changes from old to new. The Container field of
 // the changes is left empty.
-func Compare(old, new *profile.Profile, opts Options) ([]change.Change, error) {
+func Compare(old, new *profiledir.Profile, opts Options) ([]change.Change, error) {
 	var out []change.Change
 	missing := func(file string, inOld, inNew bool) bool {
 		switch {
@@ -68,14 +69,14 @@ func Compare(old, new *profile.Profile, opts Options) ([]change.Change, error) {
 	if missing(profile.SeccompFile, old.Seccomp != nil, new.Seccomp != nil) {
 		arch := opts.Arch
 		if arch == "" {
-			for _, p := range []*profile.Profile{old, new} {
+			for _, p := range []*profiledir.Profile{old, new} {
 				if len(p.Seccomp.Architectures) > 0 {
 					arch = profile.Arch(p.Seccomp.Architectures[0])
 					break
 				}
 			}
 		}
-		env := func(p *profile.Profile) profile.SeccompEnv {
+		env := func(p *profiledir.Profile) profile.SeccompEnv {
 			caps := p.AddedCapabilities()
 			if caps == nil {
 				caps = slices.Clone(opts.Capabilities)
@@ -247,11 +248,11 @@ func compareFlagsIn(o, n *profile.RunFlags, oc, nc flagsContext, coverage bool) 
 // container by container; a single profile on one side is compared with
 // each container of the other.
 func Paths(oldPath, newPath string, opts Options) (*Report, error) {
-	olds, oldSingle, err := profile.LoadProfiles(oldPath)
+	olds, oldSingle, err := profiledir.LoadAll(oldPath)
 	if err != nil {
 		return nil, fmt.Errorf("OLD: %w", err)
 	}
-	news, newSingle, err := profile.LoadProfiles(newPath)
+	news, newSingle, err := profiledir.LoadAll(newPath)
 	if err != nil {
 		return nil, fmt.Errorf("NEW: %w", err)
 	}
@@ -259,16 +260,16 @@ func Paths(oldPath, newPath string, opts Options) (*Report, error) {
 }
 
 // Profiles compares loaded profiles; see DiffPaths.
-func Profiles(oldPath, newPath string, olds map[string]*profile.Profile, oldSingle bool, news map[string]*profile.Profile, newSingle bool, opts Options) (*Report, error) {
+func Profiles(oldPath, newPath string, olds map[string]*profiledir.Profile, oldSingle bool, news map[string]*profiledir.Profile, newSingle bool, opts Options) (*Report, error) {
 	r := &Report{Old: oldPath, New: newPath, Changes: []change.Change{}}
 	type pair struct {
 		name     string
-		old, new *profile.Profile
+		old, new *profiledir.Profile
 	}
 	var pairs []pair
 	switch {
 	case oldSingle && newSingle:
-		var o, n *profile.Profile
+		var o, n *profiledir.Profile
 		for _, p := range olds {
 			o = p
 		}
@@ -280,7 +281,7 @@ func Profiles(oldPath, newPath string, olds map[string]*profile.Profile, oldSing
 		}
 		pairs = append(pairs, pair{"", o, n})
 	case oldSingle:
-		var o *profile.Profile
+		var o *profiledir.Profile
 		for _, p := range olds {
 			o = p
 		}
@@ -288,7 +289,7 @@ func Profiles(oldPath, newPath string, olds map[string]*profile.Profile, oldSing
 			pairs = append(pairs, pair{name, o, news[name]})
 		}
 	case newSingle:
-		var n *profile.Profile
+		var n *profiledir.Profile
 		for _, p := range news {
 			n = p
 		}

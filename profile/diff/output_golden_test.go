@@ -9,12 +9,13 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
-func loadTestProfile(t *testing.T, dir string) *profile.Profile {
+func loadTestProfile(t *testing.T, dir string) *profiledir.Profile {
 	t.Helper()
-	p, err := profile.LoadProfileDir(dir)
+	p, err := profiledir.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

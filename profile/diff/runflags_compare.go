@@ -33,6 +33,7 @@ import (
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
+	"github.com/tailorsec/tailor/profile/profiledir"
 )
 
 // flagsContext is what a profile says beyond its flags: who the image's
@@ -50,7 +51,7 @@ type flagsContext struct {
 	userReason   string
 }
 
-func contextOf(p *profile.Profile) flagsContext {
+func contextOf(p *profiledir.Profile) flagsContext {
 	var c flagsContext
 	var cfg profile.ContainerConfig
 	var execs []profile.ExecIdentity

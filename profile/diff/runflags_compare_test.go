@@ -7,6 +7,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
+	"github.com/tailorsec/tailor/profile/profiledir"
 )
 
 func TestParseRunFlagsUserAndLimits(t *testing.T) {
@@ -101,16 +102,16 @@ func TestDiffUserAndLimits(t *testing.T) {
 		widening    bool
 		detail      string // substring
 	}
-	withRec := func(line string, rec *profile.Recording) profile.Profile {
-		return profile.Profile{Flags: mustFlags(t, line), Recording: rec}
+	withRec := func(line string, rec *profile.Recording) profiledir.Profile {
+		return profiledir.Profile{Flags: mustFlags(t, line), Recording: rec}
 	}
-	fl := func(line string) profile.Profile { return profile.Profile{Flags: mustFlags(t, line)} }
+	fl := func(line string) profiledir.Profile { return profiledir.Profile{Flags: mustFlags(t, line)} }
 	imageUser := func(uid uint32) *profile.Recording {
 		return &profile.Recording{Identity: profile.Identity{Execs: []profile.ExecIdentity{{Path: "/app", UID: uid, GID: uid}}}}
 	}
 	for _, tc := range []struct {
 		name     string
-		old, new profile.Profile
+		old, new profiledir.Profile
 		coverage bool
 		want     []want
 	}{
@@ -225,7 +226,7 @@ func TestDiffUserAndLimits(t *testing.T) {
 				t.Errorf("widening = %v, want %v", r.Widening, wantWide)
 			}
 			// Each side compared with itself: no change.
-			for _, p := range []*profile.Profile{&tc.old, &tc.new} {
+			for _, p := range []*profiledir.Profile{&tc.old, &tc.new} {
 				if same, _ := Compare(p, p, Options{Coverage: tc.coverage}); len(same) > 0 {
 					t.Errorf("a side differs from itself: %+v", same)
 				}

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
@@ -204,7 +205,7 @@ func TestReadReviews(t *testing.T) {
 	out := t.TempDir()
 	recs := []*profile.Recording{profiletest.RedisRecording(t), profiletest.BatchRecording(t), profiletest.NginxRecording(t)}
 	for _, rec := range recs {
-		if _, err := profile.WriteProfileDir(filepath.Join(out, rec.Container.Name), rec); err != nil {
+		if _, err := profiledir.Write(filepath.Join(out, rec.Container.Name), rec); err != nil {
 			t.Fatal(err)
 		}
 	}

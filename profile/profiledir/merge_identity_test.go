@@ -1,4 +1,4 @@
-package profile_test
+package profiledir_test
 
 import (
 	"os"
@@ -11,6 +11,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/diff"
+	"github.com/tailorsec/tailor/profile/profiledir"
 )
 
 // identityRecording is a recording with everything UserSuggestion needs:
@@ -47,7 +48,7 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 	if got := lim.Flags(); !slices.Equal(got, []string{"--pids-limit=96", "--memory=64m", "--ulimit=nofile=1536:1536"}) {
 		t.Errorf("merged limit flags %v", got)
 	}
-	wantExecs := []profile.ExecIdentity{{"/entrypoint", 0, 0}, {"/app", 0, 0}, {"/bin/sh", 0, 0}}
+	wantExecs := []profile.ExecIdentity{{Path: "/entrypoint", UID: 0, GID: 0}, {Path: "/app", UID: 0, GID: 0}, {Path: "/bin/sh", UID: 0, GID: 0}}
 	if !slices.Equal(m.Identity.Execs, wantExecs) {
 		t.Errorf("execs %+v, want %+v", m.Identity.Execs, wantExecs)
 	}
@@ -124,10 +125,10 @@ func TestMergeRecordingsUsers(t *testing.T) {
 func TestMergeRecordingsConfigLimits(t *testing.T) {
 	a := identityRecording("aaaaaaaaaaaaaaaa", 0, profile.Resources{PeakTasks: 10})
 	b := identityRecording("bbbbbbbbbbbbbbbb", 0, profile.Resources{PeakTasks: 12})
-	a.Config = profile.ContainerConfig{PidsLimit: 20, MemoryBytes: 64 << 20, Ulimits: []profile.Ulimit{{"nofile", 256, 512}, {"nproc", 10, 10}}}
-	b.Config = profile.ContainerConfig{PidsLimit: 30, Ulimits: []profile.Ulimit{{"nofile", 1024, profile.NoLimit}}}
+	a.Config = profile.ContainerConfig{PidsLimit: 20, MemoryBytes: 64 << 20, Ulimits: []profile.Ulimit{{Name: "nofile", Soft: 256, Hard: 512}, {Name: "nproc", Soft: 10, Hard: 10}}}
+	b.Config = profile.ContainerConfig{PidsLimit: 30, Ulimits: []profile.Ulimit{{Name: "nofile", Soft: 1024, Hard: profile.NoLimit}}}
 	m := profile.MergeRecordings(a, b)
-	want := profile.ContainerConfig{PidsLimit: 30, Ulimits: []profile.Ulimit{{"nofile", 1024, profile.NoLimit}}}
+	want := profile.ContainerConfig{PidsLimit: 30, Ulimits: []profile.Ulimit{{Name: "nofile", Soft: 1024, Hard: profile.NoLimit}}}
 	if !reflect.DeepEqual(m.Config, want) {
 		t.Errorf("config %+v, want %+v", m.Config, want)
 	}
@@ -150,18 +151,18 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 	root.Capabilities = []profile.CapabilityUse{{Name: "CAP_NET_BIND_SERVICE", Granted: 1, Syscalls: []string{"bind"}}}
 	a, b, out := filepath.Join(tmp, "a", "web"), filepath.Join(tmp, "b", "web"), filepath.Join(tmp, "out")
 	for dir, r := range map[string]*profile.Recording{a: plain, b: root} {
-		if _, err := profile.WriteProfileDir(dir, r); err != nil {
+		if _, err := profiledir.Write(dir, r); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if f := loadTestProfile(t, a).Flags; f.User != profile.NobodyUser || f.PidsLimit != 48 {
 		t.Fatalf("shard a: user %q, pids limit %d", f.User, f.PidsLimit)
 	}
-	if _, err := profile.MergeProfileDirs([]string{a, b}, out); err != nil {
+	if _, err := profiledir.Merge([]string{a, b}, out); err != nil {
 		t.Fatal(err)
 	}
 	merged := loadTestProfile(t, out)
-	if f := merged.Flags; f.User != "" || f.PidsLimit != 192 || f.MemoryBytes != 512<<20 || !slices.Equal(f.Ulimits, []profile.Ulimit{{"nofile", 2048, 2048}}) {
+	if f := merged.Flags; f.User != "" || f.PidsLimit != 192 || f.MemoryBytes != 512<<20 || !slices.Equal(f.Ulimits, []profile.Ulimit{{Name: "nofile", Soft: 2048, Hard: 2048}}) {
 		t.Errorf("merged flags: user %q, pids %d, memory %d, ulimits %v", f.User, f.PidsLimit, f.MemoryBytes, f.Ulimits)
 	}
 	if merged.Report.User.Decision != profile.UserRootNeeded {
@@ -228,7 +229,7 @@ func TestIdentityPathsRoundTrip(t *testing.T) {
 	}
 
 	dir := filepath.Join(t.TempDir(), "odd")
-	if _, err := profile.WriteProfileDir(dir, rec); err != nil {
+	if _, err := profiledir.Write(dir, rec); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, profile.ReportFile))

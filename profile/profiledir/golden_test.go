@@ -1,4 +1,4 @@
-package profile
+package profiledir
 
 // Golden files pin the exact bytes of every emitted file, so that any change
 // in what tailor writes shows up in review. Regenerate them with
@@ -11,24 +11,22 @@ package profile
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-const goldenDir = "testdata/golden"
-
 func TestGolden(t *testing.T) {
-	versionFile := filepath.Join(goldenDir, "libseccomp-version")
-	if *update {
-		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
+	versionFile := filepath.Join(profiletest.GoldenDir, "libseccomp-version")
+	if *profiletest.Update {
+		if err := os.MkdirAll(profiletest.GoldenDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(versionFile, []byte(libseccompVersion()+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(versionFile, []byte(profile.LibseccompVersion()+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -36,9 +34,9 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run go test ./profile -run Golden -update)", err)
 	}
-	sameLibseccomp := string(goldenVersion) == libseccompVersion()+"\n"
+	sameLibseccomp := string(goldenVersion) == profile.LibseccompVersion()+"\n"
 
-	for _, tc := range testCases(t) {
+	for _, tc := range profiletest.TestCases(t) {
 		files, line, problems, err := renderProfile(tc.Rec, tc.SeccompPath)
 		if len(problems) > 0 {
 			t.Errorf("%s: apparmor problems: %v", tc.Name, problems)
@@ -51,8 +49,8 @@ func TestGolden(t *testing.T) {
 		}
 		for _, f := range files {
 			t.Run(tc.Name+"/"+f.name, func(t *testing.T) {
-				path := filepath.Join(goldenDir, tc.Name, f.name)
-				if *update {
+				path := filepath.Join(profiletest.GoldenDir, tc.Name, f.name)
+				if *profiletest.Update {
 					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 						t.Fatal(err)
 					}
@@ -61,9 +59,9 @@ func TestGolden(t *testing.T) {
 					}
 					return
 				}
-				if f.name == SeccompFile && !sameLibseccomp {
+				if f.name == profile.SeccompFile && !sameLibseccomp {
 					t.Skipf("goldens were made with libseccomp %s, this is %s",
-						strings.TrimSpace(string(goldenVersion)), strings.TrimSpace(libseccompVersion()+"\n"))
+						strings.TrimSpace(string(goldenVersion)), strings.TrimSpace(profile.LibseccompVersion()+"\n"))
 				}
 				want, err := os.ReadFile(path)
 				if err != nil {

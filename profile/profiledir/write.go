@@ -1,4 +1,4 @@
-package profile
+package profiledir
 
 // Profiles are written atomically, file by file: a crash or a full disk
 // leaves either the previous file or the new one, never a truncated
@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/tailorsec/tailor/profile"
 )
 
-// WriteProfileDir creates dir (0755) and writes the profile for rec into
+// Write creates dir (0755) and writes the profile for rec into
 // it: seccomp.json, apparmor.profile, capabilities.json, docker-run.flags
 // (which names seccomp.json by its absolute path), report.json and
 // recording.json (the recording itself, which tailor merge reads). When
@@ -20,37 +22,37 @@ import (
 // problems are in report.json) and an *AppArmorProblems error says so: the
 // recording is never lost, and the caller can refuse to call it a success.
 // The emitters normalize a copy of rec; rec itself is not changed.
-func WriteProfileDir(dir string, rec *Recording) (Written, error) {
+func Write(dir string, rec *profile.Recording) (profile.Written, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return Written{}, fmt.Errorf("profile directory %s: %w", dir, err)
+		return profile.Written{}, fmt.Errorf("profile directory %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return Written{}, fmt.Errorf("create profile directory: %w", err)
+		return profile.Written{}, fmt.Errorf("create profile directory: %w", err)
 	}
-	w := Written{
+	w := profile.Written{
 		Dir:          abs,
-		Seccomp:      filepath.Join(abs, SeccompFile),
-		Capabilities: filepath.Join(abs, CapabilitiesFile),
-		Flags:        filepath.Join(abs, FlagsFile),
-		Report:       filepath.Join(abs, ReportFile),
-		AppArmor:     filepath.Join(abs, AppArmorFile),
-		Recording:    filepath.Join(abs, RecordingFile),
+		Seccomp:      filepath.Join(abs, profile.SeccompFile),
+		Capabilities: filepath.Join(abs, profile.CapabilitiesFile),
+		Flags:        filepath.Join(abs, profile.FlagsFile),
+		Report:       filepath.Join(abs, profile.ReportFile),
+		AppArmor:     filepath.Join(abs, profile.AppArmorFile),
+		Recording:    filepath.Join(abs, profile.RecordingFile),
 	}
 	files, flagsLine, problems, err := renderProfile(rec, w.Seccomp)
 	if err != nil {
-		return Written{}, err
+		return profile.Written{}, err
 	}
 	// seccomp.json and apparmor.profile go first, so that the flags never
 	// name a profile that is not there yet.
 	for _, f := range files {
 		if err := WriteFileAtomic(filepath.Join(abs, f.name), f.data, 0o644); err != nil {
-			return Written{}, err
+			return profile.Written{}, err
 		}
 	}
 	w.FlagsLine = flagsLine
 	if len(problems) > 0 {
-		return w, &AppArmorProblems{Path: w.AppArmor, Problems: problems}
+		return w, &profile.AppArmorProblems{Path: w.AppArmor, Problems: problems}
 	}
 	return w, nil
 }
@@ -62,37 +64,37 @@ type renderedFile struct {
 
 // renderProfile produces the six files, in writing order, for a profile
 // whose seccomp.json will be at seccompPath (apparmor.profile next to it).
-func renderProfile(rec *Recording, seccompPath string) ([]renderedFile, string, []string, error) {
-	rec = Normalized(rec)
-	caps := Capabilities(rec)
-	apparmorPath := filepath.Join(filepath.Dir(seccompPath), AppArmorFile)
+func renderProfile(rec *profile.Recording, seccompPath string) ([]renderedFile, string, []string, error) {
+	rec = profile.Normalized(rec)
+	caps := profile.Capabilities(rec)
+	apparmorPath := filepath.Join(filepath.Dir(seccompPath), profile.AppArmorFile)
 
-	apparmor := AppArmor(rec).Render()
-	problems := CheckAppArmor(rec, apparmor)
-	seccompJSON, err := MarshalSeccomp(Seccomp(rec))
+	apparmor := profile.AppArmor(rec).Render()
+	problems := profile.CheckAppArmor(rec, apparmor)
+	seccompJSON, err := profile.MarshalSeccomp(profile.Seccomp(rec))
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("encode %s: %w", SeccompFile, err)
+		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.SeccompFile, err)
 	}
-	capsJSON, err := MarshalCapabilities(caps)
+	capsJSON, err := profile.MarshalCapabilities(caps)
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("encode %s: %w", CapabilitiesFile, err)
+		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.CapabilitiesFile, err)
 	}
-	reportJSON, err := MarshalReport(newReport(rec, caps, apparmorPath))
+	reportJSON, err := profile.MarshalReport(profile.NewReportAt(rec, caps, apparmorPath))
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("encode %s: %w", ReportFile, err)
+		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.ReportFile, err)
 	}
-	recordingJSON, err := MarshalRecording(rec)
+	recordingJSON, err := profile.MarshalRecording(rec)
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("encode %s: %w", RecordingFile, err)
+		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.RecordingFile, err)
 	}
-	line := FlagsLine(DockerRunFlags(rec, caps, seccompPath))
+	line := profile.FlagsLine(profile.DockerRunFlags(rec, caps, seccompPath))
 	return []renderedFile{
-		{SeccompFile, seccompJSON},
-		{AppArmorFile, apparmor},
-		{CapabilitiesFile, capsJSON},
-		{FlagsFile, []byte(line + "\n")},
-		{ReportFile, reportJSON},
-		{RecordingFile, recordingJSON},
+		{profile.SeccompFile, seccompJSON},
+		{profile.AppArmorFile, apparmor},
+		{profile.CapabilitiesFile, capsJSON},
+		{profile.FlagsFile, []byte(line + "\n")},
+		{profile.ReportFile, reportJSON},
+		{profile.RecordingFile, recordingJSON},
 	}, line, problems, nil
 }
 

@@ -1,4 +1,4 @@
-package profile
+package profiledir
 
 import (
 	"encoding/json"
@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
 func dirEntries(t *testing.T, dir string) []string {
@@ -105,8 +108,8 @@ func TestWriteFileAtomicFailures(t *testing.T) {
 
 func TestWriteProfileDir(t *testing.T) {
 	t.Chdir(t.TempDir())
-	rec := nginxRecording(t)
-	w, err := WriteProfileDir("out/web", rec)
+	rec := profiletest.NginxRecording(t)
+	w, err := Write("out/web", rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,32 +140,32 @@ func TestWriteProfileDir(t *testing.T) {
 		}
 	}
 	seccompJSON, _ := os.ReadFile(w.Seccomp)
-	loadWithDocker(t, seccompJSON, Capabilities(rec).Add)
+	profiletest.LoadWithDocker(t, seccompJSON, profile.Capabilities(rec).Add)
 
 	if w.AppArmor != filepath.Join(w.Dir, "apparmor.profile") {
 		t.Errorf("AppArmor = %s", w.AppArmor)
 	}
-	profile, err := os.ReadFile(w.AppArmor)
+	apparmorProfile, err := os.ReadFile(w.AppArmor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if problems := CheckAppArmor(rec, profile); len(problems) > 0 {
+	if problems := profile.CheckAppArmor(rec, apparmorProfile); len(problems) > 0 {
 		t.Errorf("written profile: %q", problems)
 	}
 	if !strings.Contains(w.FlagsLine, "--security-opt=apparmor=tailor-web") {
 		t.Errorf("flags do not name the AppArmor profile: %s", w.FlagsLine)
 	}
-	var report Report
+	var report profile.Report
 	data, _ := os.ReadFile(w.Report)
 	if err := json.Unmarshal(data, &report); err != nil {
 		t.Fatal(err)
 	}
-	if want := "apparmor_parser -r -W " + ShellQuote(w.AppArmor); report.AppArmor.Load != want {
+	if want := "apparmor_parser -r -W " + profile.ShellQuote(w.AppArmor); report.AppArmor.Load != want {
 		t.Errorf("load command %q, want %q", report.AppArmor.Load, want)
 	}
 
 	// Writing again replaces the files, leaving nothing else behind.
-	if _, err := WriteProfileDir(w.Dir, rec); err != nil {
+	if _, err := Write(w.Dir, rec); err != nil {
 		t.Fatal(err)
 	}
 	if got := dirEntries(t, w.Dir); !slices.Equal(got, want) {
@@ -175,7 +178,7 @@ func TestWriteProfileDirNamesThePath(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := WriteProfileDir(filepath.Join(file, "profile"), &Recording{})
+	_, err := Write(filepath.Join(file, "profile"), &profile.Recording{})
 	if err == nil || !strings.Contains(err.Error(), file) {
 		t.Errorf("error %v does not name %s", err, file)
 	}

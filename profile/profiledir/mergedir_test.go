@@ -1,4 +1,4 @@
-package profile_test
+package profiledir_test
 
 import (
 	"os"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/diff"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
@@ -105,7 +106,7 @@ func TestMergeProfileDirs(t *testing.T) {
 	shard := func(name string, recs ...*profile.Recording) string {
 		dir := filepath.Join(tmp, name)
 		for _, r := range recs {
-			if _, err := profile.WriteProfileDir(filepath.Join(dir, r.Container.Name), r); err != nil {
+			if _, err := profiledir.Write(filepath.Join(dir, r.Container.Name), r); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -122,7 +123,7 @@ func TestMergeProfileDirs(t *testing.T) {
 		Syscalls: []profile.SyscallUse{profiletest.Use(t, profile.ArchX86_64, "fsync", 1, "")}}
 	a, b := shard("a", web1, db), shard("b", web2)
 	out := filepath.Join(tmp, "out")
-	results, err := profile.MergeProfileDirs([]string{a, b}, out)
+	results, err := profiledir.Merge([]string{a, b}, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestMergeProfileDirs(t *testing.T) {
 	if !slices.Equal(merged.Capabilities.Add, []string{"CAP_CHOWN"}) {
 		t.Errorf("capabilities %v", merged.Capabilities.Add)
 	}
-	kept, _ := filepath.Glob(filepath.Join(out, "web", profile.MergeInputsDir, "*.report.json"))
+	kept, _ := filepath.Glob(filepath.Join(out, "web", profiledir.InputsDir, "*.report.json"))
 	if len(kept) != 2 || !strings.HasPrefix(filepath.Base(kept[0]), "1-") {
 		t.Errorf("kept reports %v", kept)
 	}
@@ -159,11 +160,11 @@ func TestMergeProfileDirs(t *testing.T) {
 		t.Error("the merge is covered by one of its inputs")
 	}
 
-	if _, err := profile.MergeProfileDirs([]string{a, filepath.Join(b, "web")}, out); err == nil {
+	if _, err := profiledir.Merge([]string{a, filepath.Join(b, "web")}, out); err == nil {
 		t.Error("mixing profile directories and directories of them is accepted")
 	}
 	os.Remove(filepath.Join(a, "web", profile.RecordingFile))
-	if _, err := profile.MergeProfileDirs([]string{filepath.Join(a, "web"), filepath.Join(b, "web")}, out); err == nil || !strings.Contains(err.Error(), profile.RecordingFile) {
+	if _, err := profiledir.Merge([]string{filepath.Join(a, "web"), filepath.Join(b, "web")}, out); err == nil || !strings.Contains(err.Error(), profile.RecordingFile) {
 		t.Errorf("a profile without recording.json: %v", err)
 	}
 }

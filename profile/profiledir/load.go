@@ -1,4 +1,4 @@
-package profile
+package profiledir
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/moby/profiles/seccomp"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 )
 
@@ -20,11 +21,11 @@ type Profile struct {
 	Name         string
 	Path         string
 	Seccomp      *seccomp.Seccomp
-	AppArmor     *AppArmorPolicy
-	Capabilities *CapabilitySet
-	Flags        *RunFlags
-	Recording    *Recording
-	Report       *Report
+	AppArmor     *profile.AppArmorPolicy
+	Capabilities *profile.CapabilitySet
+	Flags        *profile.RunFlags
+	Recording    *profile.Recording
+	Report       *profile.Report
 }
 
 // Kinds are the kinds of file the profile has.
@@ -33,8 +34,8 @@ func (p *Profile) Kinds() []string {
 	for _, x := range []struct {
 		has  bool
 		name string
-	}{{p.Seccomp != nil, SeccompFile}, {p.AppArmor != nil, AppArmorFile}, {p.Capabilities != nil, CapabilitiesFile},
-		{p.Flags != nil, FlagsFile}} {
+	}{{p.Seccomp != nil, profile.SeccompFile}, {p.AppArmor != nil, profile.AppArmorFile}, {p.Capabilities != nil, profile.CapabilitiesFile},
+		{p.Flags != nil, profile.FlagsFile}} {
 		if x.has {
 			k = append(k, x.name)
 		}
@@ -43,11 +44,11 @@ func (p *Profile) Kinds() []string {
 }
 
 // profileFiles are the files that make a directory a profile directory.
-var profileFiles = []string{SeccompFile, AppArmorFile, CapabilitiesFile, FlagsFile, ReportFile, RecordingFile}
+var profileFiles = []string{profile.SeccompFile, profile.AppArmorFile, profile.CapabilitiesFile, profile.FlagsFile, profile.ReportFile, profile.RecordingFile}
 
-// IsProfileDir reports whether dir holds a profile (any of the files
+// IsDir reports whether dir holds a profile (any of the files
 // tailor writes).
-func IsProfileDir(dir string) bool {
+func IsDir(dir string) bool {
 	for _, f := range profileFiles {
 		if st, err := os.Stat(filepath.Join(dir, f)); err == nil && st.Mode().IsRegular() {
 			return true
@@ -56,8 +57,8 @@ func IsProfileDir(dir string) bool {
 	return false
 }
 
-// LoadProfileDir reads the profile files dir holds.
-func LoadProfileDir(dir string) (*Profile, error) {
+// Load reads the profile files dir holds.
+func Load(dir string) (*Profile, error) {
 	p := &Profile{Name: filepath.Base(filepath.Clean(dir)), Path: dir}
 	found := false
 	for _, name := range profileFiles {
@@ -82,18 +83,18 @@ func LoadProfileDir(dir string) (*Profile, error) {
 func (p *Profile) parse(kind string, data []byte) error {
 	var err error
 	switch kind {
-	case SeccompFile:
-		p.Seccomp, err = ParseSeccomp(data)
-	case AppArmorFile:
-		p.AppArmor, err = ParseAppArmor(data)
-	case CapabilitiesFile:
-		p.Capabilities, err = ParseCapabilities(data)
-	case FlagsFile:
-		p.Flags, err = ParseRunFlags(data)
-	case RecordingFile:
-		p.Recording, err = ParseRecording(data)
-	case ReportFile:
-		p.Report, err = ParseReport(data)
+	case profile.SeccompFile:
+		p.Seccomp, err = profile.ParseSeccomp(data)
+	case profile.AppArmorFile:
+		p.AppArmor, err = profile.ParseAppArmor(data)
+	case profile.CapabilitiesFile:
+		p.Capabilities, err = profile.ParseCapabilities(data)
+	case profile.FlagsFile:
+		p.Flags, err = profile.ParseRunFlags(data)
+	case profile.RecordingFile:
+		p.Recording, err = profile.ParseRecording(data)
+	case profile.ReportFile:
+		p.Report, err = profile.ParseReport(data)
 	default:
 		err = fmt.Errorf("unknown profile file kind %q", kind)
 	}
@@ -116,27 +117,27 @@ func FileKind(name string, data []byte) (string, error) {
 		}
 		switch {
 		case fields["defaultAction"] != nil:
-			return SeccompFile, nil
+			return profile.SeccompFile, nil
 		case fields["recording"] != nil:
-			return RecordingFile, nil
+			return profile.RecordingFile, nil
 		case fields["add"] != nil:
-			return CapabilitiesFile, nil
+			return profile.CapabilitiesFile, nil
 		case fields["schema_version"] != nil && fields["syscalls"] != nil:
-			return ReportFile, nil
+			return profile.ReportFile, nil
 		}
 		return "", fmt.Errorf("%s: JSON, but neither a seccomp profile nor capabilities.json", name)
 	}
 	if bytes.HasPrefix(trimmed, []byte("--")) {
-		return FlagsFile, nil
+		return profile.FlagsFile, nil
 	}
 	if bytes.Contains(data, []byte("{")) {
-		return AppArmorFile, nil
+		return profile.AppArmorFile, nil
 	}
 	return "", fmt.Errorf("%s: not a profile file tailor knows (seccomp JSON, AppArmor, capabilities.json, docker-run.flags)", name)
 }
 
-// LoadProfileFile reads one file of any of tailor's kinds.
-func LoadProfileFile(path string) (*Profile, error) {
+// LoadFile reads one file of any of tailor's kinds.
+func LoadFile(path string) (*Profile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -152,23 +153,23 @@ func LoadProfileFile(path string) (*Profile, error) {
 	return p, nil
 }
 
-// LoadProfiles reads path: a file, a profile directory, or a directory of
+// LoadAll reads path: a file, a profile directory, or a directory of
 // profile directories (as tailor record -o writes). single is true for the
 // first two; the profiles are then under their own name.
-func LoadProfiles(path string) (profiles map[string]*Profile, single bool, err error) {
+func LoadAll(path string) (profiles map[string]*Profile, single bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, false, err
 	}
 	if !st.IsDir() {
-		p, err := LoadProfileFile(path)
+		p, err := LoadFile(path)
 		if err != nil {
 			return nil, false, err
 		}
 		return map[string]*Profile{p.Name: p}, true, nil
 	}
-	if IsProfileDir(path) {
-		p, err := LoadProfileDir(path)
+	if IsDir(path) {
+		p, err := Load(path)
 		if err != nil {
 			return nil, false, err
 		}
@@ -181,10 +182,10 @@ func LoadProfiles(path string) (profiles map[string]*Profile, single bool, err e
 	profiles = map[string]*Profile{}
 	for _, e := range entries {
 		sub := filepath.Join(path, e.Name())
-		if !e.IsDir() || !IsProfileDir(sub) {
+		if !e.IsDir() || !IsDir(sub) {
 			continue
 		}
-		p, err := LoadProfileDir(sub)
+		p, err := Load(sub)
 		if err != nil {
 			return nil, false, err
 		}

@@ -1,4 +1,4 @@
-package profile
+package profiledir
 
 // tailor merge unites profile directories written by tailor record (test
 // shards, replicas, several runs) through their recording.json: the merged
@@ -15,25 +15,26 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
-// MergeInputsDir is where a merged profile keeps its inputs' reports.
-const MergeInputsDir = "inputs"
+// InputsDir is where a merged profile keeps its inputs' reports.
+const InputsDir = "inputs"
 
 // MergeResult describes one merged profile directory.
 type MergeResult struct {
 	Name    string   // the container's directory name ("" for single profile directories)
 	Inputs  []string // the input directories merged, in order
-	Written Written
+	Written profile.Written
 }
 
-// MergeProfileDirs merges the profiles in inputs into out. The inputs are
+// Merge merges the profiles in inputs into out. The inputs are
 // either all profile directories (merged into out itself) or all
 // directories of profile directories (merged by name into out/NAME; a name
 // only some inputs have is copied from those). An *AppArmorProblems error
 // leaves the profiles written, as WriteProfileDir does.
-func MergeProfileDirs(inputs []string, out string) ([]MergeResult, error) {
+func Merge(inputs []string, out string) ([]MergeResult, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("nothing to merge")
 	}
@@ -46,7 +47,7 @@ func MergeProfileDirs(inputs []string, out string) ([]MergeResult, error) {
 		if !st.IsDir() {
 			return nil, fmt.Errorf("%s is not a directory: merge takes profile directories as tailor record writes them", in)
 		}
-		if IsProfileDir(in) {
+		if IsDir(in) {
 			singles++
 		}
 	}
@@ -62,7 +63,7 @@ func MergeProfileDirs(inputs []string, out string) ([]MergeResult, error) {
 			}
 			n := 0
 			for _, e := range entries {
-				if sub := filepath.Join(in, e.Name()); e.IsDir() && IsProfileDir(sub) {
+				if sub := filepath.Join(in, e.Name()); e.IsDir() && IsDir(sub) {
 					groups[e.Name()] = append(groups[e.Name()], sub)
 					n++
 				}
@@ -79,24 +80,24 @@ func MergeProfileDirs(inputs []string, out string) ([]MergeResult, error) {
 	var problems []error
 	for _, name := range sets.SortedKeys(groups) {
 		dirs := groups[name]
-		var recs []*Recording
+		var recs []*profile.Recording
 		var reports [][]byte
 		for _, d := range dirs {
-			data, err := os.ReadFile(filepath.Join(d, RecordingFile))
+			data, err := os.ReadFile(filepath.Join(d, profile.RecordingFile))
 			if errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("%s has no %s (written by tailor record since it learned merging): record it again", d, RecordingFile)
+				return nil, fmt.Errorf("%s has no %s (written by tailor record since it learned merging): record it again", d, profile.RecordingFile)
 			}
 			if err != nil {
 				return nil, err
 			}
-			rec, err := ParseRecording(data)
+			rec, err := profile.ParseRecording(data)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", d, err)
 			}
 			recs = append(recs, rec)
-			report, err := os.ReadFile(filepath.Join(d, ReportFile))
+			report, err := os.ReadFile(filepath.Join(d, profile.ReportFile))
 			if err == nil {
-				if _, err = ParseReport(report); err != nil {
+				if _, err = profile.ParseReport(report); err != nil {
 					return nil, fmt.Errorf("%s: %w", d, err)
 				}
 			} else if !errors.Is(err, os.ErrNotExist) {
@@ -104,16 +105,16 @@ func MergeProfileDirs(inputs []string, out string) ([]MergeResult, error) {
 			}
 			reports = append(reports, report)
 		}
-		merged := MergeRecordings(recs...)
+		merged := profile.MergeRecordings(recs...)
 		if len(recs) > 1 {
-			merged = CloneRecording(merged)
+			merged = profile.CloneRecording(merged)
 			merged.Warnings = append(merged.Warnings, fmt.Sprintf("merged by tailor merge from %s (their reports are in %s/)",
-				strings.Join(dirs, ", "), MergeInputsDir))
-			Normalize(merged)
+				strings.Join(dirs, ", "), InputsDir))
+			profile.Normalize(merged)
 		}
 		dir := filepath.Join(out, name)
-		w, err := WriteProfileDir(dir, merged)
-		var misfit *AppArmorProblems
+		w, err := Write(dir, merged)
+		var misfit *profile.AppArmorProblems
 		if errors.As(err, &misfit) {
 			problems = append(problems, err)
 		} else if err != nil {
@@ -132,7 +133,7 @@ var unsafeNameBytes = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // keepInputReports writes each input's report.json to dir/inputs/ as
 // N-LABEL.report.json, replacing what an earlier merge left there.
 func keepInputReports(dir string, inputs []string, reports [][]byte) error {
-	keep := filepath.Join(dir, MergeInputsDir)
+	keep := filepath.Join(dir, InputsDir)
 	if old, err := filepath.Glob(filepath.Join(keep, "*.report.json")); err == nil {
 		for _, f := range old {
 			os.Remove(f)
@@ -160,10 +161,10 @@ func keepInputReports(dir string, inputs []string, reports [][]byte) error {
 	return nil
 }
 
-// ProfileFromRecording renders the profile tailor record would write for
+// FromRecording renders the profile tailor record would write for
 // rec, with seccomp.json at seccompPath, and reads it back: what check
 // compares with a baseline is byte for byte what record writes.
-func ProfileFromRecording(name string, rec *Recording, seccompPath string) (*Profile, error) {
+func FromRecording(name string, rec *profile.Recording, seccompPath string) (*Profile, error) {
 	files, _, _, err := renderProfile(rec, seccompPath)
 	if err != nil {
 		return nil, err

@@ -272,14 +272,14 @@ func (c checklistInput) capabilities53() ChecklistItem {
 		switch {
 		case wasChecked && IsKernelProbe(u):
 			it.Evidence = append(it.Evidence, fmt.Sprintf("%s: checked %s by the kernel itself during %s "+
-				"(overcommit accounting), not by the program -> ignore", name, times(u.Granted+u.Denied), strings.Join(u.Syscalls, ", ")))
+				"(overcommit accounting), not by the program -> ignore", name, text.Times(u.Granted+u.Denied), strings.Join(u.Syscalls, ", ")))
 			if inRan {
 				unused = append(unused, name)
 			}
 		case slices.Contains(c.caps.Add, name):
 			it.Evidence = append(it.Evidence, capabilityUseEvidence(u)+" -> keep")
 		case wasChecked && u.Denied > 0:
-			s := fmt.Sprintf("%s: denied %s", name, times(u.Denied))
+			s := fmt.Sprintf("%s: denied %s", name, text.Times(u.Denied))
 			if len(u.Syscalls) > 0 {
 				s += " during " + strings.Join(u.Syscalls, ", ")
 			}

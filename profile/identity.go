@@ -328,7 +328,7 @@ func switchesWithoutExec(used []CapabilityUse) bool {
 // capabilityUseEvidence describes one capability use: "CAP_CHOWN: granted
 // 12 times during fchownat".
 func capabilityUseEvidence(c CapabilityUse) string {
-	s := fmt.Sprintf("%s: granted %s", CanonicalCapability(c.Name), times(c.Granted))
+	s := fmt.Sprintf("%s: granted %s", CanonicalCapability(c.Name), text.Times(c.Granted))
 	if len(c.Syscalls) > 0 {
 		s += " during " + strings.Join(c.Syscalls, ", ")
 	}
@@ -397,12 +397,4 @@ func uidList(execs []ExecIdentity) string {
 		s = append(s, strconv.FormatUint(uint64(u), 10))
 	}
 	return strings.Join(s, ", ")
-}
-
-// times spells a count: "1 time", "12 times".
-func times(n uint64) string {
-	if n == 1 {
-		return "1 time"
-	}
-	return fmt.Sprintf("%d times", n)
 }

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/text"
@@ -126,7 +125,7 @@ type fileAccessJSON struct {
 
 // MarshalJSON adds path_base64 for a path that is not UTF-8.
 func (f FileAccess) MarshalJSON() ([]byte, error) {
-	return json.Marshal(fileAccessJSON{Path: f.Path, PathBase64: rawBase64(f.Path), Access: f.Access,
+	return json.Marshal(fileAccessJSON{Path: f.Path, PathBase64: jsonfile.RawBase64(f.Path), Access: f.Access,
 		Mount: f.Mount, MountPoint: f.MountPoint, NameOnly: f.NameOnly})
 }
 
@@ -154,7 +153,7 @@ type mountUseJSON struct {
 
 // MarshalJSON adds target_base64 for a target that is not UTF-8.
 func (m MountUse) MarshalJSON() ([]byte, error) {
-	return json.Marshal(mountUseJSON{Source: m.Source, Target: m.Target, TargetBase64: rawBase64(m.Target),
+	return json.Marshal(mountUseJSON{Source: m.Source, Target: m.Target, TargetBase64: jsonfile.RawBase64(m.Target),
 		FSType: m.FSType, Flags: m.Flags})
 }
 
@@ -170,15 +169,6 @@ func (m *MountUse) UnmarshalJSON(data []byte) error {
 	}
 	*m = MountUse{Source: j.Source, Target: target, FSType: j.FSType, Flags: j.Flags}
 	return nil
-}
-
-// rawBase64 is the base64 copy of a kernel string that JSON cannot carry
-// (not UTF-8), "" for one it can.
-func rawBase64(s string) string {
-	if utf8.ValidString(s) {
-		return ""
-	}
-	return base64.StdEncoding.EncodeToString([]byte(s))
 }
 
 // fromRawBase64 is the string a field and its base64 copy (named field)
@@ -236,7 +226,7 @@ type execIdentityJSON struct {
 
 // MarshalJSON adds path_base64 for a program path that is not UTF-8.
 func (e ExecIdentity) MarshalJSON() ([]byte, error) {
-	return json.Marshal(execIdentityJSON{Path: e.Path, PathBase64: rawBase64(e.Path), UID: e.UID, GID: e.GID})
+	return json.Marshal(execIdentityJSON{Path: e.Path, PathBase64: jsonfile.RawBase64(e.Path), UID: e.UID, GID: e.GID})
 }
 
 // UnmarshalJSON takes the path from path_base64 when it is there.
@@ -263,7 +253,7 @@ type rootOnlyAccessJSON struct {
 
 // MarshalJSON adds path_base64 for a path that is not UTF-8.
 func (a RootOnlyAccess) MarshalJSON() ([]byte, error) {
-	return json.Marshal(rootOnlyAccessJSON{Path: a.Path, PathBase64: rawBase64(a.Path), Access: a.Access,
+	return json.Marshal(rootOnlyAccessJSON{Path: a.Path, PathBase64: jsonfile.RawBase64(a.Path), Access: a.Access,
 		Owner: a.Owner, Mode: a.Mode})
 }
 

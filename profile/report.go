@@ -158,7 +158,7 @@ func NewReportAt(rec *Recording, caps CapabilitySet, apparmorPath string) *Repor
 		},
 	}
 	for _, f := range rec.Files {
-		r.Files = append(r.Files, ReportFileAccess{Path: f.Path, PathBase64: rawBase64(f.Path), Access: sets.Sorted(f.Access),
+		r.Files = append(r.Files, ReportFileAccess{Path: f.Path, PathBase64: jsonfile.RawBase64(f.Path), Access: sets.Sorted(f.Access),
 			Mount: f.Mount, MountPoint: f.MountPoint})
 	}
 	for _, s := range rec.Syscalls {

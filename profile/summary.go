@@ -38,7 +38,7 @@ func Summarize(name string, rec *Recording) Summary {
 		Name:               name,
 		Image:              rec.Container.Image,
 		Capabilities:       Capabilities(rec).Add,
-		DockerCapabilities: len(dockerDefaultCapabilities),
+		DockerCapabilities: len(DockerDefaultCapabilities()),
 		ReadOnly:           ReadOnlyRoot(rec),
 		Partial:            rec.Partial,
 	}

@@ -118,7 +118,7 @@ func neededPerms(access []string) permSet {
 }
 
 // isWriteAccess reports whether an access changes the file system.
-func isWriteAccess(a string) bool {
+func IsWriteAccess(a string) bool {
 	switch a {
 	case AccessWrite, AccessAppend, AccessCreate, AccessTruncate, AccessUnlink, AccessRename,
 		AccessMkdir, AccessRmdir, AccessLink, AccessSymlink, AccessChmod, AccessChown:

@@ -29,7 +29,7 @@ func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []st
 	}
 	flags = append(flags, "--security-opt=seccomp="+seccompPath)
 	flags = append(flags, "--security-opt=apparmor="+AppArmorProfileName(rec))
-	if noNewPrivileges(Normalized(rec)).Suggested {
+	if SuggestNoNewPrivileges(Normalized(rec)).Suggested {
 		flags = append(flags, "--security-opt=no-new-privileges")
 	}
 	if ro := ReadOnlyRoot(rec); ro.Suggested {
@@ -78,4 +78,26 @@ func needsQuoting(r rune) bool {
 		return false
 	}
 	return true
+}
+
+// NoNewPrivileges is whether --security-opt=no-new-privileges is suggested.
+type NoNewPrivileges struct {
+	Suggested bool   `json:"suggested"`
+	Reason    string `json:"reason"`
+}
+
+// noNewPrivileges suggests no-new-privileges unless something in the
+// container relied on gaining privileges through exec, which it would stop.
+func SuggestNoNewPrivileges(rec *Recording) NoNewPrivileges {
+	if len(rec.PrivilegedExecs) == 0 {
+		return NoNewPrivileges{
+			Suggested: true,
+			Reason:    "no program gained privileges through exec (setuid/setgid or file capabilities)",
+		}
+	}
+	return NoNewPrivileges{
+		Suggested: false,
+		Reason: strings.Join(sets.Sorted(rec.PrivilegedExecs), ", ") +
+			" gained privileges through exec (setuid/setgid or file capabilities); no-new-privileges would stop it",
+	}
 }

@@ -111,9 +111,9 @@ func UserSuggestion(rec *Recording) UserAdvice {
 		var byEntrypoint, other []string
 		for _, c := range usedCaps {
 			if why := entrypointCapability(c, drop); why != "" {
-				byEntrypoint = append(byEntrypoint, capabilityUseEvidence(c)+": "+why)
+				byEntrypoint = append(byEntrypoint, CapabilityUseEvidence(c)+": "+why)
 			} else {
-				other = append(other, capabilityUseEvidence(c))
+				other = append(other, CapabilityUseEvidence(c))
 			}
 		}
 		var chowned, otherAccess []RootOnlyAccess
@@ -129,10 +129,10 @@ func UserSuggestion(rec *Recording) UserAdvice {
 			adv.Decision = UserRootNeeded
 			adv.Reason = dropNote + ", but it also used root for more than the drop " +
 				"(tailor cannot tell whether the entrypoint or the program did): keep root, with only the capabilities it used"
-			adv.Evidence = append(adv.Evidence, limitEvidence(other)...)
-			adv.Evidence = append(adv.Evidence, limitEvidence(rootOnlyEvidence(otherAccess))...)
-			adv.Evidence = append(adv.Evidence, limitEvidence(byEntrypoint)...)
-			adv.Evidence = append(adv.Evidence, limitEvidence(rootOnlyEvidence(chowned, "the entrypoint chown-ing its data"))...)
+			adv.Evidence = append(adv.Evidence, LimitEvidence(other)...)
+			adv.Evidence = append(adv.Evidence, LimitEvidence(rootOnlyEvidence(otherAccess))...)
+			adv.Evidence = append(adv.Evidence, LimitEvidence(byEntrypoint)...)
+			adv.Evidence = append(adv.Evidence, LimitEvidence(rootOnlyEvidence(chowned, "the entrypoint chown-ing its data"))...)
 			adv.Evidence = append(adv.Evidence, execEvidence(execs)...)
 			return adv
 		}
@@ -147,11 +147,11 @@ func UserSuggestion(rec *Recording) UserAdvice {
 		adv.Reason = dropNote + ", and used root only for that: start it as --user=" + adv.User +
 			" where the image allows it (chown its data in the image or on the volume instead). " +
 			"Not in docker-run.flags: the entrypoint may need root to start"
-		adv.Evidence = append(adv.Evidence, limitEvidence(byEntrypoint)...)
-		adv.Evidence = append(adv.Evidence, limitEvidence(rootOnlyEvidence(chowned, "the entrypoint chown-ing its data"))...)
+		adv.Evidence = append(adv.Evidence, LimitEvidence(byEntrypoint)...)
+		adv.Evidence = append(adv.Evidence, LimitEvidence(rootOnlyEvidence(chowned, "the entrypoint chown-ing its data"))...)
 		if later := rootAfterDrop(execs, drop); len(later) > 0 {
 			adv.Evidence = append(adv.Evidence, fmt.Sprintf("also ran as root after the drop: %s "+
-				"(docker exec runs as root unless the container has --user; check it works as uid %d)", listPaths(later), drop.UID))
+				"(docker exec runs as root unless the container has --user; check it works as uid %d)", ListPaths(later), drop.UID))
 		}
 		adv.Evidence = append(adv.Evidence, execEvidence(execs)...)
 		return adv
@@ -161,10 +161,10 @@ func UserSuggestion(rec *Recording) UserAdvice {
 		adv.Decision = UserRootNeeded
 		adv.Reason = "it used what only root has: keep root, with only the capabilities it used"
 		for _, c := range usedCaps {
-			adv.Evidence = append(adv.Evidence, capabilityUseEvidence(c))
+			adv.Evidence = append(adv.Evidence, CapabilityUseEvidence(c))
 		}
-		adv.Evidence = limitEvidence(adv.Evidence)
-		adv.Evidence = append(adv.Evidence, limitEvidence(rootOnlyEvidence(rootOnly))...)
+		adv.Evidence = LimitEvidence(adv.Evidence)
+		adv.Evidence = append(adv.Evidence, LimitEvidence(rootOnlyEvidence(rootOnly))...)
 		if switchesWithoutExec(usedCaps) && len(rootOnly) == 0 {
 			adv.Evidence = append(adv.Evidence, "it switches users itself, without a new program "+
 				"(as nginx's and postgres' workers do): root is needed to start it")
@@ -241,7 +241,7 @@ func currentUser(rec *Recording) string {
 		s = "root (--user " + u + ")"
 	case len(execs) > 0 && execs[0].UID != 0:
 		s = fmt.Sprintf("uid %d:%d", execs[0].UID, execs[0].GID)
-	case len(execs) > 0, configRecorded(rec):
+	case len(execs) > 0, ConfigRecorded(rec):
 		s = "root (uid 0)"
 	default:
 		return "not recorded"
@@ -254,7 +254,7 @@ func currentUser(rec *Recording) string {
 
 // configRecorded reports whether the recording has the container's
 // configuration (docker inspect): Docker always reports a network mode.
-func configRecorded(rec *Recording) bool {
+func ConfigRecorded(rec *Recording) bool {
 	c := rec.Config
 	return c.NetworkMode != "" || c.User != "" || c.Privileged || c.PidMode != "" || c.IpcMode != "" ||
 		c.UTSMode != "" || c.UsernsMode != "" || c.CgroupnsMode != "" || len(c.Devices) > 0 ||
@@ -327,7 +327,7 @@ func switchesWithoutExec(used []CapabilityUse) bool {
 
 // capabilityUseEvidence describes one capability use: "CAP_CHOWN: granted
 // 12 times during fchownat".
-func capabilityUseEvidence(c CapabilityUse) string {
+func CapabilityUseEvidence(c CapabilityUse) string {
 	s := fmt.Sprintf("%s: granted %s", CanonicalCapability(c.Name), text.Times(c.Granted))
 	if len(c.Syscalls) > 0 {
 		s += " during " + strings.Join(c.Syscalls, ", ")
@@ -365,7 +365,7 @@ func execEvidence(execs []ExecIdentity) []string {
 		if execs[i].UID == 0 {
 			who = "root"
 		}
-		out = append(out, fmt.Sprintf("ran as %s: %s", who, listPaths(paths)))
+		out = append(out, fmt.Sprintf("ran as %s: %s", who, ListPaths(paths)))
 		i = j
 	}
 	return out
@@ -373,7 +373,7 @@ func execEvidence(execs []ExecIdentity) []string {
 
 // limitEvidence keeps the first maxUserEvidence lines and says how many
 // more there were.
-func limitEvidence(lines []string) []string {
+func LimitEvidence(lines []string) []string {
 	if len(lines) <= maxUserEvidence {
 		return lines
 	}

@@ -51,7 +51,7 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 	var outside []string
 	written := map[string][]string{} // mount point -> paths written under it
 	for _, f := range rec.Files {
-		if !onRootfs(f, rec) || !slices.ContainsFunc(f.Access, isWriteAccess) {
+		if !onRootfs(f, rec) || !slices.ContainsFunc(f.Access, IsWriteAccess) {
 			continue
 		}
 		p := strings.TrimSuffix(f.Path, "/")
@@ -71,12 +71,12 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 	}
 	if len(outside) > 0 {
 		return no(fmt.Sprintf("the container wrote to its root filesystem at %s: "+
-			"mount a volume there or make it a tmpfs to allow --read-only", listPaths(outside)))
+			"mount a volume there or make it a tmpfs to allow --read-only", ListPaths(outside)))
 	}
 
 	var tmpfs []string
 	for _, mp := range sets.SortedKeys(written) {
-		if !slices.ContainsFunc(tmpfs, func(outer string) bool { return isUnder(mp, outer) }) {
+		if !slices.ContainsFunc(tmpfs, func(outer string) bool { return IsUnder(mp, outer) }) {
 			tmpfs = append(tmpfs, mp)
 		}
 	}
@@ -90,7 +90,7 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 			continue
 		}
 		p := strings.TrimSuffix(f.Path, "/")
-		i := slices.IndexFunc(tmpfs, func(mp string) bool { return isUnder(p, mp) && p != mp })
+		i := slices.IndexFunc(tmpfs, func(mp string) bool { return IsUnder(p, mp) && p != mp })
 		if i < 0 {
 			continue
 		}
@@ -98,7 +98,7 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 			return no(fmt.Sprintf("the container executed %s, and Docker mounts --tmpfs noexec: "+
 				"to use --read-only, add --tmpfs=%s:exec yourself", text.DisplayPath(f.Path), tmpfs[i]))
 		}
-		if !slices.ContainsFunc(f.Access, isWriteAccess) {
+		if !slices.ContainsFunc(f.Access, IsWriteAccess) {
 			return no(fmt.Sprintf("the container read %s from the image, and the tmpfs on %s "+
 				"that its writes there need would hide it", text.DisplayPath(f.Path), tmpfs[i]))
 		}
@@ -111,12 +111,12 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 	for _, mp := range tmpfs {
 		var paths []string
 		for _, inner := range sets.SortedKeys(written) {
-			if isUnder(inner, mp) {
+			if IsUnder(inner, mp) {
 				paths = append(paths, written[inner]...)
 			}
 		}
 		slices.Sort(paths)
-		held = append(held, fmt.Sprintf("--tmpfs=%s holds %s", mp, listPaths(paths)))
+		held = append(held, fmt.Sprintf("--tmpfs=%s holds %s", mp, ListPaths(paths)))
 	}
 	return ReadOnly{
 		Suggested: true,
@@ -138,12 +138,12 @@ func onRootfs(f FileAccess, rec *Recording) bool {
 		return false
 	}
 	for _, m := range dockerMounts {
-		if isUnder(f.Path, m) {
+		if IsUnder(f.Path, m) {
 			return false
 		}
 	}
 	for _, m := range rec.ContainerMounts {
-		if isUnder(f.Path, strings.TrimRight(m.Destination, "/")) {
+		if IsUnder(f.Path, strings.TrimRight(m.Destination, "/")) {
 			return false
 		}
 	}
@@ -153,7 +153,7 @@ func onRootfs(f FileAccess, rec *Recording) bool {
 // scratchRoot returns the scratch directory p is in (or is), "" if none.
 func scratchRoot(p string) string {
 	for _, root := range tmpfsRoots {
-		if isUnder(p, root) {
+		if IsUnder(p, root) {
 			return root
 		}
 	}
@@ -162,7 +162,7 @@ func scratchRoot(p string) string {
 
 // isUnder reports whether path is dir or inside it (dir without a trailing
 // '/'; path with or without one).
-func isUnder(path, dir string) bool {
+func IsUnder(path, dir string) bool {
 	return path == dir || strings.HasPrefix(path, dir+"/")
 }
 
@@ -176,7 +176,7 @@ func parentDir(p string) string {
 }
 
 // listPaths names up to three paths, and how many more there are.
-func listPaths(paths []string) string {
+func ListPaths(paths []string) string {
 	shown := make([]string, 0, 3)
 	for _, p := range paths[:min(3, len(paths))] {
 		shown = append(shown, text.DisplayPath(p))

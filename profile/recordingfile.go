@@ -191,32 +191,6 @@ func decodeStrict(data []byte, v any) error {
 	return dec.Decode(v)
 }
 
-// ParseReport reads report.json (schema ReportSchemaVersion), refusing
-// unknown fields. tailor merge keeps each input's report and checks it
-// parses.
-func ParseReport(data []byte) (*Report, error) {
-	var r Report
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s: %w", ReportFile, jsonfile.Error(err))
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: data after the JSON object", ReportFile)
-	}
-	if r.SchemaVersion != ReportSchemaVersion {
-		return nil, fmt.Errorf("%s: schema_version %d, this tailor reads %d", ReportFile, r.SchemaVersion, ReportSchemaVersion)
-	}
-	for _, f := range r.Files {
-		if f.PathBase64 != "" {
-			if _, err := base64.StdEncoding.DecodeString(f.PathBase64); err != nil {
-				return nil, fmt.Errorf("%s: path_base64 of %q: %w", ReportFile, f.Path, err)
-			}
-		}
-	}
-	return &r, nil
-}
-
 type execIdentityJSON struct {
 	Path       string `json:"path"`
 	PathBase64 string `json:"path_base64,omitempty"`

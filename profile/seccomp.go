@@ -106,7 +106,7 @@ func Seccomp(rec *Recording) *seccomp.Seccomp {
 		},
 		Syscalls: []*seccomp.Syscall{},
 	}
-	unconditional, argEntries, _ := applyArgRules(argRules(rec, allowed), allowed)
+	unconditional, argEntries, _ := applyArgRules(ArgRulesFor(rec, allowed), allowed)
 	if len(unconditional) > 0 {
 		p.Syscalls = append(p.Syscalls, &seccomp.Syscall{
 			LinuxSyscall: specs.LinuxSyscall{Names: unconditional, Action: specs.ActAllow},

@@ -37,7 +37,7 @@ type ArgRule struct {
 
 // argRules decides, for each learned argument set of a normalized
 // recording, the rule; allowed are the names the profile allows.
-func argRules(rec *Recording, allowed []string) []ArgRule {
+func ArgRulesFor(rec *Recording, allowed []string) []ArgRule {
 	compat := map[string]bool{} // names also made by 32-bit code: its values were not recorded
 	native := recordingNativeArch(rec)
 	for _, s := range rec.Syscalls {
@@ -127,10 +127,10 @@ func argComment(name string, index int, a specs.LinuxSeccompArg) string {
 // the report.
 func ArgRules(rec *Recording) []ArgRule {
 	rec = Normalized(rec)
-	return argRules(rec, recordedNames(rec))
+	return ArgRulesFor(rec, RecordedNames(rec))
 }
 
-func recordedNames(rec *Recording) []string {
+func RecordedNames(rec *Recording) []string {
 	var names []string
 	for _, s := range rec.Syscalls {
 		if s.Name != "" {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/review"
 )
 
@@ -87,7 +88,7 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 			return exitSetup
 		}
 		if *remove {
-			fmt.Fprintf(stdout, "%s %s\n", done, profile.TermSafe(name))
+			fmt.Fprintf(stdout, "%s %s\n", done, report.TermSafe(name))
 			continue
 		}
 		mode, err := apparmorMode(name)
@@ -95,7 +96,7 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "tailor load: %v\n", err)
 			return exitSetup
 		}
-		fmt.Fprintf(stdout, "%s %s (%s) from %s\n", done, profile.TermSafe(name), mode, profile.TermSafe(f))
+		fmt.Fprintf(stdout, "%s %s (%s) from %s\n", done, report.TermSafe(name), mode, report.TermSafe(f))
 	}
 	return exitOK
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/recorder"
 	"github.com/tailorsec/tailor/tracer"
 )
@@ -355,7 +356,7 @@ func runImage(rec *profile.Recording) string {
 	if rec.Container.Image == "" {
 		return "IMAGE"
 	}
-	return profile.ShellQuote(profile.TermSafe(rec.Container.Image))
+	return profile.ShellQuote(report.TermSafe(rec.Container.Image))
 }
 
 // unjoin lists the errors errors.Join put together.
@@ -369,15 +370,15 @@ func unjoin(err error) []error {
 // printSummary prints the table of profiles against Docker's defaults,
 // then for each where it is and how to run it.
 func printSummary(w io.Writer, res *recorder.Result, written []profile.Written) {
-	var sums []profile.Summary
+	var sums []report.Summary
 	for _, p := range res.Profiles {
-		sums = append(sums, profile.Summarize(p.Name, p.Recording))
+		sums = append(sums, report.Summarize(p.Name, p.Recording))
 	}
-	_ = profile.WriteSummaryTable(w, sums)
+	_ = report.WriteSummaryTable(w, sums)
 	// One kernel recorded them all: the first profile says how for all.
 	if len(res.Profiles) > 0 {
 		if m := res.Profiles[0].Recording.Host.CapabilityMechanism; m != "" {
-			fmt.Fprintf(w, "\ncapability checks seen through: %s\n", profile.TermSafe(m))
+			fmt.Fprintf(w, "\ncapability checks seen through: %s\n", report.TermSafe(m))
 		}
 	}
 	for i, p := range res.Profiles {
@@ -389,8 +390,8 @@ func printSummary(w io.Writer, res *recorder.Result, written []profile.Written) 
 			fmt.Fprintf(w, " (%d containers merged)", n)
 		}
 		fmt.Fprintf(w, "\n  docker run %s %s\n", written[i].FlagsLine, runImage(p.Recording))
-		for _, warning := range profile.NewReport(p.Recording, profile.Capabilities(p.Recording)).Warnings {
-			fmt.Fprintf(w, "  note: %s\n", profile.TermSafe(warning))
+		for _, warning := range report.New(p.Recording, profile.Capabilities(p.Recording)).Warnings {
+			fmt.Fprintf(w, "  note: %s\n", report.TermSafe(warning))
 		}
 	}
 }

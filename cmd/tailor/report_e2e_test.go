@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/review"
 )
 
@@ -37,7 +38,7 @@ func reportJSON(t *testing.T, dir, name string) review.Container {
 	return review.Container{}
 }
 
-func checklistItem(t *testing.T, r review.Container, id string) profile.ChecklistItem {
+func checklistItem(t *testing.T, r review.Container, id string) report.ChecklistItem {
 	t.Helper()
 	for _, it := range r.Checklist {
 		if it.ID == id {
@@ -45,7 +46,7 @@ func checklistItem(t *testing.T, r review.Container, id string) profile.Checklis
 		}
 	}
 	t.Fatalf("no checklist item %s", id)
-	return profile.ChecklistItem{}
+	return report.ChecklistItem{}
 }
 
 // A container that never needs root gets --user (and resource limits),
@@ -85,7 +86,7 @@ func TestReportNonRootContainerGetsUser(t *testing.T) {
 		}
 	}
 	r := reportJSON(t, out, name)
-	if it := checklistItem(t, r, "CIS 4.1"); it.Status != profile.StatusFail || !strings.Contains(it.Recommendation, "--user=65534:65534") {
+	if it := checklistItem(t, r, "CIS 4.1"); it.Status != report.StatusFail || !strings.Contains(it.Recommendation, "--user=65534:65534") {
 		t.Errorf("4.1: %+v", it)
 	}
 	if r.User.Decision != profile.UserNonRoot {
@@ -132,7 +133,7 @@ func TestReportFlagsDangerousContainer(t *testing.T) {
 	r := reportJSON(t, out, name)
 	for _, tc := range want {
 		it := checklistItem(t, r, tc.id)
-		if it.Status != profile.StatusFail || !strings.Contains(it.Current, tc.current) {
+		if it.Status != report.StatusFail || !strings.Contains(it.Current, tc.current) {
 			t.Errorf("%s %s: %s %q, want fail %q (evidence %q)", tc.id, it.Title, it.Status, it.Current, tc.current, it.Evidence)
 		}
 	}
@@ -177,7 +178,7 @@ func privilegedWithPodman(t *testing.T, image string) {
 		t.Fatalf("tailor record of a --privileged podman container exited %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 	r := reportJSON(t, out, name)
-	if it := checklistItem(t, r, "CIS 5.4"); it.Status != profile.StatusFail || !strings.Contains(it.Current, "--privileged") {
+	if it := checklistItem(t, r, "CIS 5.4"); it.Status != report.StatusFail || !strings.Contains(it.Current, "--privileged") {
 		t.Errorf("CIS 5.4 %s: %s %q, want fail naming --privileged (evidence %q)", it.Title, it.Status, it.Current, it.Evidence)
 	}
 }

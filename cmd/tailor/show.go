@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/review"
 )
 
@@ -41,7 +42,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tailor show: cannot read profiles: %v%s\n", err, hint)
 		return exitUsage
 	}
-	var sums []profile.Summary
+	var sums []report.Summary
 	var details strings.Builder
 	for _, dir := range dirs {
 		rec, _, err := review.ReadRecordingDir(dir)
@@ -50,16 +51,16 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		name := filepath.Base(filepath.Clean(dir))
-		sums = append(sums, profile.Summarize(name, rec))
-		fmt.Fprintf(&details, "\n%s: %s\n", profile.TermSafe(name), profile.TermSafe(dir))
+		sums = append(sums, report.Summarize(name, rec))
+		fmt.Fprintf(&details, "\n%s: %s\n", report.TermSafe(name), report.TermSafe(dir))
 		if flags, err := os.ReadFile(filepath.Join(dir, profile.FlagsFile)); err == nil {
-			fmt.Fprintf(&details, "  docker run %s %s\n", profile.TermSafe(strings.TrimSpace(string(flags))), runImage(rec))
+			fmt.Fprintf(&details, "  docker run %s %s\n", report.TermSafe(strings.TrimSpace(string(flags))), runImage(rec))
 		}
-		for _, w := range profile.NewReport(rec, profile.Capabilities(rec)).Warnings {
-			fmt.Fprintf(&details, "  note: %s\n", profile.TermSafe(w))
+		for _, w := range report.New(rec, profile.Capabilities(rec)).Warnings {
+			fmt.Fprintf(&details, "  note: %s\n", report.TermSafe(w))
 		}
 	}
-	if err := profile.WriteSummaryTable(stdout, sums); err != nil {
+	if err := report.WriteSummaryTable(stdout, sums); err != nil {
 		return exitOutput
 	}
 	fmt.Fprint(stdout, details.String())

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/recorder"
 )
 
@@ -130,7 +131,7 @@ func statusLines(nameOf func(profile.Container) string, st []recorder.ContainerS
 		if !c.Running {
 			state = "ended"
 		}
-		line := fmt.Sprintf("  %s %s: %s, %s, %s", profile.TermSafe(name), state,
+		line := fmt.Sprintf("  %s %s: %s, %s, %s", report.TermSafe(name), state,
 			count(c.Syscalls, "syscall", "syscalls"), count(c.Capabilities, "capability", "capabilities"), count(c.Files, "file", "files"))
 		if c.Running {
 			running = append(running, line)

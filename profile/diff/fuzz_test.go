@@ -10,6 +10,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 func addFiles(f *testing.F, pattern string) {
@@ -114,7 +115,7 @@ func FuzzParseRecording(f *testing.F) {
 func FuzzParseReport(f *testing.F) {
 	addFiles(f, "testdata/golden/*/report.json")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = profile.ParseReport(data)
+		_, _ = report.Parse(data)
 	})
 }
 

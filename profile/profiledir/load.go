@@ -13,6 +13,7 @@ import (
 	"github.com/moby/profiles/seccomp"
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 // Profile is one container's profile, parsed: the files of a profile
@@ -25,7 +26,7 @@ type Profile struct {
 	Capabilities *profile.CapabilitySet
 	Flags        *profile.RunFlags
 	Recording    *profile.Recording
-	Report       *profile.Report
+	Report       *report.Report
 }
 
 // Kinds are the kinds of file the profile has.
@@ -94,7 +95,7 @@ func (p *Profile) parse(kind string, data []byte) error {
 	case profile.RecordingFile:
 		p.Recording, err = profile.ParseRecording(data)
 	case profile.ReportFile:
-		p.Report, err = profile.ParseReport(data)
+		p.Report, err = report.Parse(data)
 	default:
 		err = fmt.Errorf("unknown profile file kind %q", kind)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/diff"
 	"github.com/tailorsec/tailor/profile/profiledir"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 // identityRecording is a recording with everything UserSuggestion needs:
@@ -236,7 +237,7 @@ func TestIdentityPathsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report, err := profile.ParseReport(raw)
+	report, err := report.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

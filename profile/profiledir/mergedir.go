@@ -17,6 +17,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 // InputsDir is where a merged profile keeps its inputs' reports.
@@ -95,15 +96,15 @@ func Merge(inputs []string, out string) ([]MergeResult, error) {
 				return nil, fmt.Errorf("%s: %w", d, err)
 			}
 			recs = append(recs, rec)
-			report, err := os.ReadFile(filepath.Join(d, profile.ReportFile))
+			reportJSON, err := os.ReadFile(filepath.Join(d, profile.ReportFile))
 			if err == nil {
-				if _, err = profile.ParseReport(report); err != nil {
+				if _, err = report.Parse(reportJSON); err != nil {
 					return nil, fmt.Errorf("%s: %w", d, err)
 				}
 			} else if !errors.Is(err, os.ErrNotExist) {
 				return nil, err
 			}
-			reports = append(reports, report)
+			reports = append(reports, reportJSON)
 		}
 		merged := profile.MergeRecordings(recs...)
 		if len(recs) > 1 {

@@ -12,6 +12,7 @@ import (
 	"github.com/tailorsec/tailor/profile/diff"
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 // Argument values merge as the union of the values each input needed.
@@ -95,7 +96,7 @@ func TestParseReportGoldens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := profile.ParseReport(data); err != nil {
+		if _, err := report.Parse(data); err != nil {
 			t.Errorf("%s: %v", tc.Name, err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 // Write creates dir (0755) and writes the profile for rec into
@@ -79,7 +80,7 @@ func renderProfile(rec *profile.Recording, seccompPath string) ([]renderedFile, 
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.CapabilitiesFile, err)
 	}
-	reportJSON, err := profile.MarshalReport(profile.NewReportAt(rec, caps, apparmorPath))
+	reportJSON, err := report.Marshal(report.NewAt(rec, caps, apparmorPath))
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.ReportFile, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/profiletest"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 func dirEntries(t *testing.T, dir string) []string {
@@ -155,7 +156,7 @@ func TestWriteProfileDir(t *testing.T) {
 	if !strings.Contains(w.FlagsLine, "--security-opt=apparmor=tailor-web") {
 		t.Errorf("flags do not name the AppArmor profile: %s", w.FlagsLine)
 	}
-	var report profile.Report
+	var report report.Report
 	data, _ := os.ReadFile(w.Report)
 	if err := json.Unmarshal(data, &report); err != nil {
 		t.Fatal(err)

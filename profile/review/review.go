@@ -17,6 +17,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/text"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 // SchemaVersion is the version of `tailor report --format json`.
@@ -38,11 +39,11 @@ type Container struct {
 	StartMissed bool              `json:"start_missed"`
 	Partial     bool              `json:"partial"`
 	// Flags is the docker-run.flags line.
-	Flags     string                  `json:"flags"`
-	User      profile.UserAdvice      `json:"user"`
-	Limits    profile.LimitsAdvice    `json:"limits"`
-	Summary   Summary                 `json:"summary"`
-	Checklist []profile.ChecklistItem `json:"checklist"`
+	Flags     string                 `json:"flags"`
+	User      profile.UserAdvice     `json:"user"`
+	Limits    profile.LimitsAdvice   `json:"limits"`
+	Summary   Summary                `json:"summary"`
+	Checklist []report.ChecklistItem `json:"checklist"`
 }
 
 // Summary counts checklist items per status.
@@ -63,20 +64,20 @@ type Reviews struct {
 // is flags.
 func NewContainer(rec *profile.Recording, flags string) Container {
 	rec = profile.Normalized(rec)
-	items := profile.Checklist(rec)
-	n := profile.ChecklistCounts(items)
+	items := report.Checklist(rec)
+	n := report.ChecklistCounts(items)
 	r := Container{
 		Container:   rec.Container,
 		Host:        rec.Host,
-		Start:       profile.ReportTime(rec.Start),
-		Stop:        profile.ReportTime(rec.Stop),
+		Start:       report.FormatTime(rec.Start),
+		Stop:        report.FormatTime(rec.Stop),
 		ArmedBy:     rec.ArmedBy,
 		StartMissed: rec.StartMissed,
 		Partial:     rec.Partial,
 		Flags:       flags,
 		User:        profile.UserSuggestion(rec),
 		Limits:      profile.ResourceLimits(rec),
-		Summary:     Summary{Fail: n[profile.StatusFail], Warn: n[profile.StatusWarn], Pass: n[profile.StatusPass], Info: n[profile.StatusInfo]},
+		Summary:     Summary{Fail: n[report.StatusFail], Warn: n[report.StatusWarn], Pass: n[report.StatusPass], Info: n[report.StatusInfo]},
 		Checklist:   items,
 	}
 	if !rec.Start.IsZero() && rec.Stop.After(rec.Start) {
@@ -192,11 +193,11 @@ func ReadRecordingDir(dir string) (rec *profile.Recording, source string, err er
 		if err != nil {
 			return nil, "", err
 		}
-		report, err := profile.ParseReport(data)
+		rep, err := report.Parse(data)
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", dir, err)
 		}
-		return profile.RecordingFromReport(report), profile.ReportFile, nil
+		return report.RecordingFrom(rep), profile.ReportFile, nil
 	}
 	return nil, "", err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/text"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 // HTML writes the report as one self-contained HTML page.
@@ -48,7 +49,7 @@ var reviewTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 // statusClass is a status as a CSS class: only the known ones.
 func statusClass(s string) string {
 	switch s {
-	case profile.StatusFail, profile.StatusWarn, profile.StatusPass, profile.StatusInfo:
+	case report.StatusFail, report.StatusWarn, report.StatusPass, report.StatusInfo:
 		return s
 	}
 	return "info"

@@ -20,6 +20,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 const reviewGoldenDir = "testdata/report"
@@ -168,7 +169,7 @@ func TestMarshalReviews(t *testing.T) {
 		t.Fatalf("schema %d, %d containers", back.SchemaVersion, len(back.Containers))
 	}
 	c := back.Containers[0]
-	if c.Container.Name != "agent" || c.Summary.Fail == 0 || len(c.Checklist) != len(profile.Checklist(profiletest.DangerousRecording(t))) {
+	if c.Container.Name != "agent" || c.Summary.Fail == 0 || len(c.Checklist) != len(report.Checklist(profiletest.DangerousRecording(t))) {
 		t.Errorf("first container: %+v", c.Summary)
 	}
 	if empty, _ := Marshal(nil); !strings.Contains(string(empty), `"containers": []`) {
@@ -281,18 +282,18 @@ func TestReadReviews(t *testing.T) {
 // every format without panicking, and nothing in it becomes markup.
 func FuzzReviewFromReport(f *testing.F) {
 	for _, rec := range []*profile.Recording{profiletest.DangerousRecording(&testing.T{}), profiletest.MarkupRecording(&testing.T{}), profiletest.RedisRecording(&testing.T{})} {
-		data, err := profile.MarshalReport(profile.NewReport(rec, profile.Capabilities(rec)))
+		data, err := report.Marshal(report.New(rec, profile.Capabilities(rec)))
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		report, err := profile.ParseReport(data)
+		rep, err := report.Parse(data)
 		if err != nil {
 			return
 		}
-		r := NewContainer(profile.RecordingFromReport(report), "--cap-drop=ALL")
+		r := NewContainer(report.RecordingFrom(rep), "--cap-drop=ALL")
 		reviews := []Container{r}
 		var b bytes.Buffer
 		if err := Text(&b, reviews, TextOptions{}); err != nil {

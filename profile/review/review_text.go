@@ -14,6 +14,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/text"
+	"github.com/tailorsec/tailor/profile/report"
 )
 
 // ANSI colours of the terminal report.
@@ -37,7 +38,7 @@ type TextOptions struct {
 }
 
 // statusOrder is the order statuses are summed up in.
-var statusOrder = []string{profile.StatusFail, profile.StatusWarn, profile.StatusPass, profile.StatusInfo}
+var statusOrder = []string{report.StatusFail, report.StatusWarn, report.StatusPass, report.StatusInfo}
 
 // Text writes the terminal report.
 func Text(w io.Writer, reviews []Container, opt TextOptions) error {
@@ -133,13 +134,13 @@ func Text(w io.Writer, reviews []Container, opt TextOptions) error {
 
 func statusColor(s string) string {
 	switch s {
-	case profile.StatusFail:
+	case report.StatusFail:
 		return ansiRed
-	case profile.StatusWarn:
+	case report.StatusWarn:
 		return ansiYellow
-	case profile.StatusPass:
+	case report.StatusPass:
 		return ansiGreen
-	case profile.StatusInfo:
+	case report.StatusInfo:
 		return ansiBlue
 	}
 	return ""
@@ -147,13 +148,13 @@ func statusColor(s string) string {
 
 func summaryCount(s Summary, status string) int {
 	switch status {
-	case profile.StatusFail:
+	case report.StatusFail:
 		return s.Fail
-	case profile.StatusWarn:
+	case report.StatusWarn:
 		return s.Warn
-	case profile.StatusPass:
+	case report.StatusPass:
 		return s.Pass
-	case profile.StatusInfo:
+	case report.StatusInfo:
 		return s.Info
 	}
 	return 0
@@ -190,7 +191,7 @@ func containerLine(r Container) string {
 func recordedLine(r Container) string {
 	var parts []string
 	if r.Start != "" {
-		if t := profile.ParseReportTime(r.Start); !t.IsZero() {
+		if t := report.ParseTime(r.Start); !t.IsZero() {
 			parts = append(parts, t.UTC().Format("2006-01-02 15:04:05 UTC"))
 		}
 	}
@@ -215,7 +216,7 @@ func recordedLine(r Container) string {
 // recordedShort is when and how long, for the overview.
 func recordedShort(r Container) string {
 	var parts []string
-	if t := profile.ParseReportTime(r.Start); !t.IsZero() {
+	if t := report.ParseTime(r.Start); !t.IsZero() {
 		parts = append(parts, t.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	if r.Duration != "" {
@@ -308,13 +309,13 @@ func Markdown(w io.Writer, reviews []Container) error {
 
 func mdStatus(s string) string {
 	switch s {
-	case profile.StatusFail:
+	case report.StatusFail:
 		return "❌ **fail**"
-	case profile.StatusWarn:
+	case report.StatusWarn:
 		return "⚠️ warn"
-	case profile.StatusPass:
+	case report.StatusPass:
 		return "✅ pass"
-	case profile.StatusInfo:
+	case report.StatusInfo:
 		return "ℹ️ info"
 	}
 	return mdEscape(s)

@@ -1,4 +1,4 @@
-package profile
+package report
 
 // The checklist walks Docker's hardening advice and the container runtime
 // section (5) of the CIS Docker Benchmark, plus its item 4.1 (a non-root
@@ -23,6 +23,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
@@ -69,14 +70,14 @@ var runtimeSockets = []string{"docker.sock", "containerd.sock", "podman.sock", "
 
 // Checklist returns the checklist items for rec, in the benchmark's order
 // followed by tailor's own.
-func Checklist(rec *Recording) []ChecklistItem {
-	rec = Normalized(rec)
+func Checklist(rec *profile.Recording) []ChecklistItem {
+	rec = profile.Normalized(rec)
 	c := checklistInput{
 		rec:     rec,
-		caps:    Capabilities(rec),
-		user:    UserSuggestion(rec),
-		limits:  ResourceLimits(rec),
-		config:  configRecorded(rec),
+		caps:    profile.Capabilities(rec),
+		user:    profile.UserSuggestion(rec),
+		limits:  profile.ResourceLimits(rec),
+		config:  profile.ConfigRecorded(rec),
 		ran:     capabilitiesRan(rec),
 		seccomp: seccompMode(rec),
 	}
@@ -106,10 +107,10 @@ func ChecklistCounts(items []ChecklistItem) map[string]int {
 }
 
 type checklistInput struct {
-	rec     *Recording
-	caps    CapabilitySet
-	user    UserAdvice
-	limits  LimitsAdvice
+	rec     *profile.Recording
+	caps    profile.CapabilitySet
+	user    profile.UserAdvice
+	limits  profile.LimitsAdvice
 	config  bool
 	ran     ranCapabilities
 	seccomp string // "default", "unconfined", "custom", "" unknown
@@ -131,17 +132,17 @@ func (c checklistInput) user41() ChecklistItem {
 	it := ChecklistItem{ID: "CIS 4.1", Title: "Run as a non-root user", Current: c.user.Current,
 		Recommendation: c.user.Reason, Evidence: slices.Clone(c.user.Evidence)}
 	switch c.user.Decision {
-	case UserKeep:
+	case profile.UserKeep:
 		it.Status = StatusPass
 		if c.user.Flag != "" {
 			it.Recommendation += " (" + c.user.Flag + ", in docker-run.flags)"
 		}
-	case UserNonRoot:
+	case profile.UserNonRoot:
 		it.Status = StatusFail
 		if c.user.Flag != "" {
 			it.Recommendation += " (" + c.user.Flag + ", in docker-run.flags)"
 		}
-	case UserDropsInEntrypoint, UserRootNeeded:
+	case profile.UserDropsInEntrypoint, profile.UserRootNeeded:
 		it.Status = StatusWarn
 	default:
 		it.Status = StatusInfo
@@ -151,7 +152,7 @@ func (c checklistInput) user41() ChecklistItem {
 
 func (c checklistInput) apparmor51() ChecklistItem {
 	it := item("5.1", "AppArmor profile applied")
-	name := AppArmorProfileName(c.rec)
+	name := profile.AppArmorProfileName(c.rec)
 	it.Recommendation = fmt.Sprintf("load apparmor.profile (apparmor_parser -r -W apparmor.profile) and run with "+
 		"--security-opt=apparmor=%s (in docker-run.flags)", name)
 	if c.rec.FilesRecorded {
@@ -186,21 +187,21 @@ type ranCapabilities struct {
 	unknown bool // --cap-add=ALL and the like: the whole set
 }
 
-func capabilitiesRan(rec *Recording) ranCapabilities {
+func capabilitiesRan(rec *profile.Recording) ranCapabilities {
 	all := everyCapability()
 	if rec.Config.Privileged || rec.Learning.Privileged {
 		return ranCapabilities{set: all, how: fmt.Sprintf("--privileged: all %d capabilities", len(all)), byPriv: true}
 	}
-	defaults := DockerDefaultCapabilities()
+	defaults := profile.DockerDefaultCapabilities()
 	set := slices.Clone(defaults)
 	var parts []string
 	for _, d := range rec.Learning.CapDrop {
 		if strings.EqualFold(strings.TrimSpace(d), "ALL") {
 			set = nil
 		} else {
-			set = slices.DeleteFunc(set, func(s string) bool { return s == CanonicalCapability(d) })
+			set = slices.DeleteFunc(set, func(s string) bool { return s == profile.CanonicalCapability(d) })
 		}
-		parts = append(parts, "--cap-drop="+strings.TrimPrefix(CanonicalCapability(d), "CAP_"))
+		parts = append(parts, "--cap-drop="+strings.TrimPrefix(profile.CanonicalCapability(d), "CAP_"))
 	}
 	var added []string
 	for _, a := range rec.Learning.CapAdd {
@@ -208,10 +209,10 @@ func capabilitiesRan(rec *Recording) ranCapabilities {
 			set = all
 			added = append(added, all...)
 		} else {
-			set = append(set, CanonicalCapability(a))
-			added = append(added, CanonicalCapability(a))
+			set = append(set, profile.CanonicalCapability(a))
+			added = append(added, profile.CanonicalCapability(a))
 		}
-		parts = append(parts, "--cap-add="+strings.TrimPrefix(CanonicalCapability(a), "CAP_"))
+		parts = append(parts, "--cap-add="+strings.TrimPrefix(profile.CanonicalCapability(a), "CAP_"))
 	}
 	set = sets.Sorted(set)
 	added = slices.DeleteFunc(sets.Sorted(added), func(s string) bool { return slices.Contains(defaults, s) })
@@ -226,7 +227,7 @@ func capabilitiesRan(rec *Recording) ranCapabilities {
 func everyCapability() []string {
 	var all []string
 	for n := 0; n < 64; n++ {
-		if name, ok := CapabilityName(n); ok {
+		if name, ok := profile.CapabilityName(n); ok {
 			all = append(all, name)
 		}
 	}
@@ -252,12 +253,12 @@ func (c checklistInput) capabilities53() ChecklistItem {
 		it.Evidence = []string{"the kernel could not report capability checks"}
 		return it
 	}
-	checked := map[string]CapabilityUse{}
+	checked := map[string]profile.CapabilityUse{}
 	for _, u := range c.rec.Capabilities {
-		checked[CanonicalCapability(u.Name)] = u
+		checked[profile.CanonicalCapability(u.Name)] = u
 	}
 	names := sets.Sorted(append(slices.Clone(c.ran.set), sets.SortedKeys(checked)...))
-	defaults := DockerDefaultCapabilities()
+	defaults := profile.DockerDefaultCapabilities()
 	var unused, privilegedOnly []string
 	for _, name := range names {
 		u, wasChecked := checked[name]
@@ -270,14 +271,14 @@ func (c checklistInput) capabilities53() ChecklistItem {
 			how = "added with --cap-add"
 		}
 		switch {
-		case wasChecked && IsKernelProbe(u):
+		case wasChecked && profile.IsKernelProbe(u):
 			it.Evidence = append(it.Evidence, fmt.Sprintf("%s: checked %s by the kernel itself during %s "+
 				"(overcommit accounting), not by the program -> ignore", name, text.Times(u.Granted+u.Denied), strings.Join(u.Syscalls, ", ")))
 			if inRan {
 				unused = append(unused, name)
 			}
 		case slices.Contains(c.caps.Add, name):
-			it.Evidence = append(it.Evidence, capabilityUseEvidence(u)+" -> keep")
+			it.Evidence = append(it.Evidence, profile.CapabilityUseEvidence(u)+" -> keep")
 		case wasChecked && u.Denied > 0:
 			s := fmt.Sprintf("%s: denied %s", name, text.Times(u.Denied))
 			if len(u.Syscalls) > 0 {
@@ -331,8 +332,8 @@ func (c checklistInput) privileged54() ChecklistItem {
 		it.Recommendation = "run it without --privileged (capability checks were not recorded: which capabilities it needs is not known)"
 	}
 	for _, u := range c.rec.Capabilities {
-		if slices.Contains(c.caps.Add, CanonicalCapability(u.Name)) {
-			it.Evidence = append(it.Evidence, capabilityUseEvidence(u))
+		if slices.Contains(c.caps.Add, profile.CanonicalCapability(u.Name)) {
+			it.Evidence = append(it.Evidence, profile.CapabilityUseEvidence(u))
 		}
 	}
 	if len(c.rec.Mounts) > 0 {
@@ -343,7 +344,7 @@ func (c checklistInput) privileged54() ChecklistItem {
 
 // bindSource is a bind mount's host path ("" when not recorded or not a
 // bind).
-func bindSource(m ContainerMount) string {
+func bindSource(m profile.ContainerMount) string {
 	if m.Type != "bind" || m.Source == "" {
 		return ""
 	}
@@ -370,7 +371,7 @@ func (c checklistInput) sensitiveMounts55() ChecklistItem {
 		}
 		sourcesKnown++
 		exact := slices.Contains(sensitiveHostDirs, src) || isRuntimeSocket(src)
-		below := slices.ContainsFunc(sensitiveHostTrees, func(d string) bool { return isUnder(src, d) })
+		below := slices.ContainsFunc(sensitiveHostTrees, func(d string) bool { return profile.IsUnder(src, d) })
 		if !exact && !below {
 			continue
 		}
@@ -411,7 +412,7 @@ func rwWord(readOnly bool) string {
 }
 
 // usage says whether the container used anything under a mount.
-func (c checklistInput) usage(m ContainerMount) string {
+func (c checklistInput) usage(m profile.ContainerMount) string {
 	if !c.rec.FilesRecorded {
 		return ""
 	}
@@ -420,10 +421,10 @@ func (c checklistInput) usage(m ContainerMount) string {
 	var wrote, connected bool
 	for _, f := range c.rec.Files {
 		p := strings.TrimSuffix(f.Path, "/")
-		if dest != "" && isUnder(p, dest) || dest == "" {
+		if dest != "" && profile.IsUnder(p, dest) || dest == "" {
 			used = append(used, f.Path)
-			wrote = wrote || slices.ContainsFunc(f.Access, isWriteAccess)
-			connected = connected || slices.Contains(f.Access, AccessConnect)
+			wrote = wrote || slices.ContainsFunc(f.Access, profile.IsWriteAccess)
+			connected = connected || slices.Contains(f.Access, profile.AccessConnect)
 		}
 	}
 	switch {
@@ -431,21 +432,21 @@ func (c checklistInput) usage(m ContainerMount) string {
 		return ": never used -> remove it"
 	case connected:
 		// A read-only mount does not stop connect(2) to a socket on it.
-		return fmt.Sprintf(": it connected to %s", listPaths(used))
+		return fmt.Sprintf(": it connected to %s", profile.ListPaths(used))
 	case !wrote && !m.ReadOnly:
-		return fmt.Sprintf(": only read (%s) -> mount it read-only at least", listPaths(used))
+		return fmt.Sprintf(": only read (%s) -> mount it read-only at least", profile.ListPaths(used))
 	}
-	return fmt.Sprintf(": used (%s)", listPaths(used))
+	return fmt.Sprintf(": used (%s)", profile.ListPaths(used))
 }
 
 // hostPort is the first host port of a binding (0: none or random).
-func hostPort(p PortBinding) int {
+func hostPort(p profile.PortBinding) int {
 	s, _, _ := strings.Cut(p.HostPort, "-")
 	n, _ := strconv.Atoi(s)
 	return n
 }
 
-func portLine(p PortBinding) string {
+func portLine(p profile.PortBinding) string {
 	ip := p.HostIP
 	if ip == "" {
 		ip = "0.0.0.0"
@@ -549,7 +550,7 @@ func (c checklistInput) hostUTS520() ChecklistItem {
 
 // limitItem is a resource limit item: pass when the container ran with a
 // limit, warn otherwise.
-func (c checklistInput) limitItem(id, title string, current int64, format func(int64) string, a LimitAdvice) ChecklistItem {
+func (c checklistInput) limitItem(id, title string, current int64, format func(int64) string, a profile.LimitAdvice) ChecklistItem {
 	it := item(id, title)
 	if a.Flag != "" {
 		it.Recommendation = a.Flag + " (in docker-run.flags)"
@@ -595,7 +596,7 @@ func (c checklistInput) cpu511() ChecklistItem {
 
 func (c checklistInput) readOnly512() ChecklistItem {
 	it := item("5.12", "Root filesystem read-only")
-	ro := ReadOnlyRoot(c.rec)
+	ro := profile.ReadOnlyRoot(c.rec)
 	if ro.Suggested {
 		flags := []string{"--read-only"}
 		for _, d := range ro.Tmpfs {
@@ -672,11 +673,11 @@ func (c checklistInput) devices517() ChecklistItem {
 		it.Status, it.Current = StatusFail, "every host device (--privileged)"
 		it.Recommendation = "run it without --privileged"
 		for _, f := range c.rec.Files {
-			if f.Mount == MountDev || isUnder(f.Path, "/dev") {
+			if f.Mount == profile.MountDev || profile.IsUnder(f.Path, "/dev") {
 				it.Evidence = append(it.Evidence, "it used "+text.DisplayPath(f.Path))
 			}
 		}
-		it.Evidence = limitEvidence(it.Evidence)
+		it.Evidence = profile.LimitEvidence(it.Evidence)
 		return it
 	case !c.config:
 		return notRecorded(it, it.Recommendation)
@@ -685,13 +686,13 @@ func (c checklistInput) devices517() ChecklistItem {
 		return it
 	}
 	it.Status = StatusWarn
-	it.Current = text.Plural(len(c.rec.Config.Devices), "host device") + ": " + listPaths(c.rec.Config.Devices)
+	it.Current = text.Plural(len(c.rec.Config.Devices), "host device") + ": " + profile.ListPaths(c.rec.Config.Devices)
 	for _, d := range c.rec.Config.Devices {
 		if !c.rec.FilesRecorded {
 			it.Evidence = append(it.Evidence, text.DisplayPath(d)+": file access not recorded")
 			continue
 		}
-		used := slices.ContainsFunc(c.rec.Files, func(f FileAccess) bool { return strings.TrimSuffix(f.Path, "/") == d })
+		used := slices.ContainsFunc(c.rec.Files, func(f profile.FileAccess) bool { return strings.TrimSuffix(f.Path, "/") == d })
 		if used {
 			it.Evidence = append(it.Evidence, text.DisplayPath(d)+": used -> keep")
 		} else {
@@ -751,7 +752,7 @@ func (c checklistInput) propagation519() ChecklistItem {
 
 // seccompMode is how seccomp confined the container: from Learning, or
 // from its security options.
-func seccompMode(rec *Recording) string {
+func seccompMode(rec *profile.Recording) string {
 	if rec.Config.Privileged || rec.Learning.Privileged {
 		return "unconfined"
 	}
@@ -789,7 +790,7 @@ func (c checklistInput) seccomp521() ChecklistItem {
 
 func (c checklistInput) noNewPrivileges525() ChecklistItem {
 	it := item("5.25", "No new privileges")
-	nnp := noNewPrivileges(c.rec)
+	nnp := profile.SuggestNoNewPrivileges(c.rec)
 	if nnp.Suggested {
 		it.Recommendation = "--security-opt=no-new-privileges (in docker-run.flags)"
 	} else {
@@ -833,7 +834,7 @@ func (c checklistInput) userns530() ChecklistItem {
 		it.Recommendation = "run it without --userns=host"
 	case cfg.DaemonUsernsRemap:
 		it.Status, it.Current, it.Recommendation = StatusPass, "remapped (dockerd --userns-remap)", "keep it so"
-	case c.user.Decision == UserKeep:
+	case c.user.Decision == profile.UserKeep:
 		it.Status, it.Current = StatusPass, "the host's (no --userns-remap), as a non-root user"
 		it.Recommendation = "keep the non-root user; dockerd --userns-remap would add a second line of defence"
 	default:
@@ -857,8 +858,8 @@ func (c checklistInput) dockerSocket531() ChecklistItem {
 		line := fmt.Sprintf("%s -> %s (%s)", text.DisplayPath(src), text.DisplayPath(m.Destination), rwWord(m.ReadOnly))
 		if c.rec.FilesRecorded {
 			dest := strings.TrimRight(m.Destination, "/")
-			connected := slices.ContainsFunc(c.rec.Files, func(f FileAccess) bool {
-				return f.Path == dest && (slices.Contains(f.Access, AccessConnect) || slices.ContainsFunc(f.Access, isWriteAccess))
+			connected := slices.ContainsFunc(c.rec.Files, func(f profile.FileAccess) bool {
+				return f.Path == dest && (slices.Contains(f.Access, profile.AccessConnect) || slices.ContainsFunc(f.Access, profile.IsWriteAccess))
 			})
 			if connected {
 				line += ": it connected to it; give it a narrower API (a socket proxy that allows only what it needs)"
@@ -897,7 +898,7 @@ func dockerDefaultAllowed() int {
 
 func (c checklistInput) learnedSeccomp() ChecklistItem {
 	it := ChecklistItem{ID: ChecklistTailor, Title: "Seccomp profile learned from the container"}
-	names := recordedNames(c.rec)
+	names := profile.RecordedNames(c.rec)
 	it.Recommendation = "apply it: --security-opt=seccomp=seccomp.json (in docker-run.flags)"
 	switch c.seccomp {
 	case "custom":
@@ -916,11 +917,11 @@ func (c checklistInput) learnedSeccomp() ChecklistItem {
 			"(clone flags, socket families, ...): see report.json", n))
 	}
 	switch c.rec.ArmedBy {
-	case ArmedByFilter:
+	case profile.ArmedByFilter:
 		it.Evidence = append(it.Evidence, "recorded from the moment the runtime loaded the container's seccomp filter")
-	case ArmedByExec:
+	case profile.ArmedByExec:
 		it.Evidence = append(it.Evidence, "recorded from the entrypoint's exec, with the runtime's last steps before it")
-	case ArmedLate:
+	case profile.ArmedLate:
 		it.Evidence = append(it.Evidence, "recorded from when tailor attached: the container was already running")
 	}
 	switch {

@@ -1,10 +1,13 @@
-package profile
+package report
 
 import (
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
 func checklistByID(items []ChecklistItem) map[string]ChecklistItem {
@@ -26,7 +29,7 @@ func hasEvidence(it ChecklistItem, part string) bool {
 // A container started with --privileged, the Docker socket and the host's
 // network is flagged for each of them.
 func TestChecklistFlagsDangerousContainer(t *testing.T) {
-	items := checklistByID(Checklist(dangerousRecording(t)))
+	items := checklistByID(Checklist(profiletest.DangerousRecording(t)))
 	for _, tc := range []struct {
 		id, current, evidence string
 	}{
@@ -70,7 +73,7 @@ func TestChecklistFlagsDangerousContainer(t *testing.T) {
 
 // The same container run the way Docker's and CIS's checklists ask passes.
 func TestChecklistHardenedContainerPasses(t *testing.T) {
-	items := Checklist(hardenedRecording(t))
+	items := Checklist(profiletest.HardenedRecording(t))
 	n := ChecklistCounts(items)
 	if n[StatusFail] != 0 || n[StatusWarn] != 0 {
 		for _, it := range items {
@@ -85,7 +88,7 @@ func TestChecklistHardenedContainerPasses(t *testing.T) {
 }
 
 func TestChecklistItems(t *testing.T) {
-	redis := checklistByID(Checklist(redisRecording(t)))
+	redis := checklistByID(Checklist(profiletest.RedisRecording(t)))
 	for _, tc := range []struct {
 		id, status, current, evidence string
 	}{
@@ -111,7 +114,7 @@ func TestChecklistItems(t *testing.T) {
 		}
 	}
 
-	batch := checklistByID(Checklist(batchRecording(t)))
+	batch := checklistByID(Checklist(profiletest.BatchRecording(t)))
 	if it := batch["CIS 4.1"]; it.Status != StatusFail || !strings.Contains(it.Recommendation, "--user=65534:65534, in docker-run.flags") {
 		t.Errorf("batch 4.1: %+v", it)
 	}
@@ -121,7 +124,7 @@ func TestChecklistItems(t *testing.T) {
 
 	// A recording made before docker inspect's answers were recorded:
 	// those items say so, the rest still answer.
-	old := checklistByID(Checklist(nginxRecording(t)))
+	old := checklistByID(Checklist(profiletest.NginxRecording(t)))
 	for _, id := range []string{"CIS 5.7", "CIS 5.9", "CIS 5.10", "CIS 5.13", "CIS 5.15", "CIS 5.19", "CIS 5.26", "CIS 5.28", "CIS 5.30"} {
 		if it := old[id]; it.Status != StatusInfo || !strings.HasPrefix(it.Current, "not recorded") {
 			t.Errorf("old recording %s: %s %q, want info, not recorded", id, it.Status, it.Current)
@@ -135,7 +138,7 @@ func TestChecklistItems(t *testing.T) {
 	}
 
 	// Capabilities not recorded: 5.3 cannot answer.
-	compat := checklistByID(Checklist(compatRecording(t)))
+	compat := checklistByID(Checklist(profiletest.CompatRecording(t)))
 	if it := compat["CIS 5.3"]; it.Status != StatusInfo {
 		t.Errorf("compat 5.3: %+v", it)
 	}
@@ -144,7 +147,7 @@ func TestChecklistItems(t *testing.T) {
 // Every item is complete, IDs are known, and the order is stable.
 func TestChecklistShape(t *testing.T) {
 	var first []string
-	for _, tc := range testCases(t) {
+	for _, tc := range profiletest.TestCases(t) {
 		items := Checklist(tc.Rec)
 		var ids []string
 		for _, it := range items {
@@ -170,20 +173,20 @@ func TestChecklistShape(t *testing.T) {
 // report.json carries what the checklist needs: rebuilt from it, the
 // checklist, the user and limit suggestions and the flags are the same.
 func TestChecklistFromReportJSON(t *testing.T) {
-	recs := append(reviewRecordings(t), unconfinedRecording(t), compatRecording(t), hostileRecording(t))
+	recs := append(profiletest.ReviewRecordings(t), profiletest.UnconfinedRecording(t), profiletest.CompatRecording(t), profiletest.HostileRecording(t))
 	for _, rec := range recs {
-		data, err := MarshalReport(NewReport(rec, Capabilities(rec)))
+		data, err := Marshal(New(rec, profile.Capabilities(rec)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		report, err := ParseReport(data)
+		report, err := Parse(data)
 		if err != nil {
 			t.Fatalf("%s: %v", rec.Container.Name, err)
 		}
 		if !reflect.DeepEqual(report.Checklist, Checklist(rec)) {
 			t.Errorf("%q: report.json's checklist differs from Checklist", rec.Container.Name)
 		}
-		back := RecordingFromReport(report)
+		back := RecordingFrom(report)
 		if got, want := Checklist(back), Checklist(rec); !reflect.DeepEqual(got, want) {
 			for i := range want {
 				if i < len(got) && !reflect.DeepEqual(got[i], want[i]) {
@@ -191,13 +194,13 @@ func TestChecklistFromReportJSON(t *testing.T) {
 				}
 			}
 		}
-		if got, want := UserSuggestion(back), UserSuggestion(rec); !reflect.DeepEqual(got, want) {
+		if got, want := profile.UserSuggestion(back), profile.UserSuggestion(rec); !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: user %+v, want %+v", rec.Container.Name, got, want)
 		}
-		if got, want := ResourceLimits(back), ResourceLimits(rec); got != want {
+		if got, want := profile.ResourceLimits(back), profile.ResourceLimits(rec); got != want {
 			t.Errorf("%q: limits %+v, want %+v", rec.Container.Name, got, want)
 		}
-		if got, want := DockerRunFlags(back, Capabilities(back), "/s"), DockerRunFlags(rec, Capabilities(rec), "/s"); !slices.Equal(got, want) {
+		if got, want := profile.DockerRunFlags(back, profile.Capabilities(back), "/s"), profile.DockerRunFlags(rec, profile.Capabilities(rec), "/s"); !slices.Equal(got, want) {
 			t.Errorf("%q: flags %q, want %q", rec.Container.Name, got, want)
 		}
 	}

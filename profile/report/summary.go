@@ -1,4 +1,4 @@
-package profile
+package report
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	seccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
@@ -28,22 +29,22 @@ type Summary struct {
 	// DockerCapabilities granted by default.
 	Capabilities       []string
 	DockerCapabilities int
-	ReadOnly           ReadOnly
+	ReadOnly           profile.ReadOnly
 	Partial            bool
 }
 
 // Summarize measures the profile tailor writes for rec.
-func Summarize(name string, rec *Recording) Summary {
+func Summarize(name string, rec *profile.Recording) Summary {
 	s := Summary{
 		Name:               name,
 		Image:              rec.Container.Image,
-		Capabilities:       Capabilities(rec).Add,
-		DockerCapabilities: len(DockerDefaultCapabilities()),
-		ReadOnly:           ReadOnlyRoot(rec),
+		Capabilities:       profile.Capabilities(rec).Add,
+		DockerCapabilities: len(profile.DockerDefaultCapabilities()),
+		ReadOnly:           profile.ReadOnlyRoot(rec),
 		Partial:            rec.Partial,
 	}
 	allowed := map[string]bool{}
-	for _, rule := range Seccomp(rec).Syscalls {
+	for _, rule := range profile.Seccomp(rec).Syscalls {
 		if rule.Action == specs.ActAllow {
 			for _, n := range rule.Names {
 				allowed[n] = true
@@ -59,7 +60,7 @@ func Summarize(name string, rec *Recording) Summary {
 // allows a container that has Docker's default capabilities, on goarch
 // (GOARCH spelling; "" means every architecture's rules apply), sorted.
 func DockerDefaultSyscalls(goarch string) []string {
-	defaults := DockerDefaultCapabilities()
+	defaults := profile.DockerDefaultCapabilities()
 	applies := func(f *seccomp.Filter, want bool) bool {
 		if f == nil {
 			return !want
@@ -123,7 +124,7 @@ func ShortCapabilities(caps []string) string {
 	return strings.Join(short, " ")
 }
 
-func readOnlyWords(ro ReadOnly) string {
+func readOnlyWords(ro profile.ReadOnly) string {
 	switch {
 	case !ro.Suggested:
 		return "no"

@@ -1,10 +1,12 @@
-package profile
+package report
 
 import (
 	"bytes"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
 )
 
 func TestDockerDefaultSyscalls(t *testing.T) {
@@ -31,15 +33,15 @@ func TestDockerDefaultSyscalls(t *testing.T) {
 }
 
 func TestSummaryTable(t *testing.T) {
-	rec := &Recording{
-		Container:            Container{Name: "web-1", Image: "shop/web\x1b[2J:1"},
-		Host:                 Host{Arch: "amd64"},
+	rec := &profile.Recording{
+		Container:            profile.Container{Name: "web-1", Image: "shop/web\x1b[2J:1"},
+		Host:                 profile.Host{Arch: "amd64"},
 		CapabilitiesRecorded: true,
-		Syscalls: []SyscallUse{
-			{Arch: ArchX86_64, Name: "read", Count: 1, Source: SourceWorkload},
-			{Arch: ArchX86_64, Name: "write", Count: 1, Source: SourceWorkload},
+		Syscalls: []profile.SyscallUse{
+			{Arch: profile.ArchX86_64, Name: "read", Count: 1, Source: profile.SourceWorkload},
+			{Arch: profile.ArchX86_64, Name: "write", Count: 1, Source: profile.SourceWorkload},
 		},
-		Capabilities: []CapabilityUse{{Name: "CAP_NET_BIND_SERVICE", Granted: 1}},
+		Capabilities: []profile.CapabilityUse{{Name: "CAP_NET_BIND_SERVICE", Granted: 1}},
 	}
 	s := Summarize("web", rec)
 	if s.Syscalls < 2 || s.DockerSyscalls < 300 || s.DockerCapabilities != 14 {

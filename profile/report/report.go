@@ -1,4 +1,4 @@
-package profile
+package report
 
 // The report is the part of the output meant for a person: it keeps every
 // observation the profile was derived from, says for each capability why it
@@ -6,18 +6,21 @@ package profile
 // capture, so that nobody has to trust the profile blindly.
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
-// ReportSchemaVersion is the version of report.json's layout.
-const ReportSchemaVersion = 1
+// SchemaVersion is the version of report.json's layout.
+const SchemaVersion = 1
 
 // Verdicts on a capability, in report.json.
 const (
@@ -30,49 +33,49 @@ const (
 
 // Report is what report.json holds.
 type Report struct {
-	SchemaVersion int       `json:"schema_version"`
-	Container     Container `json:"container"`
-	Start         string    `json:"start"` // RFC 3339, UTC; "" when unknown
-	Stop          string    `json:"stop"`
-	Host          Host      `json:"host"`
-	ArmedBy       string    `json:"armed_by"`
-	StartMissed   bool      `json:"start_missed"`
-	Partial       bool      `json:"partial"`
-	Learning      Learning  `json:"learning"`
+	SchemaVersion int               `json:"schema_version"`
+	Container     profile.Container `json:"container"`
+	Start         string            `json:"start"` // RFC 3339, UTC; "" when unknown
+	Stop          string            `json:"stop"`
+	Host          profile.Host      `json:"host"`
+	ArmedBy       string            `json:"armed_by"`
+	StartMissed   bool              `json:"start_missed"`
+	Partial       bool              `json:"partial"`
+	Learning      profile.Learning  `json:"learning"`
 
-	Syscalls        []ReportSyscall    `json:"syscalls"`
-	SyscallArgs     []ArgRule          `json:"syscall_args"`
-	Capabilities    []ReportCapability `json:"capabilities"`
-	PrivilegedExecs []string           `json:"privileged_execs"`
-	FilesRecorded   bool               `json:"files_recorded"`
-	Files           []ReportFileAccess `json:"files"`
-	Sockets         []SocketUse        `json:"sockets"`
-	SignalsSent     []string           `json:"signals_sent"`
-	Ptrace          []string           `json:"ptrace"`
-	Mounts          []MountUse         `json:"mounts"`
-	ContainerMounts []ContainerMount   `json:"container_mounts"`
-	UnknownSyscalls uint64             `json:"unknown_syscalls"`
-	EventsLost      uint64             `json:"events_lost"`
-	NoNewPrivileges NoNewPrivileges    `json:"no_new_privileges"`
-	ReadOnly        ReadOnly           `json:"read_only"`
-	AppArmor        ReportAppArmor     `json:"apparmor"`
-	Warnings        []string           `json:"warnings"`
+	Syscalls        []Syscall                `json:"syscalls"`
+	SyscallArgs     []profile.ArgRule        `json:"syscall_args"`
+	Capabilities    []Capability             `json:"capabilities"`
+	PrivilegedExecs []string                 `json:"privileged_execs"`
+	FilesRecorded   bool                     `json:"files_recorded"`
+	Files           []FileAccess             `json:"files"`
+	Sockets         []profile.SocketUse      `json:"sockets"`
+	SignalsSent     []string                 `json:"signals_sent"`
+	Ptrace          []string                 `json:"ptrace"`
+	Mounts          []profile.MountUse       `json:"mounts"`
+	ContainerMounts []profile.ContainerMount `json:"container_mounts"`
+	UnknownSyscalls uint64                   `json:"unknown_syscalls"`
+	EventsLost      uint64                   `json:"events_lost"`
+	NoNewPrivileges profile.NoNewPrivileges  `json:"no_new_privileges"`
+	ReadOnly        profile.ReadOnly         `json:"read_only"`
+	AppArmor        AppArmor                 `json:"apparmor"`
+	Warnings        []string                 `json:"warnings"`
 
 	// Identity, Resources and Config are the recording's, so that the
 	// checklist can be rebuilt from report.json alone (RecordingFromReport).
-	Identity  Identity        `json:"identity"`
-	Resources Resources       `json:"resources"`
-	Config    ContainerConfig `json:"config"`
+	Identity  profile.Identity        `json:"identity"`
+	Resources profile.Resources       `json:"resources"`
+	Config    profile.ContainerConfig `json:"config"`
 	// User, Limits and Checklist are UserSuggestion, ResourceLimits and
 	// Checklist of the recording.
-	User      UserAdvice      `json:"user"`
-	Limits    LimitsAdvice    `json:"limits"`
-	Checklist []ChecklistItem `json:"checklist"`
+	User      profile.UserAdvice   `json:"user"`
+	Limits    profile.LimitsAdvice `json:"limits"`
+	Checklist []ChecklistItem      `json:"checklist"`
 }
 
-// ReportFileAccess is one recorded path. JSON cannot hold bytes that are not
+// FileAccess is one recorded path. JSON cannot hold bytes that are not
 // UTF-8 (they would turn into U+FFFD), so such a path also comes in base64.
-type ReportFileAccess struct {
+type FileAccess struct {
 	Path       string   `json:"path"`
 	PathBase64 string   `json:"path_base64,omitempty"`
 	Access     []string `json:"access"`
@@ -80,26 +83,26 @@ type ReportFileAccess struct {
 	MountPoint string   `json:"mount_point,omitempty"`
 }
 
-// ReportAppArmor says how to load apparmor.profile and what CheckAppArmor
+// AppArmor says how to load apparmor.profile and what CheckAppArmor
 // found wrong with it (WriteProfileDir writes no profile with problems).
-type ReportAppArmor struct {
+type AppArmor struct {
 	Profile  string   `json:"profile"`
 	Load     string   `json:"load"`
 	Problems []string `json:"problems"`
 }
 
-// ReportSyscall is one recorded syscall. Unlike SyscallUse every field is
+// Syscall is one recorded syscall. Unlike SyscallUse every field is
 // always present, and the source is spelled out ("workload" or "runtime").
-type ReportSyscall struct {
-	Arch   Arch   `json:"arch"`
-	Name   string `json:"name"`
-	Number int    `json:"number"`
-	Count  uint64 `json:"count"`
-	Source string `json:"source"`
+type Syscall struct {
+	Arch   profile.Arch `json:"arch"`
+	Name   string       `json:"name"`
+	Number int          `json:"number"`
+	Count  uint64       `json:"count"`
+	Source string       `json:"source"`
 }
 
-// ReportCapability is one checked capability and what tailor made of it.
-type ReportCapability struct {
+// Capability is one checked capability and what tailor made of it.
+type Capability struct {
 	Name     string   `json:"name"`
 	Granted  uint64   `json:"granted"`
 	Denied   uint64   `json:"denied"`
@@ -108,72 +111,66 @@ type ReportCapability struct {
 	Reason   string   `json:"reason,omitempty"`
 }
 
-// NoNewPrivileges is whether --security-opt=no-new-privileges is suggested.
-type NoNewPrivileges struct {
-	Suggested bool   `json:"suggested"`
-	Reason    string `json:"reason"`
-}
-
-// NewReport builds the report for rec, given the capabilities decided for it
+// New builds the report for rec, given the capabilities decided for it
 // (see Capabilities). Its load command names apparmor.profile relative to
 // the profile directory.
-func NewReport(rec *Recording, caps CapabilitySet) *Report {
-	return NewReportAt(rec, caps, AppArmorFile)
+func New(rec *profile.Recording, caps profile.CapabilitySet) *Report {
+	return NewAt(rec, caps, profile.AppArmorFile)
 }
 
 // newReport is NewReport for a profile whose AppArmor profile is at
 // apparmorPath.
-func NewReportAt(rec *Recording, caps CapabilitySet, apparmorPath string) *Report {
-	rec = Normalized(rec)
-	apparmor := AppArmor(rec)
+func NewAt(rec *profile.Recording, caps profile.CapabilitySet, apparmorPath string) *Report {
+	rec = profile.Normalized(rec)
+	apparmor := profile.AppArmor(rec)
 	r := &Report{
-		SchemaVersion:   ReportSchemaVersion,
+		SchemaVersion:   SchemaVersion,
 		Container:       rec.Container,
-		Start:           ReportTime(rec.Start),
-		Stop:            ReportTime(rec.Stop),
+		Start:           FormatTime(rec.Start),
+		Stop:            FormatTime(rec.Stop),
 		Host:            rec.Host,
 		ArmedBy:         rec.ArmedBy,
 		StartMissed:     rec.StartMissed,
 		Partial:         rec.Partial,
 		Learning:        rec.Learning,
-		Syscalls:        []ReportSyscall{},
-		SyscallArgs:     append([]ArgRule{}, argRules(rec, recordedNames(rec))...),
-		Capabilities:    []ReportCapability{},
+		Syscalls:        []Syscall{},
+		SyscallArgs:     append([]profile.ArgRule{}, profile.ArgRulesFor(rec, profile.RecordedNames(rec))...),
+		Capabilities:    []Capability{},
 		PrivilegedExecs: sets.Sorted(rec.PrivilegedExecs),
 		FilesRecorded:   rec.FilesRecorded,
-		Files:           []ReportFileAccess{},
-		Sockets:         append([]SocketUse{}, rec.Sockets...),
+		Files:           []FileAccess{},
+		Sockets:         append([]profile.SocketUse{}, rec.Sockets...),
 		SignalsSent:     sets.Sorted(rec.SignalsSent),
 		Ptrace:          sets.Sorted(rec.Ptrace),
-		Mounts:          append([]MountUse{}, rec.Mounts...),
-		ContainerMounts: append([]ContainerMount{}, rec.ContainerMounts...),
+		Mounts:          append([]profile.MountUse{}, rec.Mounts...),
+		ContainerMounts: append([]profile.ContainerMount{}, rec.ContainerMounts...),
 		UnknownSyscalls: rec.UnknownSyscalls,
 		EventsLost:      rec.EventsLost,
-		NoNewPrivileges: noNewPrivileges(rec),
-		ReadOnly:        ReadOnlyRoot(rec),
-		AppArmor: ReportAppArmor{
+		NoNewPrivileges: profile.SuggestNoNewPrivileges(rec),
+		ReadOnly:        profile.ReadOnlyRoot(rec),
+		AppArmor: AppArmor{
 			Profile:  apparmor.Name,
-			Load:     "apparmor_parser -r -W " + ShellQuote(apparmorPath),
-			Problems: append([]string{}, CheckAppArmor(rec, apparmor.Render())...),
+			Load:     "apparmor_parser -r -W " + profile.ShellQuote(apparmorPath),
+			Problems: append([]string{}, profile.CheckAppArmor(rec, apparmor.Render())...),
 		},
 	}
 	for _, f := range rec.Files {
-		r.Files = append(r.Files, ReportFileAccess{Path: f.Path, PathBase64: jsonfile.RawBase64(f.Path), Access: sets.Sorted(f.Access),
+		r.Files = append(r.Files, FileAccess{Path: f.Path, PathBase64: jsonfile.RawBase64(f.Path), Access: sets.Sorted(f.Access),
 			Mount: f.Mount, MountPoint: f.MountPoint})
 	}
 	for _, s := range rec.Syscalls {
 		source := "workload"
-		if s.Source != SourceWorkload {
+		if s.Source != profile.SourceWorkload {
 			source = s.Source
 		}
-		r.Syscalls = append(r.Syscalls, ReportSyscall{
+		r.Syscalls = append(r.Syscalls, Syscall{
 			Arch: s.Arch, Name: s.Name, Number: s.Number, Count: s.Count, Source: source,
 		})
 	}
 	for _, c := range rec.Capabilities {
 		verdict, reason := capabilityVerdict(c, caps)
-		r.Capabilities = append(r.Capabilities, ReportCapability{
-			Name:     CanonicalCapability(c.Name),
+		r.Capabilities = append(r.Capabilities, Capability{
+			Name:     profile.CanonicalCapability(c.Name),
 			Granted:  c.Granted,
 			Denied:   c.Denied,
 			Syscalls: sets.Sorted(c.Syscalls),
@@ -183,50 +180,34 @@ func NewReportAt(rec *Recording, caps CapabilitySet, apparmorPath string) *Repor
 	}
 	r.Warnings = sets.Sorted(append(reportWarnings(rec), apparmor.Warnings...))
 	r.Identity, r.Resources, r.Config = rec.Identity, rec.Resources, rec.Config
-	r.User, r.Limits, r.Checklist = UserSuggestion(rec), ResourceLimits(rec), Checklist(rec)
+	r.User, r.Limits, r.Checklist = profile.UserSuggestion(rec), profile.ResourceLimits(rec), Checklist(rec)
 	return r
 }
 
-// MarshalReport renders the report as report.json: indented with two
+// Marshal renders the report as report.json: indented with two
 // spaces, ending in a newline.
-func MarshalReport(r *Report) ([]byte, error) {
+func Marshal(r *Report) ([]byte, error) {
 	return jsonfile.Marshal(r)
 }
 
-func capabilityVerdict(c CapabilityUse, caps CapabilitySet) (verdict, reason string) {
-	name := CanonicalCapability(c.Name)
+func capabilityVerdict(c profile.CapabilityUse, caps profile.CapabilitySet) (verdict, reason string) {
+	name := profile.CanonicalCapability(c.Name)
 	switch {
-	case IsKernelProbe(c):
-		return VerdictKernelProbe, KernelProbeReason
+	case profile.IsKernelProbe(c):
+		return VerdictKernelProbe, profile.KernelProbeReason
 	case slices.Contains(caps.Add, name):
 		return VerdictAdd, ""
 	case c.Denied > 0:
 		return VerdictDenied, ""
-	case slices.Contains(DockerDefaultCapabilities(), name):
+	case slices.Contains(profile.DockerDefaultCapabilities(), name):
 		return VerdictDrop, ""
 	}
 	return VerdictUnused, ""
 }
 
-// noNewPrivileges suggests no-new-privileges unless something in the
-// container relied on gaining privileges through exec, which it would stop.
-func noNewPrivileges(rec *Recording) NoNewPrivileges {
-	if len(rec.PrivilegedExecs) == 0 {
-		return NoNewPrivileges{
-			Suggested: true,
-			Reason:    "no program gained privileges through exec (setuid/setgid or file capabilities)",
-		}
-	}
-	return NoNewPrivileges{
-		Suggested: false,
-		Reason: strings.Join(sets.Sorted(rec.PrivilegedExecs), ", ") +
-			" gained privileges through exec (setuid/setgid or file capabilities); no-new-privileges would stop it",
-	}
-}
-
 // reportWarnings is the recording's own warnings and everything that makes
 // the profile less than complete, sorted and de-duplicated.
-func reportWarnings(rec *Recording) []string {
+func reportWarnings(rec *profile.Recording) []string {
 	w := slices.Clone(rec.Warnings)
 	for _, s := range rec.Syscalls {
 		if s.Name == "" {
@@ -265,24 +246,24 @@ func reportWarnings(rec *Recording) []string {
 	return sets.Sorted(w)
 }
 
-func ReportTime(t time.Time) string {
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// RecordingFromReport rebuilds, from report.json, the recording as far as
+// RecordingFrom rebuilds, from report.json, the recording as far as
 // the checklist, the user and limit suggestions and the flags need it.
 // report.json does not keep learned argument values that were turned into
 // no rule, or which paths were known by name only; nothing of the review
 // depends on them.
-func RecordingFromReport(r *Report) *Recording {
-	rec := &Recording{
+func RecordingFrom(r *Report) *profile.Recording {
+	rec := &profile.Recording{
 		Container:            r.Container,
 		Host:                 r.Host,
-		Start:                ParseReportTime(r.Start),
-		Stop:                 ParseReportTime(r.Stop),
+		Start:                ParseTime(r.Start),
+		Stop:                 ParseTime(r.Stop),
 		ArmedBy:              r.ArmedBy,
 		StartMissed:          r.StartMissed,
 		Partial:              r.Partial,
@@ -305,15 +286,15 @@ func RecordingFromReport(r *Report) *Recording {
 	for _, s := range r.Syscalls {
 		source := s.Source
 		if source == "workload" {
-			source = SourceWorkload
+			source = profile.SourceWorkload
 		}
-		rec.Syscalls = append(rec.Syscalls, SyscallUse{Arch: s.Arch, Name: s.Name, Number: s.Number, Count: s.Count, Source: source})
+		rec.Syscalls = append(rec.Syscalls, profile.SyscallUse{Arch: s.Arch, Name: s.Name, Number: s.Number, Count: s.Count, Source: source})
 	}
 	for _, a := range r.SyscallArgs {
 		rec.SyscallArgs = append(rec.SyscallArgs, a.ArgValues)
 	}
 	for _, c := range r.Capabilities {
-		rec.Capabilities = append(rec.Capabilities, CapabilityUse{Name: c.Name, Granted: c.Granted, Denied: c.Denied, Syscalls: slices.Clone(c.Syscalls)})
+		rec.Capabilities = append(rec.Capabilities, profile.CapabilityUse{Name: c.Name, Granted: c.Granted, Denied: c.Denied, Syscalls: slices.Clone(c.Syscalls)})
 	}
 	for _, f := range r.Files {
 		p := f.Path
@@ -322,9 +303,9 @@ func RecordingFromReport(r *Report) *Recording {
 				p = string(raw)
 			}
 		}
-		rec.Files = append(rec.Files, FileAccess{Path: p, Access: slices.Clone(f.Access), Mount: f.Mount, MountPoint: f.MountPoint})
+		rec.Files = append(rec.Files, profile.FileAccess{Path: p, Access: slices.Clone(f.Access), Mount: f.Mount, MountPoint: f.MountPoint})
 	}
-	Normalize(rec)
+	profile.Normalize(rec)
 	return rec
 }
 
@@ -332,10 +313,36 @@ func RecordingFromReport(r *Report) *Recording {
 // kernel could not report capability checks.
 const capabilitiesNotRecorded = "the kernel could not report capability checks"
 
-func ParseReportTime(s string) time.Time {
+func ParseTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}
 	}
 	return t
+}
+
+// Parse reads report.json (schema ReportSchemaVersion), refusing
+// unknown fields. tailor merge keeps each input's report and checks it
+// parses.
+func Parse(data []byte) (*Report, error) {
+	var r Report
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%s: %w", profile.ReportFile, jsonfile.Error(err))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: data after the JSON object", profile.ReportFile)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%s: schema_version %d, this tailor reads %d", profile.ReportFile, r.SchemaVersion, SchemaVersion)
+	}
+	for _, f := range r.Files {
+		if f.PathBase64 != "" {
+			if _, err := base64.StdEncoding.DecodeString(f.PathBase64); err != nil {
+				return nil, fmt.Errorf("%s: path_base64 of %q: %w", profile.ReportFile, f.Path, err)
+			}
+		}
+	}
+	return &r, nil
 }

@@ -1,4 +1,4 @@
-package profile
+package report
 
 import (
 	"encoding/base64"
@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
 func verdicts(r *Report) map[string]string {
@@ -18,14 +21,14 @@ func verdicts(r *Report) map[string]string {
 }
 
 func TestReportVerdicts(t *testing.T) {
-	rec := &Recording{CapabilitiesRecorded: true, Capabilities: []CapabilityUse{
+	rec := &profile.Recording{CapabilitiesRecorded: true, Capabilities: []profile.CapabilityUse{
 		{Name: "CAP_CHOWN", Granted: 1, Syscalls: []string{"chown"}},
 		{Name: "CAP_KILL", Syscalls: []string{"kill"}},
 		{Name: "CAP_SYS_PTRACE", Denied: 1, Syscalls: []string{"ptrace"}},
 		{Name: "CAP_SYS_ADMIN", Denied: 3, Syscalls: []string{"mmap"}},
 		{Name: "CAP_SYS_NICE", Syscalls: []string{"setpriority"}},
 	}}
-	r := NewReport(rec, Capabilities(rec))
+	r := New(rec, profile.Capabilities(rec))
 	want := map[string]string{
 		"CAP_CHOWN":      VerdictAdd,
 		"CAP_KILL":       VerdictDrop,
@@ -47,7 +50,7 @@ func TestReportVerdicts(t *testing.T) {
 }
 
 func TestReportWarningsAndNoNewPrivileges(t *testing.T) {
-	r := NewReport(unconfinedRecording(t), Capabilities(unconfinedRecording(t)))
+	r := New(profiletest.UnconfinedRecording(t), profile.Capabilities(profiletest.UnconfinedRecording(t)))
 	if r.NoNewPrivileges.Suggested {
 		t.Error("no-new-privileges suggested despite sudo")
 	}
@@ -71,7 +74,7 @@ func TestReportWarningsAndNoNewPrivileges(t *testing.T) {
 		t.Errorf("warnings not sorted: %q", r.Warnings)
 	}
 
-	clean := NewReport(nginxRecording(t), Capabilities(nginxRecording(t)))
+	clean := New(profiletest.NginxRecording(t), profile.Capabilities(profiletest.NginxRecording(t)))
 	if !clean.ReadOnly.Suggested || !slices.Equal(clean.ReadOnly.Tmpfs, []string{"/run"}) {
 		t.Errorf("nginx: read-only %+v", clean.ReadOnly)
 	}
@@ -87,20 +90,20 @@ func TestReportWarningsAndNoNewPrivileges(t *testing.T) {
 }
 
 func TestReportFiles(t *testing.T) {
-	rec := &Recording{FilesRecorded: true, Files: []FileAccess{
-		{Path: "/b", Access: []string{AccessWrite, AccessRead, AccessWrite}, Mount: MountRootfs},
-		{Path: "/a\xff\n", Access: []string{AccessRead}},
-		{Path: "/b", Access: []string{AccessCreate}},
+	rec := &profile.Recording{FilesRecorded: true, Files: []profile.FileAccess{
+		{Path: "/b", Access: []string{profile.AccessWrite, profile.AccessRead, profile.AccessWrite}, Mount: profile.MountRootfs},
+		{Path: "/a\xff\n", Access: []string{profile.AccessRead}},
+		{Path: "/b", Access: []string{profile.AccessCreate}},
 	}}
-	r := NewReport(rec, Capabilities(rec))
-	want := []ReportFileAccess{
-		{Path: "/a\xff\n", PathBase64: base64.StdEncoding.EncodeToString([]byte("/a\xff\n")), Access: []string{AccessRead}},
-		{Path: "/b", Access: []string{AccessCreate, AccessRead, AccessWrite}, Mount: MountRootfs},
+	r := New(rec, profile.Capabilities(rec))
+	want := []FileAccess{
+		{Path: "/a\xff\n", PathBase64: base64.StdEncoding.EncodeToString([]byte("/a\xff\n")), Access: []string{profile.AccessRead}},
+		{Path: "/b", Access: []string{profile.AccessCreate, profile.AccessRead, profile.AccessWrite}, Mount: profile.MountRootfs},
 	}
 	if !reflect.DeepEqual(r.Files, want) {
 		t.Errorf("files = %+v, want %+v", r.Files, want)
 	}
-	data, err := MarshalReport(r)
+	data, err := Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +122,7 @@ func TestReportFiles(t *testing.T) {
 }
 
 func TestReportWarnsWithoutCapabilities(t *testing.T) {
-	r := NewReport(compatRecording(t), Capabilities(compatRecording(t)))
+	r := New(profiletest.CompatRecording(t), profile.Capabilities(profiletest.CompatRecording(t)))
 	for _, part := range []string{"could not report capability checks", "began after the container started"} {
 		if !slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, part) }) {
 			t.Errorf("no warning mentions %q: %q", part, r.Warnings)

@@ -396,7 +396,7 @@ func aaFileRuleText(r Rule) string {
 	return b.String()
 }
 
-// compareAppArmor lists the changes from old to new profile text.
+// CompareAppArmor lists the changes from old to new profile text.
 func CompareAppArmor(old, new *AppArmorPolicy) []change.Change {
 	var out []change.Change
 	out = append(out, compareFileRules(old.Files, new.Files)...)
@@ -691,7 +691,7 @@ func CompareOtherRules(oldRules, newRules []AppArmorRule) []change.Change {
 	return change.Dedup(out)
 }
 
-// fileNeeds lists the recorded file accesses rules do not allow: the
+// FileNeeds lists the recorded file accesses rules do not allow: the
 // coverage check of `tailor check`. Rules with `owner` do not count (the
 // recording does not say who owned a file).
 func FileNeeds(rec *Recording, rules []Rule) []change.Change {

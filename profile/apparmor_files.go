@@ -117,7 +117,7 @@ func neededPerms(access []string) permSet {
 	return p
 }
 
-// isWriteAccess reports whether an access changes the file system.
+// IsWriteAccess reports whether an access changes the file system.
 func IsWriteAccess(a string) bool {
 	switch a {
 	case AccessWrite, AccessAppend, AccessCreate, AccessTruncate, AccessUnlink, AccessRename,

@@ -133,7 +133,7 @@ func Capabilities(rec *Recording) CapabilitySet {
 	return set
 }
 
-// canonicalCapability spells a capability as CAP_NAME, whatever case or
+// CanonicalCapability spells a capability as CAP_NAME, whatever case or
 // prefix it came with.
 func CanonicalCapability(name string) string {
 	name = strings.ToUpper(strings.TrimSpace(name))

@@ -349,3 +349,7 @@ type ArgValues struct {
 	// syscall is then allowed with any value.
 	Overflow bool `json:"overflow,omitempty"`
 }
+
+// NoLimit is a limit given as unlimited (--pids-limit=-1,
+// --ulimit=nofile=-1).
+const NoLimit = -1

@@ -325,7 +325,7 @@ func disjoint(by []ArgMatch, a ArgMatch) coverage {
 	return coverage{}
 }
 
-// compareSyscall says what NEW allows of one syscall that OLD did not
+// CompareSyscall says what NEW allows of one syscall that OLD did not
 // (widening) and the reverse (narrowing), in words.
 func CompareSyscall(old, new *SyscallPolicy) (widening, narrowing string) {
 	switch {

@@ -250,7 +250,7 @@ type SyscallPolicy struct {
 // ArgMatch is a conjunction of argument conditions, as one libseccomp rule.
 type ArgMatch []specs.LinuxSeccompArg
 
-// allowsAction reports whether a syscall answered with action runs (or may
+// AllowsAction reports whether a syscall answered with action runs (or may
 // run): ALLOW and LOG let it through; NOTIFY and TRACE hand the decision to
 // an agent or a tracer, which may let it through too. The others refuse it.
 func AllowsAction(a specs.LinuxSeccompAction) bool {

@@ -8,7 +8,7 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 )
 
-// libseccompVersion is the version of the libseccomp that names syscalls.
+// LibseccompVersion is the version of the libseccomp that names syscalls.
 func LibseccompVersion() string {
 	major, minor, micro := libseccomp.GetLibraryVersion()
 	return fmt.Sprintf("%d.%d.%d", major, minor, micro)

@@ -18,5 +18,5 @@ func resolveNumber(arch Arch, name string) (int, bool) {
 	return nr, ok
 }
 
-// libseccompVersion is the version of the libseccomp the table came from.
+// LibseccompVersion is the version of the libseccomp the table came from.
 func LibseccompVersion() string { return tableLibseccompVersion }

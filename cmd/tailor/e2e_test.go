@@ -29,6 +29,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/diff"
+	"github.com/tailorsec/tailor/profile/runflags"
 	"github.com/tailorsec/tailor/tracer"
 	"github.com/tailorsec/tailor/tracer/tracertest"
 )
@@ -1086,7 +1087,7 @@ func TestOwnAndExistingFilesNeedNoRoot(t *testing.T) {
 	if !strings.Contains(w.flags, "--user=") {
 		t.Fatalf("flags %q lack --user; identity: %v", w.flags, w.report["identity"])
 	}
-	got, err := runHardened(t, w, "", "sptest/busybox", "sh", "-c", profile.ShellQuote(script))
+	got, err := runHardened(t, w, "", "sptest/busybox", "sh", "-c", runflags.ShellQuote(script))
 	if err != nil || strings.TrimSpace(got) != "z" {
 		t.Fatalf("hardened re-run: %v\n%s", err, got)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 	"github.com/tailorsec/tailor/recorder"
 	"github.com/tailorsec/tailor/tracer"
 )
@@ -356,7 +357,7 @@ func runImage(rec *profile.Recording) string {
 	if rec.Container.Image == "" {
 		return "IMAGE"
 	}
-	return profile.ShellQuote(report.TermSafe(rec.Container.Image))
+	return runflags.ShellQuote(report.TermSafe(rec.Container.Image))
 }
 
 // unjoin lists the errors errors.Join put together.

@@ -15,6 +15,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/review"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // reportJSON runs `tailor report --format json DIR` and returns the
@@ -69,7 +70,7 @@ func TestReportNonRootContainerGetsUser(t *testing.T) {
 	// The limits suggested for the peaks that were observed are in the
 	// flags, and the workload passes with them.
 	limits := reportJSON(t, out, name).Limits
-	for _, l := range []profile.LimitAdvice{limits.Pids, limits.Memory, limits.Nofile} {
+	for _, l := range []runflags.LimitAdvice{limits.Pids, limits.Memory, limits.Nofile} {
 		if l.Peak > 0 && (l.Flag == "" || !strings.Contains(w.flags, l.Flag)) {
 			t.Errorf("flags %q lack %q (peak %d)", w.flags, l.Flag, l.Peak)
 		}
@@ -89,7 +90,7 @@ func TestReportNonRootContainerGetsUser(t *testing.T) {
 	if it := checklistItem(t, r, "CIS 4.1"); it.Status != report.StatusFail || !strings.Contains(it.Recommendation, "--user=65534:65534") {
 		t.Errorf("4.1: %+v", it)
 	}
-	if r.User.Decision != profile.UserNonRoot {
+	if r.User.Decision != runflags.UserNonRoot {
 		t.Errorf("user decision %s: %s", r.User.Decision, r.User.Reason)
 	}
 }

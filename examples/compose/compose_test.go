@@ -36,6 +36,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/profiledir"
+	"github.com/tailorsec/tailor/profile/runflags"
 	"github.com/tailorsec/tailor/tracer"
 	"github.com/tailorsec/tailor/tracer/tracertest"
 )
@@ -161,7 +162,7 @@ func TestRecordConvertRunHardened(t *testing.T) {
 	if !slices.Equal(got, services) {
 		t.Fatalf("profiles %v, want one per service: %v", got, services)
 	}
-	flags := map[string]*profile.RunFlags{}
+	flags := map[string]*runflags.RunFlags{}
 	for _, svc := range services {
 		dir := filepath.Join(work, "profiles", svc)
 		p, err := profiledir.Load(dir)
@@ -235,7 +236,7 @@ type inspected struct {
 
 // checkHardened checks that service svc of project runs with what its
 // docker-run.flags say.
-func checkHardened(t *testing.T, work, project, svc string, f *profile.RunFlags) {
+func checkHardened(t *testing.T, work, project, svc string, f *runflags.RunFlags) {
 	t.Helper()
 	id := strings.TrimSpace(output(t, "docker", "ps", "-q", "--filter", "label=com.docker.compose.project="+project,
 		"--filter", "label=com.docker.compose.service="+svc))

@@ -16,6 +16,7 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/profiledir"
+	"github.com/tailorsec/tailor/profile/runflags"
 	"sigs.k8s.io/yaml"
 )
 
@@ -175,7 +176,7 @@ func Flags(p *profiledir.Profile) (string, error) {
 		flags = append(flags, "--tmpfs="+t)
 	}
 	flags = append(flags, s.unconverted()...)
-	return profile.FlagsLine(flags), nil
+	return runflags.FlagsLine(flags), nil
 }
 
 // The SeccompProfile custom resource of the security-profiles-operator

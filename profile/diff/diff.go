@@ -18,6 +18,7 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 	"github.com/tailorsec/tailor/profile/profiledir"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // Report is the result of comparing OLD with NEW.
@@ -174,13 +175,13 @@ func compareSeccompPolicies(o, n *profile.SeccompPolicy) []change.Change {
 
 // compareFlags compares two flag sets alone, as when no recording is at
 // hand.
-func compareFlags(o, n *profile.RunFlags, coverage bool) []change.Change {
+func compareFlags(o, n *runflags.RunFlags, coverage bool) []change.Change {
 	return compareFlagsIn(o, n, flagsContext{}, flagsContext{}, coverage)
 }
 
 // compareFlagsIn compares two flag sets; oc and nc say what each side's
 // recording showed (see compareIdentityAndLimits).
-func compareFlagsIn(o, n *profile.RunFlags, oc, nc flagsContext, coverage bool) []change.Change {
+func compareFlagsIn(o, n *runflags.RunFlags, oc, nc flagsContext, coverage bool) []change.Change {
 	var out []change.Change
 	add := func(op, subject, detail string, widening bool) {
 		out = append(out, change.Change{Kind: change.KindRunFlag, Op: op, Subject: subject, Detail: detail, Widening: widening})

@@ -13,6 +13,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/profiledir"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 func mustSeccomp(t *testing.T, text string) *seccomp.Seccomp {
@@ -33,9 +34,9 @@ func mustAppArmor(t *testing.T, rules string) *profile.AppArmorPolicy {
 	return p
 }
 
-func mustFlags(t *testing.T, line string) *profile.RunFlags {
+func mustFlags(t *testing.T, line string) *runflags.RunFlags {
 	t.Helper()
-	f, err := profile.ParseRunFlags([]byte(line))
+	f, err := runflags.ParseRunFlags([]byte(line))
 	if err != nil {
 		t.Fatal(err)
 	}

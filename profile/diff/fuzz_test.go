@@ -11,6 +11,7 @@ import (
 	"github.com/moby/profiles/seccomp"
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 func addFiles(f *testing.F, pattern string) {
@@ -75,7 +76,7 @@ func FuzzParseCapabilities(f *testing.F) {
 	addFiles(f, "testdata/golden/*/capabilities.json")
 	f.Add([]byte(`{"add":["chown"],"drop":[],"denied":["CAP_SYS_NICE"]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := profile.ParseCapabilities(data)
+		c, err := runflags.ParseCapabilities(data)
 		if err != nil {
 			return
 		}
@@ -83,7 +84,7 @@ func FuzzParseCapabilities(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := profile.ParseCapabilities(out)
+		back, err := runflags.ParseCapabilities(out)
 		if err != nil || len(back.Add) != len(c.Add) {
 			t.Errorf("capabilities.json does not read back: %v", err)
 		}
@@ -124,7 +125,7 @@ func FuzzParseRunFlags(f *testing.F) {
 	addFiles(f, "testdata/diff/*/*/docker-run.flags")
 	f.Add([]byte(`--cap-add "SYS_ADMIN" --security-opt 'seccomp=/a b/s.json' --tmpfs=/run\ x`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fl, err := profile.ParseRunFlags(data)
+		fl, err := runflags.ParseRunFlags(data)
 		if err != nil {
 			return
 		}

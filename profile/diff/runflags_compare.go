@@ -34,6 +34,7 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 	"github.com/tailorsec/tailor/profile/profiledir"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // flagsContext is what a profile says beyond its flags: who the image's
@@ -58,7 +59,7 @@ func contextOf(p *profiledir.Profile) flagsContext {
 	switch {
 	case p.Recording != nil:
 		cfg, execs = p.Recording.Config, p.Recording.Identity.Execs
-		adv := profile.UserSuggestion(p.Recording)
+		adv := runflags.UserSuggestion(p.Recording)
 		c.observed, c.peaks, c.userDecision, c.userReason = true, p.Recording.Resources, adv.Decision, adv.Reason
 	case p.Report != nil:
 		cfg, execs = p.Report.Config, p.Report.Identity.Execs
@@ -85,7 +86,7 @@ type userSide struct {
 	who      string // for people: "1000:1000", "root (0:0)", "the image's user, ..."
 }
 
-func userOf(f *profile.RunFlags, c flagsContext) userSide {
+func userOf(f *runflags.RunFlags, c flagsContext) userSide {
 	u := userSide{flag: f.User}
 	switch {
 	case f.User != "":
@@ -120,7 +121,7 @@ func compareUser(o, n userSide, coverage bool, nc flagsContext, add func(op, sub
 		subject = "--user=" + o.flag
 	}
 	if coverage && nc.observed && nc.userDecision != "" && !o.root {
-		if nc.userDecision == profile.UserRootNeeded || nc.userDecision == profile.UserDropsInEntrypoint {
+		if nc.userDecision == runflags.UserRootNeeded || nc.userDecision == runflags.UserDropsInEntrypoint {
 			subject := "--user"
 			if o.flag != "" {
 				subject += "=" + o.flag
@@ -240,7 +241,7 @@ func limitChange(what string, format func(int64) string, o, n int64, oFlag, nFla
 	os, ns := formatLimit(o, format), formatLimit(n, format)
 	switch {
 	case o == n:
-	case profile.LimitAbove(n, o):
+	case runflags.LimitAbove(n, o):
 		switch {
 		case n < 0 && nFlag == "":
 			add(change.OpRemoved, subject, fmt.Sprintf("%s removed: %s -> unlimited (widens)", what, os), true)
@@ -264,12 +265,12 @@ func limitChange(what string, format func(int64) string, o, n int64, oFlag, nFla
 // compareUlimits compares the --ulimit flags, name by name, by their hard
 // limits; a name not given has the daemon's default, which is above any
 // limit tailor suggests.
-func compareUlimits(o, n *profile.RunFlags, coverage bool, nc flagsContext, add func(op, subject, detail string, widening bool)) {
+func compareUlimits(o, n *runflags.RunFlags, coverage bool, nc flagsContext, add func(op, subject, detail string, widening bool)) {
 	names := map[string]bool{}
 	for _, u := range append(append([]profile.Ulimit{}, o.Ulimits...), n.Ulimits...) {
 		names[u.Name] = true
 	}
-	find := func(f *profile.RunFlags, name string) (profile.Ulimit, bool) {
+	find := func(f *runflags.RunFlags, name string) (profile.Ulimit, bool) {
 		for _, u := range f.Ulimits {
 			if u.Name == name {
 				return u, true
@@ -330,13 +331,13 @@ func compareUlimits(o, n *profile.RunFlags, coverage bool, nc flagsContext, add 
 			emit(change.OpRemoved, fmt.Sprintf("%s removed: the daemon's default applies, usually far higher (was %s) (widens)", what, formatUlimit(ou)), true)
 		case !oHas && nHas:
 			emit(change.OpAdded, fmt.Sprintf("%s set to %s, below the daemon's default (narrows)", what, formatUlimit(nu)), false)
-		case profile.LimitAbove(nu.Hard, ou.Hard):
+		case runflags.LimitAbove(nu.Hard, ou.Hard):
 			emit(change.OpRelaxed, fmt.Sprintf("%s raised %s -> %s (widens)", what, formatUlimit(ou), formatUlimit(nu)), true)
-		case profile.LimitAbove(ou.Hard, nu.Hard):
+		case runflags.LimitAbove(ou.Hard, nu.Hard):
 			emit(change.OpRestricted, fmt.Sprintf("%s lowered %s -> %s (narrows)", what, formatUlimit(ou), formatUlimit(nu)), false)
 		case ou.Soft != nu.Soft:
 			dir := "raised"
-			if profile.LimitAbove(ou.Soft, nu.Soft) {
+			if runflags.LimitAbove(ou.Soft, nu.Soft) {
 				dir = "lowered"
 			}
 			emit(change.OpChanged, fmt.Sprintf("%s soft limit %s %s -> %s, hard limit %s unchanged (does not widen: a process may raise its soft limit up to the hard one)",
@@ -358,7 +359,7 @@ func formatUlimit(u profile.Ulimit) string {
 
 // compareIdentityAndLimits compares --user and the resource limits of two
 // flag sets; oc and nc say what each side's recording showed.
-func compareIdentityAndLimits(o, n *profile.RunFlags, oc, nc flagsContext, coverage bool, add func(op, subject, detail string, widening bool)) {
+func compareIdentityAndLimits(o, n *runflags.RunFlags, oc, nc flagsContext, coverage bool, add func(op, subject, detail string, widening bool)) {
 	compareUser(userOf(o, oc), userOf(n, nc), coverage, nc, add)
 	compareLimit(pidsLimitKind, limitOrNone(o.PidsLimit), limitOrNone(n.PidsLimit),
 		limitFlag(o, "--pids-limit", o.PidsLimit, text.Itoa64), limitFlag(n, "--pids-limit", n.PidsLimit, text.Itoa64), coverage, nc, add)
@@ -370,7 +371,7 @@ func compareIdentityAndLimits(o, n *profile.RunFlags, oc, nc flagsContext, cover
 
 // limitFlag is the flag that set a limit as given, "" when it was not
 // given (v is 0).
-func limitFlag(f *profile.RunFlags, flag string, v int64, format func(int64) string) string {
+func limitFlag(f *runflags.RunFlags, flag string, v int64, format func(int64) string) string {
 	if v == 0 {
 		return ""
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/profiledir"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 func TestParseRunFlagsUserAndLimits(t *testing.T) {
@@ -43,7 +44,7 @@ func TestParseRunFlagsUserAndLimits(t *testing.T) {
 		{line: "--ulimit=nproc=10 --ulimit=nofile=1:2 --ulimit=nofile=3:4", ulimit: []profile.Ulimit{{Name: "nofile", Soft: 3, Hard: 4}, {Name: "nproc", Soft: 10, Hard: 10}},
 			given: []string{"--ulimit=nproc=10", "--ulimit=nofile=1:2", "--ulimit=nofile=3:4"}},
 	} {
-		f, err := profile.ParseRunFlags([]byte("--cap-drop=ALL " + tc.line))
+		f, err := runflags.ParseRunFlags([]byte("--cap-drop=ALL " + tc.line))
 		if err != nil {
 			t.Errorf("%s: %v", tc.line, err)
 			continue
@@ -61,7 +62,7 @@ func TestParseRunFlagsUserAndLimits(t *testing.T) {
 	}
 	for _, bad := range []string{"--memory=abc", "--memory=-1", "--memory=64x", "--memory=64kib2", "--memory=m", "-m", "--pids-limit=many",
 		"--ulimit=nofile", "--ulimit=bogus=1", "--ulimit=nofile=2048:1024", "--ulimit=nofile=1:2:3", "--user"} {
-		if _, err := profile.ParseRunFlags([]byte(bad)); err == nil {
+		if _, err := runflags.ParseRunFlags([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}
@@ -73,13 +74,13 @@ func TestParseDockerBytes(t *testing.T) {
 		"0": 0, "1": 1, "1b": 1, "1B": 1, "1k": 1 << 10, "1K": 1 << 10, "1kb": 1 << 10, "1KiB": 1 << 10, "1m": 1 << 20,
 		"1g": 1 << 30, "1t": 1 << 40, "1p": 1 << 50, "1.5m": 3 << 19, "32 m": 32 << 20, "67108864": 64 << 20,
 	} {
-		got, err := profile.ParseDockerBytes(in)
+		got, err := runflags.ParseDockerBytes(in)
 		if err != nil || got != want {
 			t.Errorf("ParseDockerBytes(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "k", "-1", "1x", "1kk", "1kbb", "1ib", "1 2m", "1e3", "99999999999p"} {
-		if got, err := profile.ParseDockerBytes(bad); err == nil {
+		if got, err := runflags.ParseDockerBytes(bad); err == nil {
 			t.Errorf("ParseDockerBytes(%q) = %d, want an error", bad, got)
 		}
 	}

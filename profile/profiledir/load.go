@@ -14,6 +14,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // Profile is one container's profile, parsed: the files of a profile
@@ -24,7 +25,7 @@ type Profile struct {
 	Seccomp      *seccomp.Seccomp
 	AppArmor     *profile.AppArmorPolicy
 	Capabilities *profile.CapabilitySet
-	Flags        *profile.RunFlags
+	Flags        *runflags.RunFlags
 	Recording    *profile.Recording
 	Report       *report.Report
 }
@@ -89,9 +90,9 @@ func (p *Profile) parse(kind string, data []byte) error {
 	case profile.AppArmorFile:
 		p.AppArmor, err = profile.ParseAppArmor(data)
 	case profile.CapabilitiesFile:
-		p.Capabilities, err = profile.ParseCapabilities(data)
+		p.Capabilities, err = runflags.ParseCapabilities(data)
 	case profile.FlagsFile:
-		p.Flags, err = profile.ParseRunFlags(data)
+		p.Flags, err = runflags.ParseRunFlags(data)
 	case profile.RecordingFile:
 		p.Recording, err = profile.ParseRecording(data)
 	case profile.ReportFile:

@@ -13,6 +13,7 @@ import (
 	"github.com/tailorsec/tailor/profile/diff"
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // identityRecording is a recording with everything UserSuggestion needs:
@@ -40,7 +41,7 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 	if want := (profile.Resources{PeakTasks: 40, PeakMemoryBytes: 30 << 20, PeakOpenFiles: 700}); m.Resources != want {
 		t.Errorf("resources %+v, want %+v", m.Resources, want)
 	}
-	lim := profile.ResourceLimits(m)
+	lim := runflags.ResourceLimits(m)
 	for _, in := range []*profile.Recording{a, b} {
 		if lim.Pids.Suggested < in.Resources.PeakTasks || lim.Memory.Suggested < in.Resources.PeakMemoryBytes || lim.Nofile.Suggested < in.Resources.PeakOpenFiles {
 			t.Errorf("merged limits %+v below the peaks of an input %+v", lim, in.Resources)
@@ -53,7 +54,7 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 	if !slices.Equal(m.Identity.Execs, wantExecs) {
 		t.Errorf("execs %+v, want %+v", m.Identity.Execs, wantExecs)
 	}
-	if adv := profile.UserSuggestion(m); adv.Decision != profile.UserNonRoot || adv.Flag != "--user="+profile.NobodyUser {
+	if adv := runflags.UserSuggestion(m); adv.Decision != runflags.UserNonRoot || adv.Flag != "--user="+runflags.NobodyUser {
 		t.Errorf("neither needed root, yet: %+v", adv)
 	}
 
@@ -65,11 +66,11 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 	needsFile.Identity.RootOnly = []profile.RootOnlyAccess{{Path: "/etc/app.key", Access: profile.AccessRead, Owner: 0, Mode: 0o600}}
 	for _, root := range []*profile.Recording{needsCap, needsFile} {
 		for _, order := range [][]*profile.Recording{{a, root}, {root, a}} {
-			adv := profile.UserSuggestion(profile.MergeRecordings(order...))
-			if adv.Decision != profile.UserRootNeeded || adv.Flag != "" {
+			adv := runflags.UserSuggestion(profile.MergeRecordings(order...))
+			if adv.Decision != runflags.UserRootNeeded || adv.Flag != "" {
 				t.Errorf("an input needed root, the merge: %+v", adv)
 			}
-			line := strings.Join(profile.DockerRunFlags(profile.MergeRecordings(order...), profile.Capabilities(profile.MergeRecordings(order...)), "/s.json"), " ")
+			line := strings.Join(runflags.DockerRunFlags(profile.MergeRecordings(order...), profile.Capabilities(profile.MergeRecordings(order...)), "/s.json"), " ")
 			if strings.Contains(line, "--user") {
 				t.Errorf("--user in the merged flags: %s", line)
 			}
@@ -86,7 +87,7 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 	// cannot tell.
 	older := identityRecording("cccccccccccccccc", 0, profile.Resources{})
 	m = profile.MergeRecordings(a, older)
-	if adv := profile.UserSuggestion(m); adv.Decision != profile.UserUnknown || adv.Flag != "" || m.Identity.Execs != nil {
+	if adv := runflags.UserSuggestion(m); adv.Decision != runflags.UserUnknown || adv.Flag != "" || m.Identity.Execs != nil {
 		t.Errorf("identity of one input unknown: execs %+v, %+v", m.Identity.Execs, adv)
 	}
 	if !slices.ContainsFunc(m.Warnings, func(w string) bool { return strings.Contains(w, "did not record who") }) {
@@ -104,7 +105,7 @@ func TestMergeRecordingsUsers(t *testing.T) {
 	a.Config.User = "1000:1000"
 	b := identityRecording("bbbbbbbbbbbbbbbb", 1000, profile.Resources{}, "/app")
 	b.Config.User = "1000:1000"
-	if adv := profile.UserSuggestion(profile.MergeRecordings(a, b)); adv.Decision != profile.UserKeep || adv.Flag != "--user=1000:1000" {
+	if adv := runflags.UserSuggestion(profile.MergeRecordings(a, b)); adv.Decision != runflags.UserKeep || adv.Flag != "--user=1000:1000" {
 		t.Errorf("same user: %+v", adv)
 	}
 	root := identityRecording("cccccccccccccccc", 0, profile.Resources{}, "/app")
@@ -112,11 +113,11 @@ func TestMergeRecordingsUsers(t *testing.T) {
 	if m.Config.User != "" || !slices.ContainsFunc(m.Warnings, func(w string) bool { return strings.Contains(w, "different users") }) {
 		t.Errorf("user %q, warnings %q", m.Config.User, m.Warnings)
 	}
-	if adv := profile.UserSuggestion(m); adv.Decision == profile.UserKeep || adv.Flag == "--user=1000:1000" {
+	if adv := runflags.UserSuggestion(m); adv.Decision == runflags.UserKeep || adv.Flag == "--user=1000:1000" {
 		t.Errorf("one input ran as root, the merge keeps --user: %+v", adv)
 	}
 	root.Capabilities = []profile.CapabilityUse{{Name: "CAP_NET_BIND_SERVICE", Granted: 1, Syscalls: []string{"bind"}}}
-	if adv := profile.UserSuggestion(profile.MergeRecordings(a, root)); adv.Decision != profile.UserRootNeeded {
+	if adv := runflags.UserSuggestion(profile.MergeRecordings(a, root)); adv.Decision != runflags.UserRootNeeded {
 		t.Errorf("the root input needed root, the merge: %+v", adv)
 	}
 }
@@ -133,7 +134,7 @@ func TestMergeRecordingsConfigLimits(t *testing.T) {
 	if !reflect.DeepEqual(m.Config, want) {
 		t.Errorf("config %+v, want %+v", m.Config, want)
 	}
-	if l := profile.ResourceLimits(m); l.Pids.Suggested != 30 {
+	if l := runflags.ResourceLimits(m); l.Pids.Suggested != 30 {
 		t.Errorf("pids limit %+v: every input ran under 30", l.Pids)
 	}
 	if a.Config.Ulimits[0].Soft != 256 {
@@ -156,7 +157,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if f := loadTestProfile(t, a).Flags; f.User != profile.NobodyUser || f.PidsLimit != 48 {
+	if f := loadTestProfile(t, a).Flags; f.User != runflags.NobodyUser || f.PidsLimit != 48 {
 		t.Fatalf("shard a: user %q, pids limit %d", f.User, f.PidsLimit)
 	}
 	if _, err := profiledir.Merge([]string{a, b}, out); err != nil {
@@ -166,7 +167,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 	if f := merged.Flags; f.User != "" || f.PidsLimit != 192 || f.MemoryBytes != 512<<20 || !slices.Equal(f.Ulimits, []profile.Ulimit{{Name: "nofile", Soft: 2048, Hard: 2048}}) {
 		t.Errorf("merged flags: user %q, pids %d, memory %d, ulimits %v", f.User, f.PidsLimit, f.MemoryBytes, f.Ulimits)
 	}
-	if merged.Report.User.Decision != profile.UserRootNeeded {
+	if merged.Report.User.Decision != runflags.UserRootNeeded {
 		t.Errorf("merged report: %+v", merged.Report.User)
 	}
 	for _, in := range []string{a, b} {

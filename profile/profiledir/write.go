@@ -12,6 +12,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // Write creates dir (0755) and writes the profile for rec into
@@ -88,7 +89,7 @@ func renderProfile(rec *profile.Recording, seccompPath string) ([]renderedFile, 
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.RecordingFile, err)
 	}
-	line := profile.FlagsLine(profile.DockerRunFlags(rec, caps, seccompPath))
+	line := runflags.FlagsLine(runflags.DockerRunFlags(rec, caps, seccompPath))
 	return []renderedFile{
 		{profile.SeccompFile, seccompJSON},
 		{profile.AppArmorFile, apparmor},

@@ -11,6 +11,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/profiletest"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 func dirEntries(t *testing.T, dir string) []string {
@@ -161,7 +162,7 @@ func TestWriteProfileDir(t *testing.T) {
 	if err := json.Unmarshal(data, &report); err != nil {
 		t.Fatal(err)
 	}
-	if want := "apparmor_parser -r -W " + profile.ShellQuote(w.AppArmor); report.AppArmor.Load != want {
+	if want := "apparmor_parser -r -W " + runflags.ShellQuote(w.AppArmor); report.AppArmor.Load != want {
 		t.Errorf("load command %q, want %q", report.AppArmor.Load, want)
 	}
 

@@ -26,6 +26,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // Checklist statuses.
@@ -75,9 +76,9 @@ func Checklist(rec *profile.Recording) []ChecklistItem {
 	c := checklistInput{
 		rec:     rec,
 		caps:    profile.Capabilities(rec),
-		user:    profile.UserSuggestion(rec),
-		limits:  profile.ResourceLimits(rec),
-		config:  profile.ConfigRecorded(rec),
+		user:    runflags.UserSuggestion(rec),
+		limits:  runflags.ResourceLimits(rec),
+		config:  runflags.ConfigRecorded(rec),
 		ran:     capabilitiesRan(rec),
 		seccomp: seccompMode(rec),
 	}
@@ -109,8 +110,8 @@ func ChecklistCounts(items []ChecklistItem) map[string]int {
 type checklistInput struct {
 	rec     *profile.Recording
 	caps    profile.CapabilitySet
-	user    profile.UserAdvice
-	limits  profile.LimitsAdvice
+	user    runflags.UserAdvice
+	limits  runflags.LimitsAdvice
 	config  bool
 	ran     ranCapabilities
 	seccomp string // "default", "unconfined", "custom", "" unknown
@@ -132,17 +133,17 @@ func (c checklistInput) user41() ChecklistItem {
 	it := ChecklistItem{ID: "CIS 4.1", Title: "Run as a non-root user", Current: c.user.Current,
 		Recommendation: c.user.Reason, Evidence: slices.Clone(c.user.Evidence)}
 	switch c.user.Decision {
-	case profile.UserKeep:
+	case runflags.UserKeep:
 		it.Status = StatusPass
 		if c.user.Flag != "" {
 			it.Recommendation += " (" + c.user.Flag + ", in docker-run.flags)"
 		}
-	case profile.UserNonRoot:
+	case runflags.UserNonRoot:
 		it.Status = StatusFail
 		if c.user.Flag != "" {
 			it.Recommendation += " (" + c.user.Flag + ", in docker-run.flags)"
 		}
-	case profile.UserDropsInEntrypoint, profile.UserRootNeeded:
+	case runflags.UserDropsInEntrypoint, runflags.UserRootNeeded:
 		it.Status = StatusWarn
 	default:
 		it.Status = StatusInfo
@@ -278,7 +279,7 @@ func (c checklistInput) capabilities53() ChecklistItem {
 				unused = append(unused, name)
 			}
 		case slices.Contains(c.caps.Add, name):
-			it.Evidence = append(it.Evidence, profile.CapabilityUseEvidence(u)+" -> keep")
+			it.Evidence = append(it.Evidence, runflags.CapabilityUseEvidence(u)+" -> keep")
 		case wasChecked && u.Denied > 0:
 			s := fmt.Sprintf("%s: denied %s", name, text.Times(u.Denied))
 			if len(u.Syscalls) > 0 {
@@ -333,7 +334,7 @@ func (c checklistInput) privileged54() ChecklistItem {
 	}
 	for _, u := range c.rec.Capabilities {
 		if slices.Contains(c.caps.Add, profile.CanonicalCapability(u.Name)) {
-			it.Evidence = append(it.Evidence, profile.CapabilityUseEvidence(u))
+			it.Evidence = append(it.Evidence, runflags.CapabilityUseEvidence(u))
 		}
 	}
 	if len(c.rec.Mounts) > 0 {
@@ -371,7 +372,7 @@ func (c checklistInput) sensitiveMounts55() ChecklistItem {
 		}
 		sourcesKnown++
 		exact := slices.Contains(sensitiveHostDirs, src) || isRuntimeSocket(src)
-		below := slices.ContainsFunc(sensitiveHostTrees, func(d string) bool { return profile.IsUnder(src, d) })
+		below := slices.ContainsFunc(sensitiveHostTrees, func(d string) bool { return runflags.IsUnder(src, d) })
 		if !exact && !below {
 			continue
 		}
@@ -421,7 +422,7 @@ func (c checklistInput) usage(m profile.ContainerMount) string {
 	var wrote, connected bool
 	for _, f := range c.rec.Files {
 		p := strings.TrimSuffix(f.Path, "/")
-		if dest != "" && profile.IsUnder(p, dest) || dest == "" {
+		if dest != "" && runflags.IsUnder(p, dest) || dest == "" {
 			used = append(used, f.Path)
 			wrote = wrote || slices.ContainsFunc(f.Access, profile.IsWriteAccess)
 			connected = connected || slices.Contains(f.Access, profile.AccessConnect)
@@ -432,11 +433,11 @@ func (c checklistInput) usage(m profile.ContainerMount) string {
 		return ": never used -> remove it"
 	case connected:
 		// A read-only mount does not stop connect(2) to a socket on it.
-		return fmt.Sprintf(": it connected to %s", profile.ListPaths(used))
+		return fmt.Sprintf(": it connected to %s", runflags.ListPaths(used))
 	case !wrote && !m.ReadOnly:
-		return fmt.Sprintf(": only read (%s) -> mount it read-only at least", profile.ListPaths(used))
+		return fmt.Sprintf(": only read (%s) -> mount it read-only at least", runflags.ListPaths(used))
 	}
-	return fmt.Sprintf(": used (%s)", profile.ListPaths(used))
+	return fmt.Sprintf(": used (%s)", runflags.ListPaths(used))
 }
 
 // hostPort is the first host port of a binding (0: none or random).
@@ -550,7 +551,7 @@ func (c checklistInput) hostUTS520() ChecklistItem {
 
 // limitItem is a resource limit item: pass when the container ran with a
 // limit, warn otherwise.
-func (c checklistInput) limitItem(id, title string, current int64, format func(int64) string, a profile.LimitAdvice) ChecklistItem {
+func (c checklistInput) limitItem(id, title string, current int64, format func(int64) string, a runflags.LimitAdvice) ChecklistItem {
 	it := item(id, title)
 	if a.Flag != "" {
 		it.Recommendation = a.Flag + " (in docker-run.flags)"
@@ -596,7 +597,7 @@ func (c checklistInput) cpu511() ChecklistItem {
 
 func (c checklistInput) readOnly512() ChecklistItem {
 	it := item("5.12", "Root filesystem read-only")
-	ro := profile.ReadOnlyRoot(c.rec)
+	ro := runflags.ReadOnlyRoot(c.rec)
 	if ro.Suggested {
 		flags := []string{"--read-only"}
 		for _, d := range ro.Tmpfs {
@@ -673,11 +674,11 @@ func (c checklistInput) devices517() ChecklistItem {
 		it.Status, it.Current = StatusFail, "every host device (--privileged)"
 		it.Recommendation = "run it without --privileged"
 		for _, f := range c.rec.Files {
-			if f.Mount == profile.MountDev || profile.IsUnder(f.Path, "/dev") {
+			if f.Mount == profile.MountDev || runflags.IsUnder(f.Path, "/dev") {
 				it.Evidence = append(it.Evidence, "it used "+text.DisplayPath(f.Path))
 			}
 		}
-		it.Evidence = profile.LimitEvidence(it.Evidence)
+		it.Evidence = runflags.LimitEvidence(it.Evidence)
 		return it
 	case !c.config:
 		return notRecorded(it, it.Recommendation)
@@ -686,7 +687,7 @@ func (c checklistInput) devices517() ChecklistItem {
 		return it
 	}
 	it.Status = StatusWarn
-	it.Current = text.Plural(len(c.rec.Config.Devices), "host device") + ": " + profile.ListPaths(c.rec.Config.Devices)
+	it.Current = text.Plural(len(c.rec.Config.Devices), "host device") + ": " + runflags.ListPaths(c.rec.Config.Devices)
 	for _, d := range c.rec.Config.Devices {
 		if !c.rec.FilesRecorded {
 			it.Evidence = append(it.Evidence, text.DisplayPath(d)+": file access not recorded")
@@ -790,7 +791,7 @@ func (c checklistInput) seccomp521() ChecklistItem {
 
 func (c checklistInput) noNewPrivileges525() ChecklistItem {
 	it := item("5.25", "No new privileges")
-	nnp := profile.SuggestNoNewPrivileges(c.rec)
+	nnp := runflags.SuggestNoNewPrivileges(c.rec)
 	if nnp.Suggested {
 		it.Recommendation = "--security-opt=no-new-privileges (in docker-run.flags)"
 	} else {
@@ -834,7 +835,7 @@ func (c checklistInput) userns530() ChecklistItem {
 		it.Recommendation = "run it without --userns=host"
 	case cfg.DaemonUsernsRemap:
 		it.Status, it.Current, it.Recommendation = StatusPass, "remapped (dockerd --userns-remap)", "keep it so"
-	case c.user.Decision == profile.UserKeep:
+	case c.user.Decision == runflags.UserKeep:
 		it.Status, it.Current = StatusPass, "the host's (no --userns-remap), as a non-root user"
 		it.Recommendation = "keep the non-root user; dockerd --userns-remap would add a second line of defence"
 	default:

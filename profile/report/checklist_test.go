@@ -8,6 +8,7 @@ import (
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/profiletest"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 func checklistByID(items []ChecklistItem) map[string]ChecklistItem {
@@ -194,13 +195,13 @@ func TestChecklistFromReportJSON(t *testing.T) {
 				}
 			}
 		}
-		if got, want := profile.UserSuggestion(back), profile.UserSuggestion(rec); !reflect.DeepEqual(got, want) {
+		if got, want := runflags.UserSuggestion(back), runflags.UserSuggestion(rec); !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: user %+v, want %+v", rec.Container.Name, got, want)
 		}
-		if got, want := profile.ResourceLimits(back), profile.ResourceLimits(rec); got != want {
+		if got, want := runflags.ResourceLimits(back), runflags.ResourceLimits(rec); got != want {
 			t.Errorf("%q: limits %+v, want %+v", rec.Container.Name, got, want)
 		}
-		if got, want := profile.DockerRunFlags(back, profile.Capabilities(back), "/s"), profile.DockerRunFlags(rec, profile.Capabilities(rec), "/s"); !slices.Equal(got, want) {
+		if got, want := runflags.DockerRunFlags(back, profile.Capabilities(back), "/s"), runflags.DockerRunFlags(rec, profile.Capabilities(rec), "/s"); !slices.Equal(got, want) {
 			t.Errorf("%q: flags %q, want %q", rec.Container.Name, got, want)
 		}
 	}

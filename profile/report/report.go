@@ -17,6 +17,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // SchemaVersion is the version of report.json's layout.
@@ -56,8 +57,8 @@ type Report struct {
 	ContainerMounts []profile.ContainerMount `json:"container_mounts"`
 	UnknownSyscalls uint64                   `json:"unknown_syscalls"`
 	EventsLost      uint64                   `json:"events_lost"`
-	NoNewPrivileges profile.NoNewPrivileges  `json:"no_new_privileges"`
-	ReadOnly        profile.ReadOnly         `json:"read_only"`
+	NoNewPrivileges runflags.NoNewPrivileges `json:"no_new_privileges"`
+	ReadOnly        runflags.ReadOnly        `json:"read_only"`
 	AppArmor        AppArmor                 `json:"apparmor"`
 	Warnings        []string                 `json:"warnings"`
 
@@ -68,9 +69,9 @@ type Report struct {
 	Config    profile.ContainerConfig `json:"config"`
 	// User, Limits and Checklist are UserSuggestion, ResourceLimits and
 	// Checklist of the recording.
-	User      profile.UserAdvice   `json:"user"`
-	Limits    profile.LimitsAdvice `json:"limits"`
-	Checklist []ChecklistItem      `json:"checklist"`
+	User      runflags.UserAdvice   `json:"user"`
+	Limits    runflags.LimitsAdvice `json:"limits"`
+	Checklist []ChecklistItem       `json:"checklist"`
 }
 
 // FileAccess is one recorded path. JSON cannot hold bytes that are not
@@ -146,11 +147,11 @@ func NewAt(rec *profile.Recording, caps profile.CapabilitySet, apparmorPath stri
 		ContainerMounts: append([]profile.ContainerMount{}, rec.ContainerMounts...),
 		UnknownSyscalls: rec.UnknownSyscalls,
 		EventsLost:      rec.EventsLost,
-		NoNewPrivileges: profile.SuggestNoNewPrivileges(rec),
-		ReadOnly:        profile.ReadOnlyRoot(rec),
+		NoNewPrivileges: runflags.SuggestNoNewPrivileges(rec),
+		ReadOnly:        runflags.ReadOnlyRoot(rec),
 		AppArmor: AppArmor{
 			Profile:  apparmor.Name,
-			Load:     "apparmor_parser -r -W " + profile.ShellQuote(apparmorPath),
+			Load:     "apparmor_parser -r -W " + runflags.ShellQuote(apparmorPath),
 			Problems: append([]string{}, profile.CheckAppArmor(rec, apparmor.Render())...),
 		},
 	}
@@ -180,7 +181,7 @@ func NewAt(rec *profile.Recording, caps profile.CapabilitySet, apparmorPath stri
 	}
 	r.Warnings = sets.Sorted(append(reportWarnings(rec), apparmor.Warnings...))
 	r.Identity, r.Resources, r.Config = rec.Identity, rec.Resources, rec.Config
-	r.User, r.Limits, r.Checklist = profile.UserSuggestion(rec), profile.ResourceLimits(rec), Checklist(rec)
+	r.User, r.Limits, r.Checklist = runflags.UserSuggestion(rec), runflags.ResourceLimits(rec), Checklist(rec)
 	return r
 }
 

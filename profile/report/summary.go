@@ -12,6 +12,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // Summary is a profile at a glance, measured against what Docker gives
@@ -29,7 +30,7 @@ type Summary struct {
 	// DockerCapabilities granted by default.
 	Capabilities       []string
 	DockerCapabilities int
-	ReadOnly           profile.ReadOnly
+	ReadOnly           runflags.ReadOnly
 	Partial            bool
 }
 
@@ -40,7 +41,7 @@ func Summarize(name string, rec *profile.Recording) Summary {
 		Image:              rec.Container.Image,
 		Capabilities:       profile.Capabilities(rec).Add,
 		DockerCapabilities: len(profile.DockerDefaultCapabilities()),
-		ReadOnly:           profile.ReadOnlyRoot(rec),
+		ReadOnly:           runflags.ReadOnlyRoot(rec),
 		Partial:            rec.Partial,
 	}
 	allowed := map[string]bool{}
@@ -124,7 +125,7 @@ func ShortCapabilities(caps []string) string {
 	return strings.Join(short, " ")
 }
 
-func readOnlyWords(ro profile.ReadOnly) string {
+func readOnlyWords(ro runflags.ReadOnly) string {
 	switch {
 	case !ro.Suggested:
 		return "no"

@@ -18,6 +18,7 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/text"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // SchemaVersion is the version of `tailor report --format json`.
@@ -40,8 +41,8 @@ type Container struct {
 	Partial     bool              `json:"partial"`
 	// Flags is the docker-run.flags line.
 	Flags     string                 `json:"flags"`
-	User      profile.UserAdvice     `json:"user"`
-	Limits    profile.LimitsAdvice   `json:"limits"`
+	User      runflags.UserAdvice    `json:"user"`
+	Limits    runflags.LimitsAdvice  `json:"limits"`
 	Summary   Summary                `json:"summary"`
 	Checklist []report.ChecklistItem `json:"checklist"`
 }
@@ -75,8 +76,8 @@ func NewContainer(rec *profile.Recording, flags string) Container {
 		StartMissed: rec.StartMissed,
 		Partial:     rec.Partial,
 		Flags:       flags,
-		User:        profile.UserSuggestion(rec),
-		Limits:      profile.ResourceLimits(rec),
+		User:        runflags.UserSuggestion(rec),
+		Limits:      runflags.ResourceLimits(rec),
 		Summary:     Summary{Fail: n[report.StatusFail], Warn: n[report.StatusWarn], Pass: n[report.StatusPass], Info: n[report.StatusInfo]},
 		Checklist:   items,
 	}
@@ -168,7 +169,7 @@ func Read(dir string) (Container, error) {
 		if err != nil {
 			return Container{}, err
 		}
-		flags = profile.FlagsLine(profile.DockerRunFlags(rec, profile.Capabilities(rec), abs))
+		flags = runflags.FlagsLine(runflags.DockerRunFlags(rec, profile.Capabilities(rec), abs))
 	} else {
 		return Container{}, err
 	}
@@ -245,7 +246,7 @@ func flagWords(line string) []string {
 func commandLines(flags, image string) string {
 	words := append([]string{"docker run"}, flagWords(flags)...)
 	if image != "" {
-		words = append(words, profile.ShellQuote(image))
+		words = append(words, runflags.ShellQuote(image))
 	}
 	for i, w := range words {
 		words[i] = text.TermSafe(w)

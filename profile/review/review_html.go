@@ -9,9 +9,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/text"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // HTML writes the report as one self-contained HTML page.
@@ -63,19 +63,19 @@ func arrows(s string) string {
 
 func userDecisionTitle(d string) string {
 	switch d {
-	case profile.UserKeep:
+	case runflags.UserKeep:
 		return "Runs as a non-root user"
-	case profile.UserNonRoot:
+	case runflags.UserNonRoot:
 		return "Never needed root"
-	case profile.UserDropsInEntrypoint:
+	case runflags.UserDropsInEntrypoint:
 		return "Root only to drop to another user"
-	case profile.UserRootNeeded:
+	case runflags.UserRootNeeded:
 		return "Needs root"
 	}
 	return "Not known"
 }
 
-func limitPeak(a profile.LimitAdvice, isBytes bool) string {
+func limitPeak(a runflags.LimitAdvice, isBytes bool) string {
 	if a.Peak <= 0 {
 		return "not observed"
 	}

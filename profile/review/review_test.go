@@ -21,6 +21,7 @@ import (
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 const reviewGoldenDir = "testdata/report"
@@ -31,7 +32,7 @@ func testReviews(t *testing.T) []Container {
 	var out []Container
 	for _, rec := range profiletest.ReviewRecordings(t) {
 		dir := "profiles/" + profile.AppArmorProfileName(rec)[len("tailor-"):]
-		r := NewContainer(rec, profile.FlagsLine(profile.DockerRunFlags(rec, profile.Capabilities(rec), "/srv/"+dir+"/seccomp.json")))
+		r := NewContainer(rec, runflags.FlagsLine(runflags.DockerRunFlags(rec, profile.Capabilities(rec), "/srv/"+dir+"/seccomp.json")))
 		r.Dir, r.Source = dir, profile.RecordingFile
 		out = append(out, r)
 	}
@@ -182,14 +183,14 @@ func TestFlagWords(t *testing.T) {
 	for _, tc := range profiletest.QuoteCases {
 		flags = append(flags, "--x="+tc.In)
 	}
-	line := profile.FlagsLine(flags)
+	line := runflags.FlagsLine(flags)
 	words := flagWords(line)
 	if len(words) != len(flags) {
 		t.Fatalf("%d words, want %d: %q", len(words), len(flags), words)
 	}
 	for i, w := range words {
-		if w != profile.ShellQuote(flags[i]) {
-			t.Errorf("word %d: %q, want %q", i, w, profile.ShellQuote(flags[i]))
+		if w != runflags.ShellQuote(flags[i]) {
+			t.Errorf("word %d: %q, want %q", i, w, runflags.ShellQuote(flags[i]))
 		}
 	}
 	if got := flagWords("a 'unterminated"); len(got) != 1 {

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/text"
 	"github.com/tailorsec/tailor/profile/report"
+	"github.com/tailorsec/tailor/profile/runflags"
 )
 
 // ANSI colours of the terminal report.
@@ -225,7 +225,7 @@ func recordedShort(r Container) string {
 	return strings.Join(parts, ", ")
 }
 
-func userLine(u profile.UserAdvice) string {
+func userLine(u runflags.UserAdvice) string {
 	switch {
 	case u.Flag != "":
 		return u.Flag + " (in the flags): " + u.Reason
@@ -235,7 +235,7 @@ func userLine(u profile.UserAdvice) string {
 	return u.Reason
 }
 
-func limitsLine(l profile.LimitsAdvice) string {
+func limitsLine(l runflags.LimitsAdvice) string {
 	flags := l.Flags()
 	if len(flags) == 0 {
 		return "none suggested: the peaks were not observed"

@@ -1,4 +1,4 @@
-package profile
+package runflags
 
 // Resource limits stop one container from exhausting the host: a fork bomb
 // (--pids-limit), a leak (--memory), a descriptor leak (--ulimit nofile).
@@ -17,6 +17,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
@@ -77,7 +78,7 @@ func (l LimitsAdvice) Flags() []string {
 // the peaks in rec.Resources, with the headroom above. When the container
 // already ran with a tighter limit that its peak stayed within, that limit
 // is kept: it ran with it.
-func ResourceLimits(rec *Recording) LimitsAdvice {
+func ResourceLimits(rec *profile.Recording) LimitsAdvice {
 	r := rec.Resources
 	var nofile int64
 	for _, u := range rec.Config.Ulimits {

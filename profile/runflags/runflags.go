@@ -1,4 +1,4 @@
-package profile
+package runflags
 
 // docker-run.flags is read back for comparison and conversion: it, not
 // capabilities.json, is what docker run applies, and it alone says whether
@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
@@ -40,17 +41,13 @@ type RunFlags struct {
 	// Ulimits are the --ulimit NAME=SOFT[:HARD] flags, one per name (the
 	// last given wins, as in docker), sorted by name; NoLimit is
 	// unlimited.
-	Ulimits []Ulimit `json:"ulimits,omitempty"`
+	Ulimits []profile.Ulimit `json:"ulimits,omitempty"`
 	// Given are the --user, --pids-limit, --memory and --ulimit flags as
 	// given, spelled --name=value, in order: convert passes them on.
 	Given []string `json:"given,omitempty"`
 	// Other are the flags tailor does not write, as given.
 	Other []string `json:"other,omitempty"`
 }
-
-// NoLimit is a limit given as unlimited (--pids-limit=-1,
-// --ulimit=nofile=-1).
-const NoLimit = -1
 
 // valueFlags are the flags whose value may be the next word.
 var valueFlags = []string{"--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "--user", "-u", "--pids-limit", "--memory", "-m", "--ulimit"}
@@ -66,7 +63,7 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 		}
 		w, err := shellWords(line)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", FlagsFile, err)
+			return nil, fmt.Errorf("%s: %w", profile.FlagsFile, err)
 		}
 		words = append(words, w...)
 	}
@@ -80,7 +77,7 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 		takesValue := slices.Contains(valueFlags, name)
 		if takesValue && !hasValue {
 			if i+1 >= len(words) {
-				return nil, fmt.Errorf("%s: %s without a value", FlagsFile, name)
+				return nil, fmt.Errorf("%s: %s without a value", profile.FlagsFile, name)
 			}
 			i++
 			value = words[i]
@@ -88,14 +85,14 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 		switch name {
 		case "--cap-add":
 			for _, c := range strings.Split(value, ",") {
-				f.CapAdd = append(f.CapAdd, CanonicalCapability(c))
+				f.CapAdd = append(f.CapAdd, profile.CanonicalCapability(c))
 			}
 		case "--cap-drop":
 			for _, c := range strings.Split(value, ",") {
 				if strings.EqualFold(strings.TrimSpace(c), "ALL") {
 					f.CapDropAll = true
 				} else {
-					f.CapDrop = append(f.CapDrop, CanonicalCapability(c))
+					f.CapDrop = append(f.CapDrop, profile.CanonicalCapability(c))
 				}
 			}
 		case "--security-opt":
@@ -125,34 +122,34 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 		case "--pids-limit":
 			n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s: --pids-limit=%s: not a number (docker takes a count, -1 for unlimited)", FlagsFile, value)
+				return nil, fmt.Errorf("%s: --pids-limit=%s: not a number (docker takes a count, -1 for unlimited)", profile.FlagsFile, value)
 			}
 			f.PidsLimit = n
 			if n <= 0 {
-				f.PidsLimit = NoLimit
+				f.PidsLimit = profile.NoLimit
 			}
 			f.Given = append(f.Given, "--pids-limit="+value)
 		case "--memory", "-m":
 			n, err := ParseDockerBytes(value)
 			if err != nil {
-				return nil, fmt.Errorf("%s: --memory=%s: %w", FlagsFile, value, err)
+				return nil, fmt.Errorf("%s: --memory=%s: %w", profile.FlagsFile, value, err)
 			}
 			f.MemoryBytes = n
 			if n == 0 {
-				f.MemoryBytes = NoLimit
+				f.MemoryBytes = profile.NoLimit
 			}
 			f.Given = append(f.Given, "--memory="+value)
 		case "--ulimit":
 			u, err := ParseDockerUlimit(value)
 			if err != nil {
-				return nil, fmt.Errorf("%s: --ulimit=%s: %w", FlagsFile, value, err)
+				return nil, fmt.Errorf("%s: --ulimit=%s: %w", profile.FlagsFile, value, err)
 			}
-			f.Ulimits = slices.DeleteFunc(f.Ulimits, func(o Ulimit) bool { return o.Name == u.Name })
+			f.Ulimits = slices.DeleteFunc(f.Ulimits, func(o profile.Ulimit) bool { return o.Name == u.Name })
 			f.Ulimits = append(f.Ulimits, u)
 			f.Given = append(f.Given, "--ulimit="+value)
 		default:
 			if !strings.HasPrefix(w, "-") {
-				return nil, fmt.Errorf("%s: %q is not a flag", FlagsFile, w)
+				return nil, fmt.Errorf("%s: %q is not a flag", profile.FlagsFile, w)
 			}
 			f.Other = append(f.Other, w)
 		}
@@ -160,7 +157,7 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 	f.CapAdd = sets.Sorted(f.CapAdd)
 	f.CapDrop = sets.SortedOrNil(f.CapDrop)
 	f.Tmpfs = sets.SortedOrNil(f.Tmpfs)
-	slices.SortFunc(f.Ulimits, func(a, b Ulimit) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(f.Ulimits, func(a, b profile.Ulimit) int { return strings.Compare(a.Name, b.Name) })
 	return f, nil
 }
 
@@ -206,34 +203,34 @@ var ulimitNames = []string{"core", "cpu", "data", "fsize", "locks", "memlock", "
 // ParseDockerUlimit reads NAME=SOFT[:HARD] as docker run's --ulimit takes
 // it: one number sets both limits, and a negative one is unlimited
 // (NoLimit).
-func ParseDockerUlimit(s string) (Ulimit, error) {
+func ParseDockerUlimit(s string) (profile.Ulimit, error) {
 	name, limits, ok := strings.Cut(s, "=")
 	if !ok {
-		return Ulimit{}, errors.New("not NAME=SOFT[:HARD]")
+		return profile.Ulimit{}, errors.New("not NAME=SOFT[:HARD]")
 	}
 	if !slices.Contains(ulimitNames, name) {
-		return Ulimit{}, fmt.Errorf("unknown ulimit %q (docker takes %s)", name, strings.Join(ulimitNames, ", "))
+		return profile.Ulimit{}, fmt.Errorf("unknown ulimit %q (docker takes %s)", name, strings.Join(ulimitNames, ", "))
 	}
 	soft, hard, hasHard := strings.Cut(limits, ":")
-	u := Ulimit{Name: name}
+	u := profile.Ulimit{Name: name}
 	var err error
 	if u.Soft, err = strconv.ParseInt(soft, 10, 64); err != nil {
-		return Ulimit{}, fmt.Errorf("soft limit %q is not a number", soft)
+		return profile.Ulimit{}, fmt.Errorf("soft limit %q is not a number", soft)
 	}
 	u.Hard = u.Soft
 	if hasHard {
 		if u.Hard, err = strconv.ParseInt(hard, 10, 64); err != nil {
-			return Ulimit{}, fmt.Errorf("hard limit %q is not a number", hard)
+			return profile.Ulimit{}, fmt.Errorf("hard limit %q is not a number", hard)
 		}
 	}
-	u.Soft, u.Hard = max(u.Soft, NoLimit), max(u.Hard, NoLimit)
+	u.Soft, u.Hard = max(u.Soft, profile.NoLimit), max(u.Hard, profile.NoLimit)
 	if LimitAbove(u.Soft, u.Hard) {
-		return Ulimit{}, errors.New("the soft limit is above the hard limit")
+		return profile.Ulimit{}, errors.New("the soft limit is above the hard limit")
 	}
 	return u, nil
 }
 
-// limitAbove reports whether limit a is higher than limit b, where a
+// LimitAbove reports whether limit a is higher than limit b, where a
 // negative limit (NoLimit) is unlimited.
 func LimitAbove(a, b int64) bool {
 	switch {
@@ -249,7 +246,7 @@ func LimitAbove(a, b int64) bool {
 func (f *RunFlags) Capabilities() []string {
 	caps := f.CapAdd
 	if !f.CapDropAll {
-		caps = append(DockerDefaultCapabilities(), f.CapAdd...)
+		caps = append(profile.DockerDefaultCapabilities(), f.CapAdd...)
 		caps = slices.DeleteFunc(caps, func(c string) bool { return slices.Contains(f.CapDrop, c) })
 	}
 	return sets.Sorted(caps)
@@ -315,30 +312,30 @@ func shellWords(s string) ([]string, error) {
 
 // ParseCapabilities reads capabilities.json: unknown fields and unknown
 // capability names are errors.
-func ParseCapabilities(data []byte) (*CapabilitySet, error) {
-	var c CapabilitySet
+func ParseCapabilities(data []byte) (*profile.CapabilitySet, error) {
+	var c profile.CapabilitySet
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", CapabilitiesFile, jsonfile.Error(err))
+		return nil, fmt.Errorf("%s: %w", profile.CapabilitiesFile, jsonfile.Error(err))
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%s: data after the JSON object", CapabilitiesFile)
+		return nil, fmt.Errorf("%s: data after the JSON object", profile.CapabilitiesFile)
 	}
 	if c.Add == nil {
-		return nil, fmt.Errorf("%s: no \"add\" list", CapabilitiesFile)
+		return nil, fmt.Errorf("%s: no \"add\" list", profile.CapabilitiesFile)
 	}
 	known := map[string]bool{}
 	for n := 0; n < 64; n++ {
-		if name, ok := CapabilityName(n); ok {
+		if name, ok := profile.CapabilityName(n); ok {
 			known[name] = true
 		}
 	}
 	for _, list := range [][]string{c.Add, c.Drop, c.Denied} {
 		for i, name := range list {
-			list[i] = CanonicalCapability(name)
+			list[i] = profile.CanonicalCapability(name)
 			if !known[list[i]] {
-				return nil, fmt.Errorf("%s: unknown capability %q", CapabilitiesFile, name)
+				return nil, fmt.Errorf("%s: unknown capability %q", profile.CapabilitiesFile, name)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package profile
+package runflags
 
 // docker-run.flags is the profile in the form people use it: flags to paste
 // into docker run (or splice into a script with $(cat docker-run.flags)).
@@ -8,6 +8,7 @@ package profile
 import (
 	"strings"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
@@ -18,18 +19,18 @@ import (
 // loaded on the host, see report.json) and, when suggested, --user (see
 // UserSuggestion), no-new-privileges, --read-only with its --tmpfs mounts,
 // and the resource limits of ResourceLimits.
-func DockerRunFlags(rec *Recording, caps CapabilitySet, seccompPath string) []string {
+func DockerRunFlags(rec *profile.Recording, caps profile.CapabilitySet, seccompPath string) []string {
 	flags := []string{"--cap-drop=ALL"}
 	for _, c := range sets.Sorted(caps.Add) {
 		// Docker documents capabilities without the CAP_ prefix.
-		flags = append(flags, "--cap-add="+strings.TrimPrefix(CanonicalCapability(c), "CAP_"))
+		flags = append(flags, "--cap-add="+strings.TrimPrefix(profile.CanonicalCapability(c), "CAP_"))
 	}
 	if u := UserSuggestion(rec); u.Flag != "" {
 		flags = append(flags, u.Flag)
 	}
 	flags = append(flags, "--security-opt=seccomp="+seccompPath)
-	flags = append(flags, "--security-opt=apparmor="+AppArmorProfileName(rec))
-	if SuggestNoNewPrivileges(Normalized(rec)).Suggested {
+	flags = append(flags, "--security-opt=apparmor="+profile.AppArmorProfileName(rec))
+	if SuggestNoNewPrivileges(profile.Normalized(rec)).Suggested {
 		flags = append(flags, "--security-opt=no-new-privileges")
 	}
 	if ro := ReadOnlyRoot(rec); ro.Suggested {
@@ -86,9 +87,9 @@ type NoNewPrivileges struct {
 	Reason    string `json:"reason"`
 }
 
-// noNewPrivileges suggests no-new-privileges unless something in the
+// SuggestNoNewPrivileges suggests no-new-privileges unless something in the
 // container relied on gaining privileges through exec, which it would stop.
-func SuggestNoNewPrivileges(rec *Recording) NoNewPrivileges {
+func SuggestNoNewPrivileges(rec *profile.Recording) NoNewPrivileges {
 	if len(rec.PrivilegedExecs) == 0 {
 		return NoNewPrivileges{
 			Suggested: true,

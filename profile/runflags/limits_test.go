@@ -1,66 +1,69 @@
-package profile
+package runflags
 
 import (
 	"math"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
 func TestResourceLimits(t *testing.T) {
 	tests := []struct {
 		name                   string
-		res                    Resources
-		cfg                    ContainerConfig
+		res                    profile.Resources
+		cfg                    profile.ContainerConfig
 		pids, memory, nofile   int64
 		pidsF, memoryF, filesF string
 	}{
 		{
 			name: "small peaks get the floors",
-			res:  Resources{PeakTasks: 1, PeakMemoryBytes: 3 * mib, PeakOpenFiles: 10},
-			pids: 48, memory: 64 * mib, nofile: 1024,
+			res:  profile.Resources{PeakTasks: 1, PeakMemoryBytes: 3 * profiletest.MiB, PeakOpenFiles: 10},
+			pids: 48, memory: 64 * profiletest.MiB, nofile: 1024,
 			pidsF: "--pids-limit=48", memoryF: "--memory=64m", filesF: "--ulimit=nofile=1024:1024",
 		},
 		{
 			name: "large peaks get twice, rounded up to a step",
-			res:  Resources{PeakTasks: 200, PeakMemoryBytes: 300*mib + 1, PeakOpenFiles: 5000},
-			pids: 512, memory: 768 * mib, nofile: 12288,
+			res:  profile.Resources{PeakTasks: 200, PeakMemoryBytes: 300*profiletest.MiB + 1, PeakOpenFiles: 5000},
+			pids: 512, memory: 768 * profiletest.MiB, nofile: 12288,
 			pidsF: "--pids-limit=512", memoryF: "--memory=768m", filesF: "--ulimit=nofile=12288:12288",
 		},
 		{
 			name: "the headroom of tasks is at least 32",
-			res:  Resources{PeakTasks: 20},
+			res:  profile.Resources{PeakTasks: 20},
 			pids: 64, pidsF: "--pids-limit=64",
 		},
 		{
 			name: "unobserved: nothing suggested",
-			res:  Resources{},
+			res:  profile.Resources{},
 		},
 		{
 			name: "a tighter limit it ran with is kept",
-			res:  Resources{PeakTasks: 10, PeakMemoryBytes: 40 * mib, PeakOpenFiles: 100},
-			cfg:  ContainerConfig{PidsLimit: 20, MemoryBytes: 50 * mib, Ulimits: []Ulimit{{Name: "nofile", Soft: 256, Hard: 512}}},
-			pids: 20, memory: 50 * mib, nofile: 256,
+			res:  profile.Resources{PeakTasks: 10, PeakMemoryBytes: 40 * profiletest.MiB, PeakOpenFiles: 100},
+			cfg:  profile.ContainerConfig{PidsLimit: 20, MemoryBytes: 50 * profiletest.MiB, Ulimits: []profile.Ulimit{{Name: "nofile", Soft: 256, Hard: 512}}},
+			pids: 20, memory: 50 * profiletest.MiB, nofile: 256,
 			pidsF: "--pids-limit=20", memoryF: "--memory=50m", filesF: "--ulimit=nofile=256:256",
 		},
 		{
 			name: "a limit below the peak is not kept",
-			res:  Resources{PeakTasks: 10, PeakMemoryBytes: 40 * mib},
-			cfg:  ContainerConfig{PidsLimit: 5, MemoryBytes: 30 * mib},
-			pids: 48, memory: 96 * mib,
+			res:  profile.Resources{PeakTasks: 10, PeakMemoryBytes: 40 * profiletest.MiB},
+			cfg:  profile.ContainerConfig{PidsLimit: 5, MemoryBytes: 30 * profiletest.MiB},
+			pids: 48, memory: 96 * profiletest.MiB,
 			pidsF: "--pids-limit=48", memoryF: "--memory=96m",
 		},
 		{
 			name:    "an odd byte limit it ran with",
-			res:     Resources{PeakMemoryBytes: 10 * mib},
-			cfg:     ContainerConfig{MemoryBytes: 20*mib + 5},
-			memory:  20*mib + 5,
+			res:     profile.Resources{PeakMemoryBytes: 10 * profiletest.MiB},
+			cfg:     profile.ContainerConfig{MemoryBytes: 20*profiletest.MiB + 5},
+			memory:  20*profiletest.MiB + 5,
 			memoryF: "--memory=20971525b",
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ResourceLimits(&Recording{Resources: tc.res, Config: tc.cfg})
+			l := ResourceLimits(&profile.Recording{Resources: tc.res, Config: tc.cfg})
 			for _, c := range []struct {
 				what     string
 				a        LimitAdvice
@@ -98,9 +101,9 @@ func TestResourceLimits(t *testing.T) {
 // Peaks that differ a little give the same limits.
 func TestResourceLimitsAreStable(t *testing.T) {
 	flags := func(tasks, memory, files int64) []string {
-		return ResourceLimits(&Recording{Resources: Resources{PeakTasks: tasks, PeakMemoryBytes: memory, PeakOpenFiles: files}}).Flags()
+		return ResourceLimits(&profile.Recording{Resources: profile.Resources{PeakTasks: tasks, PeakMemoryBytes: memory, PeakOpenFiles: files}}).Flags()
 	}
-	a, b := flags(6, 40*mib, 30), flags(7, 41*mib+12345, 60)
+	a, b := flags(6, 40*profiletest.MiB, 30), flags(7, 41*profiletest.MiB+12345, 60)
 	if !slices.Equal(a, b) || len(a) != 3 {
 		t.Errorf("%q and %q differ", a, b)
 	}
@@ -108,8 +111,8 @@ func TestResourceLimitsAreStable(t *testing.T) {
 
 // Never below the peak, whatever it is.
 func TestResourceLimitsNeverBelowPeak(t *testing.T) {
-	for _, peak := range []int64{1, 2, 31, 32, 33, 1023, 1024, 1025, 64 * mib, 64*mib + 1, 1 << 40, 1<<62 - 1, math.MaxInt64 - 1<<19, math.MaxInt64} {
-		l := ResourceLimits(&Recording{Resources: Resources{PeakTasks: peak, PeakMemoryBytes: peak, PeakOpenFiles: peak}})
+	for _, peak := range []int64{1, 2, 31, 32, 33, 1023, 1024, 1025, 64 * profiletest.MiB, 64*profiletest.MiB + 1, 1 << 40, 1<<62 - 1, math.MaxInt64 - 1<<19, math.MaxInt64} {
+		l := ResourceLimits(&profile.Recording{Resources: profile.Resources{PeakTasks: peak, PeakMemoryBytes: peak, PeakOpenFiles: peak}})
 		for _, a := range []LimitAdvice{l.Pids, l.Memory, l.Nofile} {
 			if a.Suggested < peak {
 				t.Errorf("peak %d: suggested %d (%s)", peak, a.Suggested, a.Reason)
@@ -120,8 +123,8 @@ func TestResourceLimitsNeverBelowPeak(t *testing.T) {
 
 // The limits go at the end of docker-run.flags.
 func TestDockerRunFlagsLimits(t *testing.T) {
-	rec := batchRecording(t)
-	flags := DockerRunFlags(rec, Capabilities(rec), "/p/seccomp.json")
+	rec := profiletest.BatchRecording(t)
+	flags := DockerRunFlags(rec, profile.Capabilities(rec), "/p/seccomp.json")
 	want := []string{"--pids-limit=48", "--memory=512m", "--ulimit=nofile=2048:2048"}
 	if got := flags[len(flags)-3:]; !slices.Equal(got, want) {
 		t.Errorf("flags end in %q, want %q", got, want)

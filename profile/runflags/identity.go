@@ -1,4 +1,4 @@
-package profile
+package runflags
 
 // Running as uid 0 is the one hardening item that a seccomp profile and a
 // capability list cannot replace: a process that escapes as root owns every
@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
@@ -76,11 +77,11 @@ const maxUserEvidence = 10
 
 // UserSuggestion decides whether the container needs to run as root, and
 // which user to run it as otherwise. See the package comment above.
-func UserSuggestion(rec *Recording) UserAdvice {
-	rec = Normalized(rec)
+func UserSuggestion(rec *profile.Recording) UserAdvice {
+	rec = profile.Normalized(rec)
 	adv := UserAdvice{Current: currentUser(rec), Evidence: []string{}}
 	execs := rec.Identity.Execs
-	caps := Capabilities(rec)
+	caps := profile.Capabilities(rec)
 
 	if u := strings.TrimSpace(rec.Config.User); u != "" && !isRootUser(u) {
 		adv.Decision = UserKeep
@@ -90,17 +91,17 @@ func UserSuggestion(rec *Recording) UserAdvice {
 		adv.Evidence = append(adv.Evidence, execEvidence(execs)...)
 		return adv
 	}
-	if len(execs) > 0 && !slices.ContainsFunc(execs, func(e ExecIdentity) bool { return e.UID == 0 }) {
+	if len(execs) > 0 && !slices.ContainsFunc(execs, func(e profile.ExecIdentity) bool { return e.UID == 0 }) {
 		adv.Decision = UserKeep
 		adv.Reason = fmt.Sprintf("it ran as uid %s from its first program on (the image's USER): keep it", uidList(execs))
 		adv.Evidence = append(adv.Evidence, execEvidence(execs)...)
 		return adv
 	}
 
-	var usedCaps []CapabilityUse // granted and needed
+	var usedCaps []profile.CapabilityUse // granted and needed
 	if rec.CapabilitiesRecorded {
 		for _, c := range rec.Capabilities {
-			if slices.Contains(caps.Add, CanonicalCapability(c.Name)) {
+			if slices.Contains(caps.Add, profile.CanonicalCapability(c.Name)) {
 				usedCaps = append(usedCaps, c)
 			}
 		}
@@ -116,9 +117,9 @@ func UserSuggestion(rec *Recording) UserAdvice {
 				other = append(other, CapabilityUseEvidence(c))
 			}
 		}
-		var chowned, otherAccess []RootOnlyAccess
+		var chowned, otherAccess []profile.RootOnlyAccess
 		for _, a := range rootOnly {
-			if a.Access == AccessChown {
+			if a.Access == profile.AccessChown {
 				chowned = append(chowned, a)
 			} else {
 				otherAccess = append(otherAccess, a)
@@ -231,7 +232,7 @@ func isRootUser(u string) bool {
 
 // currentUser says who the container ran as, from its configuration and
 // the execs.
-func currentUser(rec *Recording) string {
+func currentUser(rec *profile.Recording) string {
 	execs := rec.Identity.Execs
 	var s string
 	switch u := strings.TrimSpace(rec.Config.User); {
@@ -252,9 +253,9 @@ func currentUser(rec *Recording) string {
 	return s
 }
 
-// configRecorded reports whether the recording has the container's
+// ConfigRecorded reports whether the recording has the container's
 // configuration (docker inspect): Docker always reports a network mode.
-func ConfigRecorded(rec *Recording) bool {
+func ConfigRecorded(rec *profile.Recording) bool {
 	c := rec.Config
 	return c.NetworkMode != "" || c.User != "" || c.Privileged || c.PidMode != "" || c.IpcMode != "" ||
 		c.UTSMode != "" || c.UsernsMode != "" || c.CgroupnsMode != "" || len(c.Devices) > 0 ||
@@ -268,24 +269,24 @@ func ConfigRecorded(rec *Recording) bool {
 // first program run as that uid. Programs run as root after it do not
 // break the pattern (docker exec runs as root unless the container was
 // started with --user, and then as that user): rootAfterDrop lists them.
-func dropTarget(execs []ExecIdentity) (ExecIdentity, bool) {
+func dropTarget(execs []profile.ExecIdentity) (profile.ExecIdentity, bool) {
 	if len(execs) < 2 || execs[0].UID != 0 {
-		return ExecIdentity{}, false
+		return profile.ExecIdentity{}, false
 	}
-	i := slices.IndexFunc(execs, func(e ExecIdentity) bool { return e.UID != 0 })
+	i := slices.IndexFunc(execs, func(e profile.ExecIdentity) bool { return e.UID != 0 })
 	if i < 0 {
-		return ExecIdentity{}, false
+		return profile.ExecIdentity{}, false
 	}
 	for _, e := range execs[i:] {
 		if e.UID != 0 && e.UID != execs[i].UID {
-			return ExecIdentity{}, false
+			return profile.ExecIdentity{}, false
 		}
 	}
 	return execs[i], true
 }
 
 // rootAfterDrop are the programs run as root after the drop to uid.
-func rootAfterDrop(execs []ExecIdentity, drop ExecIdentity) []string {
+func rootAfterDrop(execs []profile.ExecIdentity, drop profile.ExecIdentity) []string {
 	i := slices.Index(execs, drop)
 	var paths []string
 	for _, e := range execs[i+1:] {
@@ -299,11 +300,11 @@ func rootAfterDrop(execs []ExecIdentity, drop ExecIdentity) []string {
 // entrypointCapability says why capability use c counts as an entrypoint's
 // drop to user to ("" when it does not): switching users, or chown-ing
 // files (to that user, presumably: the recording does not say to whom).
-func entrypointCapability(c CapabilityUse, to ExecIdentity) string {
+func entrypointCapability(c profile.CapabilityUse, to profile.ExecIdentity) string {
 	all := func(set []string) bool {
 		return len(c.Syscalls) > 0 && !slices.ContainsFunc(c.Syscalls, func(s string) bool { return !slices.Contains(set, s) })
 	}
-	switch CanonicalCapability(c.Name) {
+	switch profile.CanonicalCapability(c.Name) {
 	case "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP":
 		if len(c.Syscalls) == 0 || all(idSwitchSyscalls) {
 			return fmt.Sprintf("the entrypoint's switch to uid %d", to.UID)
@@ -318,17 +319,17 @@ func entrypointCapability(c CapabilityUse, to ExecIdentity) string {
 
 // switchesWithoutExec reports whether the capabilities used include
 // switching users (a server that drops privileges in its workers).
-func switchesWithoutExec(used []CapabilityUse) bool {
-	return slices.ContainsFunc(used, func(c CapabilityUse) bool {
-		n := CanonicalCapability(c.Name)
+func switchesWithoutExec(used []profile.CapabilityUse) bool {
+	return slices.ContainsFunc(used, func(c profile.CapabilityUse) bool {
+		n := profile.CanonicalCapability(c.Name)
 		return n == "CAP_SETUID" || n == "CAP_SETGID"
 	})
 }
 
-// capabilityUseEvidence describes one capability use: "CAP_CHOWN: granted
+// CapabilityUseEvidence describes one capability use: "CAP_CHOWN: granted
 // 12 times during fchownat".
-func CapabilityUseEvidence(c CapabilityUse) string {
-	s := fmt.Sprintf("%s: granted %s", CanonicalCapability(c.Name), text.Times(c.Granted))
+func CapabilityUseEvidence(c profile.CapabilityUse) string {
+	s := fmt.Sprintf("%s: granted %s", profile.CanonicalCapability(c.Name), text.Times(c.Granted))
 	if len(c.Syscalls) > 0 {
 		s += " during " + strings.Join(c.Syscalls, ", ")
 	}
@@ -337,7 +338,7 @@ func CapabilityUseEvidence(c CapabilityUse) string {
 
 // rootOnlyEvidence describes accesses only root could make, each followed
 // by note when one is given.
-func rootOnlyEvidence(accesses []RootOnlyAccess, note ...string) []string {
+func rootOnlyEvidence(accesses []profile.RootOnlyAccess, note ...string) []string {
 	var out []string
 	for _, a := range accesses {
 		s := fmt.Sprintf("%s %s: only root may (owner uid %d, mode %04o)", a.Access, text.DisplayPath(a.Path), a.Owner, a.Mode&0o7777)
@@ -350,7 +351,7 @@ func rootOnlyEvidence(accesses []RootOnlyAccess, note ...string) []string {
 }
 
 // execEvidence lists who ran which program, merging runs of one uid.
-func execEvidence(execs []ExecIdentity) []string {
+func execEvidence(execs []profile.ExecIdentity) []string {
 	var out []string
 	for i := 0; i < len(execs); {
 		j := i
@@ -371,7 +372,7 @@ func execEvidence(execs []ExecIdentity) []string {
 	return out
 }
 
-// limitEvidence keeps the first maxUserEvidence lines and says how many
+// LimitEvidence keeps the first maxUserEvidence lines and says how many
 // more there were.
 func LimitEvidence(lines []string) []string {
 	if len(lines) <= maxUserEvidence {
@@ -380,7 +381,7 @@ func LimitEvidence(lines []string) []string {
 	return append(slices.Clone(lines[:maxUserEvidence]), fmt.Sprintf("and %d more", len(lines)-maxUserEvidence))
 }
 
-func distinctUIDs(execs []ExecIdentity) []uint32 {
+func distinctUIDs(execs []profile.ExecIdentity) []uint32 {
 	var uids []uint32
 	for _, e := range execs {
 		if !slices.Contains(uids, e.UID) {
@@ -391,7 +392,7 @@ func distinctUIDs(execs []ExecIdentity) []uint32 {
 }
 
 // uidList spells the distinct uids in order of first use: "0, 999".
-func uidList(execs []ExecIdentity) string {
+func uidList(execs []profile.ExecIdentity) string {
 	var s []string
 	for _, u := range distinctUIDs(execs) {
 		s = append(s, strconv.FormatUint(uint64(u), 10))

@@ -1,9 +1,12 @@
-package profile
+package runflags
 
 import (
 	"os/exec"
 	"slices"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
 var quoteCases = []struct{ in, want string }{
@@ -68,8 +71,8 @@ func splitNUL(b []byte) []string {
 }
 
 func TestDockerRunFlags(t *testing.T) {
-	rec := nginxRecording(t)
-	caps := Capabilities(rec)
+	rec := profiletest.NginxRecording(t)
+	caps := profile.Capabilities(rec)
 	got := DockerRunFlags(rec, caps, "/srv/profiles/my web/seccomp.json")
 	want := []string{
 		"--cap-drop=ALL",
@@ -98,13 +101,13 @@ func TestDockerRunFlags(t *testing.T) {
 		t.Error("no-new-privileges suggested despite a privileged exec")
 	}
 
-	rec.Files = append(rec.Files, FileAccess{Path: "/var/tmp/x", Access: created, Mount: MountRootfs},
-		FileAccess{Path: "/tmp/y", Access: created, Mount: MountRootfs})
+	rec.Files = append(rec.Files, profile.FileAccess{Path: "/var/tmp/x", Access: profiletest.Created, Mount: profile.MountRootfs},
+		profile.FileAccess{Path: "/tmp/y", Access: profiletest.Created, Mount: profile.MountRootfs})
 	got = DockerRunFlags(rec, caps, "/p.json")
 	if want := []string{"--read-only", "--tmpfs=/run", "--tmpfs=/tmp", "--tmpfs=/var/tmp"}; !slices.Equal(got[len(got)-4:], want) {
 		t.Errorf("flags end in %q, want %q", got[len(got)-4:], want)
 	}
-	rec.Files = append(rec.Files, FileAccess{Path: "/data/dump.rdb", Access: created, Mount: MountRootfs})
+	rec.Files = append(rec.Files, profile.FileAccess{Path: "/data/dump.rdb", Access: profiletest.Created, Mount: profile.MountRootfs})
 	if slices.Contains(DockerRunFlags(rec, caps, "/p.json"), "--read-only") {
 		t.Error("--read-only suggested despite a write to /data")
 	}

@@ -1,35 +1,40 @@
-package profile
+package runflags
 
 import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
 func TestUserSuggestion(t *testing.T) {
-	root := func(path string) ExecIdentity { return ExecIdentity{Path: path} }
-	as := func(path string, uid uint32) ExecIdentity { return ExecIdentity{Path: path, UID: uid, GID: uid} }
-	base := func(execs ...ExecIdentity) *Recording {
-		return &Recording{CapabilitiesRecorded: true, FilesRecorded: true, Identity: Identity{Execs: execs},
-			Config: ContainerConfig{NetworkMode: "bridge"}}
+	root := func(path string) profile.ExecIdentity { return profile.ExecIdentity{Path: path} }
+	as := func(path string, uid uint32) profile.ExecIdentity {
+		return profile.ExecIdentity{Path: path, UID: uid, GID: uid}
 	}
-	withCaps := func(rec *Recording, caps ...CapabilityUse) *Recording {
+	base := func(execs ...profile.ExecIdentity) *profile.Recording {
+		return &profile.Recording{CapabilitiesRecorded: true, FilesRecorded: true, Identity: profile.Identity{Execs: execs},
+			Config: profile.ContainerConfig{NetworkMode: "bridge"}}
+	}
+	withCaps := func(rec *profile.Recording, caps ...profile.CapabilityUse) *profile.Recording {
 		rec.Capabilities = caps
 		return rec
 	}
-	withRootOnly := func(rec *Recording, a ...RootOnlyAccess) *Recording {
+	withRootOnly := func(rec *profile.Recording, a ...profile.RootOnlyAccess) *profile.Recording {
 		rec.Identity.RootOnly = a
 		return rec
 	}
-	chown := CapabilityUse{Name: "CAP_CHOWN", Granted: 12, Syscalls: []string{"fchownat"}}
-	setuid := CapabilityUse{Name: "CAP_SETUID", Granted: 1, Syscalls: []string{"setuid"}}
-	setgid := CapabilityUse{Name: "CAP_SETGID", Granted: 2, Syscalls: []string{"setgid", "setgroups"}}
-	bind := CapabilityUse{Name: "CAP_NET_BIND_SERVICE", Granted: 1, Syscalls: []string{"bind"}}
-	probe := CapabilityUse{Name: "CAP_SYS_ADMIN", Denied: 30, Syscalls: []string{"mmap", "brk"}}
+	chown := profile.CapabilityUse{Name: "CAP_CHOWN", Granted: 12, Syscalls: []string{"fchownat"}}
+	setuid := profile.CapabilityUse{Name: "CAP_SETUID", Granted: 1, Syscalls: []string{"setuid"}}
+	setgid := profile.CapabilityUse{Name: "CAP_SETGID", Granted: 2, Syscalls: []string{"setgid", "setgroups"}}
+	bind := profile.CapabilityUse{Name: "CAP_NET_BIND_SERVICE", Granted: 1, Syscalls: []string{"bind"}}
+	probe := profile.CapabilityUse{Name: "CAP_SYS_ADMIN", Denied: 30, Syscalls: []string{"mmap", "brk"}}
 
 	tests := []struct {
 		name     string
-		rec      *Recording
+		rec      *profile.Recording
 		decision string
 		user     string
 		flag     string
@@ -45,7 +50,7 @@ func TestUserSuggestion(t *testing.T) {
 		{
 			name: "(a) a root-only file: root needed",
 			rec: withRootOnly(base(root("/app")),
-				RootOnlyAccess{Path: "/etc/app/secret.key", Access: AccessRead, Owner: 0, Mode: 0o100600}),
+				profile.RootOnlyAccess{Path: "/etc/app/secret.key", Access: profile.AccessRead, Owner: 0, Mode: 0o100600}),
 			decision: UserRootNeeded,
 			evidence: []string{"read /etc/app/secret.key: only root may (owner uid 0, mode 0600)"},
 		},
@@ -59,7 +64,7 @@ func TestUserSuggestion(t *testing.T) {
 			name: "(b) gosu entrypoint: start as the user, report only",
 			rec: withRootOnly(withCaps(base(root("/entrypoint.sh"), root("/usr/bin/find"), root("/usr/sbin/gosu"),
 				as("/usr/bin/redis-server", 999)), chown, setuid, setgid, probe),
-				RootOnlyAccess{Path: "/data/", Access: AccessChown, Mode: 0o40755}),
+				profile.RootOnlyAccess{Path: "/data/", Access: profile.AccessChown, Mode: 0o40755}),
 			decision: UserDropsInEntrypoint,
 			user:     "999:999",
 			evidence: []string{
@@ -101,21 +106,21 @@ func TestUserSuggestion(t *testing.T) {
 		},
 		{
 			name:     "(c) never needed root, started late: not in the flags",
-			rec:      func() *Recording { r := base(root("/job")); r.StartMissed = true; return r }(),
+			rec:      func() *profile.Recording { r := base(root("/job")); r.StartMissed = true; return r }(),
 			decision: UserNonRoot,
 			user:     NobodyUser,
 			reason:   "not in docker-run.flags",
 		},
 		{
 			name:     "already non-root by --user: kept",
-			rec:      func() *Recording { r := base(as("/app", 1000)); r.Config.User = "app"; return r }(),
+			rec:      func() *profile.Recording { r := base(as("/app", 1000)); r.Config.User = "app"; return r }(),
 			decision: UserKeep,
 			user:     "app",
 			flag:     "--user=app",
 		},
 		{
 			name:     "--user 0 is root",
-			rec:      func() *Recording { r := base(root("/app")); r.Config.User = "0:0"; return r }(),
+			rec:      func() *profile.Recording { r := base(root("/app")); r.Config.User = "0:0"; return r }(),
 			decision: UserNonRoot,
 			user:     NobodyUser,
 			flag:     "--user=65534:65534",
@@ -128,13 +133,13 @@ func TestUserSuggestion(t *testing.T) {
 		},
 		{
 			name:     "capabilities not recorded: unknown",
-			rec:      func() *Recording { r := base(root("/app")); r.CapabilitiesRecorded = false; return r }(),
+			rec:      func() *profile.Recording { r := base(root("/app")); r.CapabilitiesRecorded = false; return r }(),
 			decision: UserUnknown,
 			reason:   "capability checks",
 		},
 		{
 			name:     "files not recorded: unknown",
-			rec:      func() *Recording { r := base(root("/app")); r.FilesRecorded = false; return r }(),
+			rec:      func() *profile.Recording { r := base(root("/app")); r.FilesRecorded = false; return r }(),
 			decision: UserUnknown,
 			reason:   "file access was not recorded",
 		},
@@ -176,22 +181,22 @@ func TestUserSuggestion(t *testing.T) {
 // The user flag comes right after the capability flags, and only for a
 // container that never needed root.
 func TestDockerRunFlagsUser(t *testing.T) {
-	rec := batchRecording(t)
-	flags := DockerRunFlags(rec, Capabilities(rec), "/p/seccomp.json")
+	rec := profiletest.BatchRecording(t)
+	flags := DockerRunFlags(rec, profile.Capabilities(rec), "/p/seccomp.json")
 	i := slices.Index(flags, "--user=65534:65534")
 	if i != 1 || flags[0] != "--cap-drop=ALL" {
 		t.Errorf("flags %q: want --user=65534:65534 right after the capability flags", flags)
 	}
-	for _, rec := range []*Recording{redisRecording(t), dangerousRecording(t), nginxRecording(t)} {
-		for _, f := range DockerRunFlags(rec, Capabilities(rec), "/p/seccomp.json") {
+	for _, rec := range []*profile.Recording{profiletest.RedisRecording(t), profiletest.DangerousRecording(t), profiletest.NginxRecording(t)} {
+		for _, f := range DockerRunFlags(rec, profile.Capabilities(rec), "/p/seccomp.json") {
 			if strings.HasPrefix(f, "--user") {
 				t.Errorf("%s: %s in the flags", rec.Container.Name, f)
 			}
 		}
 	}
-	rec = batchRecording(t)
+	rec = profiletest.BatchRecording(t)
 	rec.FilesRecorded = false
-	if slices.ContainsFunc(DockerRunFlags(rec, Capabilities(rec), "/p/seccomp.json"), func(f string) bool { return strings.HasPrefix(f, "--user") }) {
+	if slices.ContainsFunc(DockerRunFlags(rec, profile.Capabilities(rec), "/p/seccomp.json"), func(f string) bool { return strings.HasPrefix(f, "--user") }) {
 		t.Error("--user suggested although file access was not recorded")
 	}
 }

@@ -1,4 +1,4 @@
-package profile
+package runflags
 
 // --read-only makes the container's root filesystem read-only: a
 // compromised process can no longer change the programs and configuration
@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 )
@@ -35,8 +36,8 @@ var tmpfsRoots = []string{"/tmp", "/var/tmp", "/run", "/var/run"}
 // image). It is not suggested when the container wrote anywhere else, or
 // read a file of the image where a tmpfs would hide it, or executed a file
 // where the tmpfs would be (Docker mounts --tmpfs noexec).
-func ReadOnlyRoot(rec *Recording) ReadOnly {
-	rec = Normalized(rec)
+func ReadOnlyRoot(rec *profile.Recording) ReadOnly {
+	rec = profile.Normalized(rec)
 	no := func(reason string) ReadOnly { return ReadOnly{Tmpfs: []string{}, Reason: reason} }
 	if !rec.FilesRecorded {
 		return no("file access was not recorded, so it is not known where the container writes")
@@ -44,14 +45,14 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 
 	created := map[string]bool{} // directories it made, without their trailing '/'
 	for _, f := range rec.Files {
-		if onRootfs(f, rec) && slices.Contains(f.Access, AccessMkdir) {
+		if onRootfs(f, rec) && slices.Contains(f.Access, profile.AccessMkdir) {
 			created[strings.TrimSuffix(f.Path, "/")] = true
 		}
 	}
 	var outside []string
 	written := map[string][]string{} // mount point -> paths written under it
 	for _, f := range rec.Files {
-		if !onRootfs(f, rec) || !slices.ContainsFunc(f.Access, IsWriteAccess) {
+		if !onRootfs(f, rec) || !slices.ContainsFunc(f.Access, profile.IsWriteAccess) {
 			continue
 		}
 		p := strings.TrimSuffix(f.Path, "/")
@@ -94,11 +95,11 @@ func ReadOnlyRoot(rec *Recording) ReadOnly {
 		if i < 0 {
 			continue
 		}
-		if slices.Contains(f.Access, AccessExec) || slices.Contains(f.Access, AccessMmapExec) {
+		if slices.Contains(f.Access, profile.AccessExec) || slices.Contains(f.Access, profile.AccessMmapExec) {
 			return no(fmt.Sprintf("the container executed %s, and Docker mounts --tmpfs noexec: "+
 				"to use --read-only, add --tmpfs=%s:exec yourself", text.DisplayPath(f.Path), tmpfs[i]))
 		}
-		if !slices.ContainsFunc(f.Access, IsWriteAccess) {
+		if !slices.ContainsFunc(f.Access, profile.IsWriteAccess) {
 			return no(fmt.Sprintf("the container read %s from the image, and the tmpfs on %s "+
 				"that its writes there need would hide it", text.DisplayPath(f.Path), tmpfs[i]))
 		}
@@ -133,8 +134,8 @@ var dockerMounts = []string{"/proc", "/sys", "/dev", "/etc/hosts", "/etc/hostnam
 // onRootfs reports whether f is on the container's root filesystem: so
 // recorded, or of unknown mount (the cautious answer), and not under one of
 // the mounts Docker makes or gave the container.
-func onRootfs(f FileAccess, rec *Recording) bool {
-	if f.Mount != MountRootfs && f.Mount != "" {
+func onRootfs(f profile.FileAccess, rec *profile.Recording) bool {
+	if f.Mount != profile.MountRootfs && f.Mount != "" {
 		return false
 	}
 	for _, m := range dockerMounts {
@@ -160,7 +161,7 @@ func scratchRoot(p string) string {
 	return ""
 }
 
-// isUnder reports whether path is dir or inside it (dir without a trailing
+// IsUnder reports whether path is dir or inside it (dir without a trailing
 // '/'; path with or without one).
 func IsUnder(path, dir string) bool {
 	return path == dir || strings.HasPrefix(path, dir+"/")
@@ -175,7 +176,7 @@ func parentDir(p string) string {
 	return p[:i]
 }
 
-// listPaths names up to three paths, and how many more there are.
+// ListPaths names up to three paths, and how many more there are.
 func ListPaths(paths []string) string {
 	shown := make([]string, 0, 3)
 	for _, p := range paths[:min(3, len(paths))] {

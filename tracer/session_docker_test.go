@@ -2,9 +2,7 @@ package tracer
 
 import (
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +18,8 @@ func TestSessionKeepsSettingsOfARemovedContainer(t *testing.T) {
 	if err := exec.Command("docker", "info").Run(); err != nil {
 		tracertest.SkipOrFail(t, "skipping: dockerd is not answering (%v)", err)
 	}
-	image := probeImage(t)
+	image := "tailor-test-tracer-probe:" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
+	tracertest.ProbeImage(t, image)
 	name := "tailor-test-removed-" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
 
 	// Hold attribution until the container is gone.
@@ -67,29 +66,4 @@ func TestSessionKeepsSettingsOfARemovedContainer(t *testing.T) {
 	if !found {
 		t.Fatalf("no recording of %s among %d", name, len(recs))
 	}
-}
-
-// probeImage builds a FROM scratch image holding the probe.
-func probeImage(t *testing.T) string {
-	t.Helper()
-	probe := tracertest.BuildProbe(t)
-	dir := t.TempDir()
-	data, err := os.ReadFile(probe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "probe"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY probe /probe\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	image := "tailor-test-tracer-probe:" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
-	cmd := exec.Command("docker", "build", "-q", "-t", image, dir)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", image).Run() })
-	return image
 }

@@ -36,7 +36,11 @@ const volatile __u32 syscall_ops[MAX_NR] = {};
 #define O_PATH 010000000
 #define AT_FDCWD -100
 #define AT_REMOVEDIR 0x200
+#define PROT_READ 0x1
+#define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
+#define MAP_TYPE 0x0f
+#define MAP_PRIVATE 0x02
 #define MAP_ANONYMOUS 0x20
 #define MNT_INTERNAL 0x4000
 #define S_IFMT 00170000
@@ -498,10 +502,24 @@ static __noinline void file_syscall(struct task_struct *task, struct task_state 
 		ts->pending_access = open_access(flags);
 		ts->pending_next_fd = BPF_CORE_READ(task, files, next_fd);
 		return;
-	case KIND_MMAP:
-		if ((a3 & PROT_EXEC) && !(SYSCALL_ARG4(regs) & MAP_ANONYMOUS))
-			emit_file(task, ts, fd_file(task, (int)SYSCALL_ARG5(regs)), ACCESS_MMAP);
+	case KIND_MMAP: {
+		__u64 mflags = SYSCALL_ARG4(regs);
+		struct file *mf = mflags & MAP_ANONYMOUS ? NULL : fd_file(task, (int)SYSCALL_ARG5(regs));
+		if ((a3 & PROT_EXEC) && mf)
+			emit_file(task, ts, mf, ACCESS_MMAP);
+		/* A shared mapping of memory with no path: MAP_SHARED|MAP_ANONYMOUS
+		 * (the kernel makes a shmem file for it) or a file on an internal
+		 * mount (memfd). AppArmor mediates its mmap on the name the
+		 * pseudo file has, "/", as a disconnected path. */
+		if ((mflags & MAP_TYPE) != MAP_PRIVATE && (a3 & (PROT_READ | PROT_WRITE | PROT_EXEC)) &&
+		    (!mf ? (mflags & MAP_ANONYMOUS) : (BPF_CORE_READ(mf, f_path.mnt, mnt_flags) & MNT_INTERNAL))) {
+			__u64 prot = a3 & (PROT_READ | PROT_WRITE | PROT_EXEC);
+			t = target_of(ts);
+			if (t && (t->shared_nopath_mmap & prot) != prot)
+				__sync_fetch_and_or(&t->shared_nopath_mmap, prot);
+		}
 		return;
+	}
 	case KIND_FD:
 		emit_file(task, ts, fd_file(task, (int)a1), op);
 		return;

@@ -250,6 +250,9 @@ struct target {
 	__u64 oom_kills;	       /* tasks the OOM killer chose */
 	__u64 signals_sent;	 /* bit n: signal n (0: kill(pid, 0)) */
 	__u64 ptrace_requests; /* bit n: ptrace request n (n < 64) */
+	/* PROT_READ, PROT_WRITE, PROT_EXEC of shared mappings of memory with
+	 * no path (MAP_SHARED|MAP_ANONYMOUS, memfd). */
+	__u64 shared_nopath_mmap;
 };
 
 struct ns_entry {

@@ -257,29 +257,30 @@ const (
 )
 
 type RecorderTarget struct {
-	_               structs.HostLayout
-	Gen             uint32
-	Mntns           uint32
-	ArmedBy         uint32
-	InitTgid        uint32
-	CreatorTgid     uint32
-	Late            uint32
-	PrivilegedExecs uint32
-	Pad             uint32
-	Nsid            uint64
-	Userns          uint64
-	CreatedNs       uint64
-	ArmedNs         uint64
-	Setup           [16]uint64
-	Tail            [16]uint64
-	CapSyscalls     [64][16]uint64
-	Sockets         [16]uint64
-	ArgsOverflow    [16]uint64
-	Tasks           int64
-	PeakTasks       int64
-	OomKills        uint64
-	SignalsSent     uint64
-	PtraceRequests  uint64
+	_                structs.HostLayout
+	Gen              uint32
+	Mntns            uint32
+	ArmedBy          uint32
+	InitTgid         uint32
+	CreatorTgid      uint32
+	Late             uint32
+	PrivilegedExecs  uint32
+	Pad              uint32
+	Nsid             uint64
+	Userns           uint64
+	CreatedNs        uint64
+	ArmedNs          uint64
+	Setup            [16]uint64
+	Tail             [16]uint64
+	CapSyscalls      [64][16]uint64
+	Sockets          [16]uint64
+	ArgsOverflow     [16]uint64
+	Tasks            int64
+	PeakTasks        int64
+	OomKills         uint64
+	SignalsSent      uint64
+	PtraceRequests   uint64
+	SharedNopathMmap uint64
 }
 
 type RecorderTaskState struct {

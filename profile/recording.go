@@ -85,8 +85,13 @@ type Recording struct {
 	SignalsSent []string `json:"signals_sent,omitempty"`
 	// Ptrace are the ptrace requests it made, in AppArmor's spelling
 	// ("trace", "read").
-	Ptrace []string   `json:"ptrace,omitempty"`
-	Mounts []MountUse `json:"mounts,omitempty"`
+	Ptrace []string `json:"ptrace,omitempty"`
+	// SharedMemory is how the container mapped shared memory that has no
+	// path: mmap(MAP_SHARED|MAP_ANONYMOUS), a memfd ("read", "write",
+	// "exec": the mappings' PROT_ bits). The kernel backs it with a pseudo
+	// file that AppArmor names "/", a disconnected path.
+	SharedMemory []string   `json:"shared_memory,omitempty"`
+	Mounts       []MountUse `json:"mounts,omitempty"`
 	// ContainerMounts are the mounts Docker gave the container (volumes,
 	// binds, tmpfs), so that writes can be told from root filesystem writes.
 	ContainerMounts []ContainerMount `json:"container_mounts,omitempty"`

@@ -151,7 +151,10 @@ func nginxRecording(t *testing.T) *Recording {
 		Files:                nginxFiles(),
 		Sockets:              []SocketUse{{Family: "inet", Type: "stream"}, {Family: "unix", Type: "dgram"}},
 		SignalsSent:          []string{"term", "quit"},
-		ContainerMounts:      []ContainerMount{{Type: "volume", Destination: "/var/cache/nginx"}},
+		// nginx's shared zones (accept mutex, statistics): mmap
+		// MAP_SHARED|MAP_ANONYMOUS, read and written.
+		SharedMemory:    []string{"write", "read"},
+		ContainerMounts: []ContainerMount{{Type: "volume", Destination: "/var/cache/nginx"}},
 	}
 }
 

@@ -309,6 +309,9 @@ func TestKernelRecordsFileAccess(t *testing.T) {
 				if !slices.Equal(signals, []string{"exists"}) {
 					t.Errorf("signals = %v", signals)
 				}
+				if !slices.Equal(snap.SharedMemory, []string{"read", "write"}) {
+					t.Errorf("shared memory = %v, want [read write] (the MAP_SHARED|MAP_ANONYMOUS mapping, not the private one)", snap.SharedMemory)
+				}
 			}(e.Slot, e.Gen)
 		}
 		if e.File != nil && strings.HasPrefix(e.File.Path, dir+"/") {

@@ -49,6 +49,10 @@ profile tailor-web flags=(attach_disconnected,mediate_deleted) {
   "@{PROC}/meminfo" r,
   "@{PROC}/sys/kernel/ngroups_max" r,
 
+  # Shared memory with no path (mmap MAP_SHARED|MAP_ANONYMOUS, memfd): its pseudo
+  # file is disconnected, and AppArmor names it "/" when it mediates the mmap.
+  "/" rw,
+
   # Sockets the container created.
   network inet stream,
   network unix dgram,

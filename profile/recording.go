@@ -194,6 +194,12 @@ const (
 	AccessChown    = "chown"
 	AccessLock     = "lock"    // flock/fcntl lock
 	AccessConnect  = "connect" // connected to (or bound) a unix socket at this path
+	// AccessOpenCreate: opened with O_CREAT a name that existed (nothing
+	// was created). When the name was not cached the kernel checks create
+	// on it before it finds the file there, so AppArmor must allow create
+	// on the name, also where it is a symlink (a log linked to /dev/stdout:
+	// the write is mediated on the target, the create on the link's name).
+	AccessOpenCreate = "open_create"
 )
 
 // Where a path lives.

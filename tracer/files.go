@@ -198,6 +198,7 @@ func accessNames(a bpf.RecorderAccessBits) []string {
 		{bpf.RecorderAccessBitsACCESS_CHOWN, profile.AccessChown},
 		{bpf.RecorderAccessBitsACCESS_LOCK, profile.AccessLock},
 		{bpf.RecorderAccessBitsACCESS_CONNECT, profile.AccessConnect},
+		{bpf.RecorderAccessBitsACCESS_OPEN_CREATE, profile.AccessOpenCreate},
 	} {
 		if a&n.bit != 0 {
 			out = append(out, n.name)

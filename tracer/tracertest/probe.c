@@ -298,6 +298,12 @@ static int files(const char *dir)
 	if (fd < 0)
 		return 22;
 	sys(NR_close, fd, 0, 0);
+	/* O_CREAT through a symlink to a file that exists (a log linked to
+	 * /dev/stdout): nothing is created, the name is checked for create. */
+	fd = sys6(NR_openat, AT_FDCWD, (long)in(dir, "loglink", 0), O_CREAT | O_WRONLY | O_APPEND, 0644, 0, 0);
+	if (fd < 0)
+		return 30;
+	sys(NR_close, fd, 0, 0);
 	/* These fail: no rule needed, nothing to record. */
 	sys(NR_mkdirat, AT_FDCWD, in(dir, "existing_dir", 0), 0755);
 	sys6(NR_openat, AT_FDCWD, (long)in(dir, "missing", 0), 0, 0, 0, 0);

@@ -43,6 +43,8 @@ profile tailor-web flags=(attach_disconnected,mediate_deleted) {
   "/usr/sbin/nginx" mrix,
   "/var/cache/nginx/client_temp/" w,
   "/var/cache/nginx/client_temp/*" rw,
+  "/var/log/nginx/access.log" w,
+  "/var/log/nginx/error.log" w,
   "/var/www/html/index.nginx-debian.html" r,
   "@{PROC}/@{pid}/status" r,
   "@{PROC}/@{pid}/task/@{tid}/comm" w,

@@ -36,21 +36,23 @@ func requireAppArmor(t *testing.T) {
 }
 
 // kmsg reads the kernel log from the moment it was opened: AppArmor's
-// audit records go there when no audit daemon takes them.
-type kmsg struct{ f *os.File }
+// audit records go there when no audit daemon takes them. It reads the raw
+// descriptor: an *os.File of a non-blocking descriptor waits in Go's poller
+// for more records instead of returning EAGAIN at the end of the log.
+type kmsg struct{ fd int }
 
 func openKmsg(t *testing.T) *kmsg {
 	t.Helper()
-	f, err := os.OpenFile("/dev/kmsg", os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	fd, err := syscall.Open("/dev/kmsg", syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
+	if _, err := syscall.Seek(fd, 0, io.SeekEnd); err != nil {
+		syscall.Close(fd)
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
-	return &kmsg{f}
+	t.Cleanup(func() { syscall.Close(fd) })
+	return &kmsg{fd}
 }
 
 // apparmorRecords returns the AppArmor audit records logged since the last
@@ -60,15 +62,18 @@ func (k *kmsg) apparmorRecords(t *testing.T, profile string) []string {
 	var out []string
 	buf := make([]byte, 8192)
 	for {
-		n, err := k.f.Read(buf)
+		n, err := syscall.Read(k.fd, buf)
 		if errors.Is(err, syscall.EAGAIN) {
 			return out
 		}
-		if errors.Is(err, syscall.EPIPE) {
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.EINTR) {
 			continue // records were overwritten before we read them
 		}
 		if err != nil {
 			t.Fatalf("read /dev/kmsg: %v", err)
+		}
+		if n <= 0 {
+			return out
 		}
 		rec := string(buf[:n])
 		if strings.Contains(rec, "apparmor=") && strings.Contains(rec, `profile="`+profile+`"`) {

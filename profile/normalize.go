@@ -35,6 +35,7 @@ func Normalize(rec *Recording) {
 	rec.Sockets = slices.Compact(rec.Sockets)
 	rec.SignalsSent = sortedSetOrNil(rec.SignalsSent)
 	rec.Ptrace = sortedSetOrNil(rec.Ptrace)
+	rec.SharedMemory = sortedSetOrNil(rec.SharedMemory)
 	slices.SortFunc(rec.Mounts, compareMountUse)
 	rec.Mounts = slices.Compact(rec.Mounts)
 	slices.SortFunc(rec.ContainerMounts, compareContainerMount)
@@ -100,6 +101,7 @@ func cloneRecording(rec *Recording) *Recording {
 	c.Sockets = slices.Clone(rec.Sockets)
 	c.SignalsSent = slices.Clone(rec.SignalsSent)
 	c.Ptrace = slices.Clone(rec.Ptrace)
+	c.SharedMemory = slices.Clone(rec.SharedMemory)
 	c.Mounts = slices.Clone(rec.Mounts)
 	c.ContainerMounts = slices.Clone(rec.ContainerMounts)
 	return &c

@@ -829,6 +829,7 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 		r.Sockets = append(r.Sockets, snap.Sockets...)
 		r.SignalsSent = append(r.SignalsSent, snap.SignalsSent...)
 		r.Ptrace = append(r.Ptrace, snap.Ptrace...)
+		r.SharedMemory = append(r.SharedMemory, snap.SharedMemory...)
 		for abi := ABICompat; abi <= ABIX32; abi++ {
 			for _, n := range snap.Syscalls[abi] {
 				if n > 0 {

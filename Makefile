@@ -13,7 +13,7 @@ PACKAGES := docker.io docker-compose crun podman gcc libc6-dev libseccomp-dev pk
 DOCKERD_LOG ?= /var/log/tailor-dockerd.log
 TEST_TIMEOUT ?= 80m
 
-.PHONY: all build generate cross runtimes test test-unit demo setup packages dockerd images bench fmt vet clean kernels kernel-packages vm vm-smoke vm-packages
+.PHONY: all build generate cross runtimes test test-unit demo setup packages dockerd images bench fmt vet clean kernels kernel-packages vm vm-smoke vm-apparmor vm-packages
 
 all: build
 
@@ -104,13 +104,16 @@ KERNEL ?= 6.1
 IMAGES ?=
 VM_OUT ?= $(CURDIR)/bin/vm-out
 VM_CGROUP_DRIVER ?= systemd
+# How long the boot and CMD may take before the guest is stopped.
+VM_TIMEOUT ?= 30m
 VM_PACKAGES := qemu-system-x86 qemu-utils debootstrap e2fsprogs debian-archive-keyring
 vm: vm-packages build
 	@if [ -n "$(IMAGES)" ]; then $(MAKE) --no-print-directory dockerd; fi
 	$(GO) build -o bin/tailor-vm ./internal/cmd/vm
 	@test -n '$(VM_CMD)' || { echo "make vm: CMD='...' is the command to run in the guest"; exit 2; }
 	CMD='$(VM_CMD)' bin/tailor-vm run -kernel '$(KERNEL)' -images '$(IMAGES)' -out '$(VM_OUT)' \
-		-cgroup-driver '$(VM_CGROUP_DRIVER)' -tailor bin/tailor
+		-cgroup-driver '$(VM_CGROUP_DRIVER)' -tailor bin/tailor -timeout '$(VM_TIMEOUT)' \
+		-shared '$(patsubst %/,%,$(dir $(SHARED_IMAGES)))'
 
 # CMD as written, not expanded by make ($(uname -r) is the guest's shell's),
 # quoted for the shell.
@@ -122,6 +125,22 @@ VM_CMD = $(subst ','\'',$(value CMD))
 # as apparmor="DENIED" (internal/vm/smoke.sh).
 vm-smoke:
 	@$(MAKE) --no-print-directory vm IMAGES=sptest/busybox CMD='bash /src/internal/vm/smoke.sh'
+
+# The AppArmor end-to-end test (cmd/tailor's TestAppArmorEnforced) where
+# AppArmor enforces: in the 6.1 guest, busybox, nginx, redis and pglike are
+# recorded, their profiles loaded with `tailor load`, and each runs hardened
+# confined by its profile in enforce mode with no AppArmor denial, while an
+# access its recording never made is DENIED. The test binary (no cgo: the
+# guest need not match the host's libraries) and pglike (static: the guest
+# has no gcc) are built here into VM_APPARMOR_OUT, the guest's /out.
+VM_APPARMOR_OUT ?= $(CURDIR)/bin/vm-apparmor
+vm-apparmor:
+	@mkdir -p '$(VM_APPARMOR_OUT)'
+	CGO_ENABLED=0 $(GO) test -c -o '$(VM_APPARMOR_OUT)/cmd-tailor.test' ./cmd/tailor
+	gcc -O2 -static -o '$(VM_APPARMOR_OUT)/pglike' tracer/tracertest/pglike.c
+	@$(MAKE) --no-print-directory vm KERNEL='$(KERNEL)' VM_OUT='$(VM_APPARMOR_OUT)' VM_TIMEOUT='$(VM_TIMEOUT)' \
+		IMAGES='sptest/busybox sptest/nginx sptest/redis' \
+		CMD='cd /src/cmd/tailor && TAILOR_REQUIRE_E2E=1 TAILOR_REQUIRE_APPARMOR=1 TAILOR_PGLIKE=/out/pglike /out/cmd-tailor.test -test.run TestAppArmorEnforced -test.v -test.timeout 25m'
 
 vm-packages:
 	@$(MAKE) --no-print-directory packages PACKAGES="$(VM_PACKAGES)"

@@ -36,7 +36,11 @@ const volatile __u32 syscall_ops[MAX_NR] = {};
 #define O_PATH 010000000
 #define AT_FDCWD -100
 #define AT_REMOVEDIR 0x200
+#define PROT_READ 0x1
+#define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
+#define MAP_TYPE 0x0f
+#define MAP_PRIVATE 0x02
 #define MAP_ANONYMOUS 0x20
 #define MNT_INTERNAL 0x4000
 #define S_IFMT 00170000
@@ -415,12 +419,49 @@ static __always_inline void name_op(struct task_struct *task, struct task_state 
 	ts->npend = i + 1;
 }
 
+/* An open with O_CREAT: keep its name and the directory it is resolved
+ * from in pend[0] until the open's result is known (no name operation
+ * runs in between: the name is used at the very start of the next
+ * syscall). */
+static __always_inline void stash_open_name(struct task_struct *task, struct task_state *ts, long dirfd,
+					    const char *uname)
+{
+	ts->pending_named = 0;
+	char first = 0;
+	if (!uname || bpf_probe_read_user(&first, 1, uname))
+		return;
+	struct dentry *d;
+	struct vfsmount *vmnt;
+	if (first == '/') {
+		d = BPF_CORE_READ(task, fs, root.dentry);
+		vmnt = BPF_CORE_READ(task, fs, root.mnt);
+	} else if ((int)dirfd == AT_FDCWD) {
+		d = BPF_CORE_READ(task, fs, pwd.dentry);
+		vmnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	} else {
+		struct file *f = fd_file(task, (int)dirfd);
+		if (!f)
+			return;
+		d = BPF_CORE_READ(f, f_path.dentry);
+		vmnt = BPF_CORE_READ(f, f_path.mnt);
+	}
+	struct pending_name *p = &ts->pend[0];
+	if (bpf_probe_read_user_str(p->name, sizeof(p->name), uname) <= 1)
+		return;
+	p->dentry = (__u64)d;
+	p->mnt = (__u64)vmnt;
+	p->access = ACCESS_OPEN_CREATE;
+	ts->pending_named = 1;
+}
+
 /* The open of the previous syscall has returned: its file is the newest
  * descriptor, if it succeeded. */
 static __noinline void resolve_pending_open(struct task_struct *task, struct task_state *ts)
 {
 	__u32 access = ts->pending_access;
+	bool named = ts->pending_named;
 	ts->pending_access = 0;
+	ts->pending_named = 0;
 	__u32 next = BPF_CORE_READ(task, files, next_fd);
 	if (next <= ts->pending_next_fd)
 		return; /* the open failed (or a descriptor was closed meanwhile) */
@@ -432,8 +473,25 @@ static __noinline void resolve_pending_open(struct task_struct *task, struct tas
 	/* O_CREAT on a file that exists creates nothing, and AppArmor checks
 	 * no create for it: `> /dev/null` is a write. The kernel marks the
 	 * files an open did create (FMODE_CREATED, bit 20 since Linux 4.19). */
-	if ((access & ACCESS_CREATE) && !(BPF_CORE_READ(f, f_mode) & FMODE_CREATED))
+	if ((access & ACCESS_CREATE) && !(BPF_CORE_READ(f, f_mode) & FMODE_CREATED)) {
 		access &= ~ACCESS_CREATE;
+		/* But when the name was not in the dcache, the kernel checked
+		 * create on it before it looked it up (lookup_open calls
+		 * may_o_create, and AppArmor's path_mknod hook, then drops
+		 * O_CREAT when refused): AppArmor names the name, not the file
+		 * a symlink there leads to (a log linked to /dev/stdout). The
+		 * name first: emit_file's path walk reuses the scratch. */
+		__u32 zero = 0;
+		struct path_scratch *s = bpf_map_lookup_elem(&path_scratch, &zero);
+		if (named && s) {
+			long len = bpf_probe_read_kernel_str(&s->ev.data[FILE_PATH_MAX], FILE_NAME_MAX, ts->pend[0].name);
+			if (len > 1) {
+				s->preset_name_len = len;
+				emit_path(target_id(ts), ts->pend[0].dentry, ts->pend[0].mnt, 0,
+					  EMIT(ACCESS_OPEN_CREATE, EVENT_FILE, false) | NAME_PRESET);
+			}
+		}
+	}
 	emit_file(task, ts, f, access);
 }
 
@@ -481,27 +539,44 @@ static __noinline void file_syscall(struct task_struct *task, struct task_state 
 
 	switch (kind) {
 	case KIND_OPEN:
-		flags = a2;
+	case KIND_CREAT:
+		flags = kind == KIND_CREAT ? O_CREAT | O_WRONLY | O_TRUNC : a2;
+		if (flags & O_CREAT)
+			stash_open_name(task, ts, AT_FDCWD, (const char *)a1);
 		goto open;
 	case KIND_OPENAT:
 		flags = a3;
-		goto open;
-	case KIND_CREAT:
-		flags = O_CREAT | O_WRONLY | O_TRUNC;
-		goto open;
+		goto openat;
 	case KIND_OPENAT2:
 		if (bpf_probe_read_user(&flags, sizeof(flags), (void *)a3))
 			return;
+	openat:
+		if (flags & O_CREAT)
+			stash_open_name(task, ts, (long)a1, (const char *)a2);
 	open:
 		if (flags & O_PATH)
 			return; /* a handle for lookups, no access */
 		ts->pending_access = open_access(flags);
 		ts->pending_next_fd = BPF_CORE_READ(task, files, next_fd);
 		return;
-	case KIND_MMAP:
-		if ((a3 & PROT_EXEC) && !(SYSCALL_ARG4(regs) & MAP_ANONYMOUS))
-			emit_file(task, ts, fd_file(task, (int)SYSCALL_ARG5(regs)), ACCESS_MMAP);
+	case KIND_MMAP: {
+		__u64 mflags = SYSCALL_ARG4(regs);
+		struct file *mf = mflags & MAP_ANONYMOUS ? NULL : fd_file(task, (int)SYSCALL_ARG5(regs));
+		if ((a3 & PROT_EXEC) && mf)
+			emit_file(task, ts, mf, ACCESS_MMAP);
+		/* A shared mapping of memory with no path: MAP_SHARED|MAP_ANONYMOUS
+		 * (the kernel makes a shmem file for it) or a file on an internal
+		 * mount (memfd). AppArmor mediates its mmap on the name the
+		 * pseudo file has, "/", as a disconnected path. */
+		if ((mflags & MAP_TYPE) != MAP_PRIVATE && (a3 & (PROT_READ | PROT_WRITE | PROT_EXEC)) &&
+		    (!mf ? (mflags & MAP_ANONYMOUS) : (BPF_CORE_READ(mf, f_path.mnt, mnt_flags) & MNT_INTERNAL))) {
+			__u64 prot = a3 & (PROT_READ | PROT_WRITE | PROT_EXEC);
+			t = target_of(ts);
+			if (t && (t->shared_nopath_mmap & prot) != prot)
+				__sync_fetch_and_or(&t->shared_nopath_mmap, prot);
+		}
 		return;
+	}
 	case KIND_FD:
 		emit_file(task, ts, fd_file(task, (int)a1), op);
 		return;

@@ -126,6 +126,9 @@ enum access_bits {
 	ACCESS_CHOWN = 1 << 14,
 	ACCESS_LOCK = 1 << 15,
 	ACCESS_CONNECT = 1 << 16,
+	/* Opened with O_CREAT a name that existed: nothing was created, but
+	 * the kernel may have checked create on the name. */
+	ACCESS_OPEN_CREATE = 1 << 17,
 };
 
 enum file_event_flags {
@@ -182,7 +185,9 @@ struct task_state {
 	/* Name operations (mkdir, unlink, rename, ...) waiting for their
 	 * syscall's exit: only those that succeed reach AppArmor's checks. */
 	__u32 npend;
-	__u32 _pad2;
+	/* The pending open had O_CREAT: pend[0] holds its name (see
+	 * resolve_pending_open). */
+	__u32 pending_named;
 	/* Syscalls sys_enter looks at more closely (their arguments or files):
 	 * a copy of syscall_watch, kept here so that the hot path reads no
 	 * table of its own. */
@@ -250,6 +255,9 @@ struct target {
 	__u64 oom_kills;	       /* tasks the OOM killer chose */
 	__u64 signals_sent;	 /* bit n: signal n (0: kill(pid, 0)) */
 	__u64 ptrace_requests; /* bit n: ptrace request n (n < 64) */
+	/* PROT_READ, PROT_WRITE, PROT_EXEC of shared mappings of memory with
+	 * no path (MAP_SHARED|MAP_ANONYMOUS, memfd). */
+	__u64 shared_nopath_mmap;
 };
 
 struct ns_entry {

@@ -25,23 +25,24 @@ const (
 type RecorderAccessBits uint32
 
 const (
-	RecorderAccessBitsACCESS_READ     RecorderAccessBits = 1
-	RecorderAccessBitsACCESS_WRITE    RecorderAccessBits = 2
-	RecorderAccessBitsACCESS_APPEND   RecorderAccessBits = 4
-	RecorderAccessBitsACCESS_CREATE   RecorderAccessBits = 8
-	RecorderAccessBitsACCESS_TRUNCATE RecorderAccessBits = 16
-	RecorderAccessBitsACCESS_EXEC     RecorderAccessBits = 32
-	RecorderAccessBitsACCESS_MMAP     RecorderAccessBits = 64
-	RecorderAccessBitsACCESS_UNLINK   RecorderAccessBits = 128
-	RecorderAccessBitsACCESS_RENAME   RecorderAccessBits = 256
-	RecorderAccessBitsACCESS_MKDIR    RecorderAccessBits = 512
-	RecorderAccessBitsACCESS_RMDIR    RecorderAccessBits = 1024
-	RecorderAccessBitsACCESS_LINK     RecorderAccessBits = 2048
-	RecorderAccessBitsACCESS_SYMLINK  RecorderAccessBits = 4096
-	RecorderAccessBitsACCESS_CHMOD    RecorderAccessBits = 8192
-	RecorderAccessBitsACCESS_CHOWN    RecorderAccessBits = 16384
-	RecorderAccessBitsACCESS_LOCK     RecorderAccessBits = 32768
-	RecorderAccessBitsACCESS_CONNECT  RecorderAccessBits = 65536
+	RecorderAccessBitsACCESS_READ        RecorderAccessBits = 1
+	RecorderAccessBitsACCESS_WRITE       RecorderAccessBits = 2
+	RecorderAccessBitsACCESS_APPEND      RecorderAccessBits = 4
+	RecorderAccessBitsACCESS_CREATE      RecorderAccessBits = 8
+	RecorderAccessBitsACCESS_TRUNCATE    RecorderAccessBits = 16
+	RecorderAccessBitsACCESS_EXEC        RecorderAccessBits = 32
+	RecorderAccessBitsACCESS_MMAP        RecorderAccessBits = 64
+	RecorderAccessBitsACCESS_UNLINK      RecorderAccessBits = 128
+	RecorderAccessBitsACCESS_RENAME      RecorderAccessBits = 256
+	RecorderAccessBitsACCESS_MKDIR       RecorderAccessBits = 512
+	RecorderAccessBitsACCESS_RMDIR       RecorderAccessBits = 1024
+	RecorderAccessBitsACCESS_LINK        RecorderAccessBits = 2048
+	RecorderAccessBitsACCESS_SYMLINK     RecorderAccessBits = 4096
+	RecorderAccessBitsACCESS_CHMOD       RecorderAccessBits = 8192
+	RecorderAccessBitsACCESS_CHOWN       RecorderAccessBits = 16384
+	RecorderAccessBitsACCESS_LOCK        RecorderAccessBits = 32768
+	RecorderAccessBitsACCESS_CONNECT     RecorderAccessBits = 65536
+	RecorderAccessBitsACCESS_OPEN_CREATE RecorderAccessBits = 131072
 )
 
 type RecorderArgKey struct {
@@ -257,29 +258,30 @@ const (
 )
 
 type RecorderTarget struct {
-	_               structs.HostLayout
-	Gen             uint32
-	Mntns           uint32
-	ArmedBy         uint32
-	InitTgid        uint32
-	CreatorTgid     uint32
-	Late            uint32
-	PrivilegedExecs uint32
-	Pad             uint32
-	Nsid            uint64
-	Userns          uint64
-	CreatedNs       uint64
-	ArmedNs         uint64
-	Setup           [16]uint64
-	Tail            [16]uint64
-	CapSyscalls     [64][16]uint64
-	Sockets         [16]uint64
-	ArgsOverflow    [16]uint64
-	Tasks           int64
-	PeakTasks       int64
-	OomKills        uint64
-	SignalsSent     uint64
-	PtraceRequests  uint64
+	_                structs.HostLayout
+	Gen              uint32
+	Mntns            uint32
+	ArmedBy          uint32
+	InitTgid         uint32
+	CreatorTgid      uint32
+	Late             uint32
+	PrivilegedExecs  uint32
+	Pad              uint32
+	Nsid             uint64
+	Userns           uint64
+	CreatedNs        uint64
+	ArmedNs          uint64
+	Setup            [16]uint64
+	Tail             [16]uint64
+	CapSyscalls      [64][16]uint64
+	Sockets          [16]uint64
+	ArgsOverflow     [16]uint64
+	Tasks            int64
+	PeakTasks        int64
+	OomKills         uint64
+	SignalsSent      uint64
+	PtraceRequests   uint64
+	SharedNopathMmap uint64
 }
 
 type RecorderTaskState struct {
@@ -291,7 +293,7 @@ type RecorderTaskState struct {
 	PendingAccess uint32
 	PendingNextFd uint32
 	Npend         uint32
-	Pad2          uint32
+	PendingNamed  uint32
 	Watch         [16]uint64
 	Filter        uint64
 	Tail          [16]uint64

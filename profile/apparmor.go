@@ -32,6 +32,11 @@ type AppArmorProfile struct {
 	FilesRecorded bool
 	Baseline      []AppArmorFileRule
 	Files         []AppArmorFileRule
+	// SharedMemory are the permissions on "/" that the container's shared
+	// mappings of memory with no path need (Recording.SharedMemory): the
+	// kernel names their pseudo file "/", and AppArmor mediates the mmap
+	// on that name (r for PROT_READ, w for PROT_WRITE, m for PROT_EXEC).
+	SharedMemory string
 
 	// AllNetwork: a socket of a family or type AppArmor cannot name was
 	// recorded, so `network,` allows all.
@@ -117,6 +122,7 @@ func AppArmor(rec *Recording) *AppArmorProfile {
 	if rec.FilesRecorded {
 		p.Baseline = slices.Clone(appArmorBaseline)
 		p.Files, p.Warnings = appArmorFileRules(rec.Files)
+		p.SharedMemory = sharedMemoryPerms(rec.SharedMemory)
 		// A recorded rule the baseline already grants says nothing new.
 		p.Files = slices.DeleteFunc(p.Files, func(r AppArmorFileRule) bool {
 			return slices.ContainsFunc(appArmorBaseline, func(b AppArmorFileRule) bool {
@@ -221,6 +227,23 @@ func appArmorDenyRules(rec *Recording, p *AppArmorProfile) ([]AppArmorFileRule, 
 	}
 	denyMount := len(rec.Mounts) == 0
 	return kept, denyMount
+}
+
+// sharedMemoryPerms are the permissions on "/" for the recorded shared
+// mappings with no path.
+func sharedMemoryPerms(prot []string) string {
+	var p permSet
+	for _, s := range prot {
+		switch s {
+		case "read":
+			p |= permRead
+		case "write":
+			p |= permWrite
+		case "exec":
+			p |= permMmap
+		}
+	}
+	return p.allowPerms()
 }
 
 // firstN returns the first n of s, noting how many more there were.

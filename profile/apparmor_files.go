@@ -97,6 +97,10 @@ func neededPerms(access []string) permSet {
 		case AccessConnect:
 			// connect(2) and bind(2) to a unix socket's path are writes to it.
 			p |= permWrite
+		case AccessOpenCreate:
+			// AppArmor's create permission comes only with w (a does
+			// not include it).
+			p |= permWrite
 		case AccessRename:
 			// The kernel checks read and write on a rename's source; the
 			// recording does not say which side a path was.

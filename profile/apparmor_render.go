@@ -64,11 +64,16 @@ func (p *AppArmorProfile) renderFiles(b *bytes.Buffer) {
 	}
 	if len(p.Files) == 0 {
 		b.WriteString("\n  # The container used no files while it was recorded.\n")
-		return
+	} else {
+		b.WriteString("\n  # Files the container used while it was recorded.\n")
+		for _, r := range p.Files {
+			fmt.Fprintf(b, "  \"%s\" %s,\n", r.Path, r.Perms)
+		}
 	}
-	b.WriteString("\n  # Files the container used while it was recorded.\n")
-	for _, r := range p.Files {
-		fmt.Fprintf(b, "  \"%s\" %s,\n", r.Path, r.Perms)
+	if p.SharedMemory != "" {
+		b.WriteString("\n  # Shared memory with no path (mmap MAP_SHARED|MAP_ANONYMOUS, memfd): its pseudo\n" +
+			"  # file is disconnected, and AppArmor names it \"/\" when it mediates the mmap.\n")
+		fmt.Fprintf(b, "  \"/\" %s,\n", p.SharedMemory)
 	}
 }
 

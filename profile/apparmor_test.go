@@ -427,6 +427,35 @@ func TestAppArmorWithoutFileRecording(t *testing.T) {
 	}
 }
 
+// Shared memory with no path gets a rule on "/", the name AppArmor gives
+// its disconnected pseudo file, with only the permissions its mappings
+// used; without such mappings there is none.
+func TestAppArmorSharedMemory(t *testing.T) {
+	for _, tc := range []struct {
+		prot []string
+		want string // the rule, "" for none
+	}{
+		{nil, ""},
+		{[]string{"read"}, `"/" r,`},
+		{[]string{"write", "read"}, `"/" rw,`},
+		{[]string{"exec", "read", "write"}, `"/" mrw,`},
+	} {
+		rec := nginxRecording(t)
+		rec.SharedMemory = tc.prot
+		text := string(AppArmor(rec).Render())
+		has := strings.Contains(text, "\n  \"/\" ")
+		if tc.want == "" {
+			if has {
+				t.Errorf("%v: a rule on \"/\" without shared memory:\n%s", tc.prot, text)
+			}
+			continue
+		}
+		if !strings.Contains(text, "\n  "+tc.want+"\n") {
+			t.Errorf("%v: profile lacks %s:\n%s", tc.prot, tc.want, text)
+		}
+	}
+}
+
 func TestAppArmorDropsDenyRulesTheRecordingNeeds(t *testing.T) {
 	rec := &Recording{FilesRecorded: true, Files: []FileAccess{
 		{Path: "/proc/sys/net/core/somaxconn", Access: []string{AccessWrite}, Mount: MountProc},

@@ -40,6 +40,7 @@ func MergeRecordings(recs ...*Recording) *Recording {
 	out.Sockets = nil
 	out.SignalsSent = nil
 	out.Ptrace = nil
+	out.SharedMemory = nil
 	out.Mounts = nil
 	out.ContainerMounts = nil
 	out.Resources = Resources{}
@@ -111,6 +112,7 @@ func MergeRecordings(recs ...*Recording) *Recording {
 		out.Sockets = append(out.Sockets, r.Sockets...)
 		out.SignalsSent = append(out.SignalsSent, r.SignalsSent...)
 		out.Ptrace = append(out.Ptrace, r.Ptrace...)
+		out.SharedMemory = append(out.SharedMemory, r.SharedMemory...)
 		out.Mounts = append(out.Mounts, r.Mounts...)
 		out.ContainerMounts = append(out.ContainerMounts, r.ContainerMounts...)
 		out.Resources.PeakTasks = max(out.Resources.PeakTasks, r.Resources.PeakTasks)

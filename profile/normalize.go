@@ -37,6 +37,7 @@ func Normalize(rec *Recording) {
 	rec.Sockets = slices.Compact(rec.Sockets)
 	rec.SignalsSent = sets.SortedOrNil(rec.SignalsSent)
 	rec.Ptrace = sets.SortedOrNil(rec.Ptrace)
+	rec.SharedMemory = sets.SortedOrNil(rec.SharedMemory)
 	slices.SortFunc(rec.Mounts, compareMountUse)
 	rec.Mounts = slices.Compact(rec.Mounts)
 	slices.SortFunc(rec.ContainerMounts, compareContainerMount)
@@ -102,6 +103,7 @@ func CloneRecording(rec *Recording) *Recording {
 	c.Sockets = slices.Clone(rec.Sockets)
 	c.SignalsSent = slices.Clone(rec.SignalsSent)
 	c.Ptrace = slices.Clone(rec.Ptrace)
+	c.SharedMemory = slices.Clone(rec.SharedMemory)
 	c.Mounts = slices.Clone(rec.Mounts)
 	c.ContainerMounts = slices.Clone(rec.ContainerMounts)
 	return &c

@@ -85,8 +85,13 @@ type Recording struct {
 	SignalsSent []string `json:"signals_sent,omitempty"`
 	// Ptrace are the ptrace requests it made, in AppArmor's spelling
 	// ("trace", "read").
-	Ptrace []string   `json:"ptrace,omitempty"`
-	Mounts []MountUse `json:"mounts,omitempty"`
+	Ptrace []string `json:"ptrace,omitempty"`
+	// SharedMemory is how the container mapped shared memory that has no
+	// path: mmap(MAP_SHARED|MAP_ANONYMOUS), a memfd ("read", "write",
+	// "exec": the mappings' PROT_ bits). The kernel backs it with a pseudo
+	// file that AppArmor names "/", a disconnected path.
+	SharedMemory []string   `json:"shared_memory,omitempty"`
+	Mounts       []MountUse `json:"mounts,omitempty"`
 	// ContainerMounts are the mounts Docker gave the container (volumes,
 	// binds, tmpfs), so that writes can be told from root filesystem writes.
 	ContainerMounts []ContainerMount `json:"container_mounts,omitempty"`
@@ -189,6 +194,12 @@ const (
 	AccessChown    = "chown"
 	AccessLock     = "lock"    // flock/fcntl lock
 	AccessConnect  = "connect" // connected to (or bound) a unix socket at this path
+	// AccessOpenCreate: opened with O_CREAT a name that existed (nothing
+	// was created). When the name was not cached the kernel checks create
+	// on it before it finds the file there, so AppArmor must allow create
+	// on the name, also where it is a symlink (a log linked to /dev/stdout:
+	// the write is mediated on the target, the create on the link's name).
+	AccessOpenCreate = "open_create"
 )
 
 // Where a path lives.

@@ -103,7 +103,7 @@ func knownAccess(a string) bool {
 	switch a {
 	case AccessRead, AccessWrite, AccessAppend, AccessCreate, AccessTruncate, AccessExec, AccessMmapExec,
 		AccessUnlink, AccessRename, AccessMkdir, AccessRmdir, AccessLink, AccessSymlink, AccessChmod,
-		AccessChown, AccessLock, AccessConnect:
+		AccessChown, AccessLock, AccessConnect, AccessOpenCreate:
 		return true
 	}
 	return false

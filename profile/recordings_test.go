@@ -65,6 +65,11 @@ func nginxFiles() []FileAccess {
 		"/etc/nginx/conf.d/", "/etc/nginx/conf.d/default.conf",
 		"/var/www/html/index.nginx-debian.html")...)
 	f = append(f, FileAccess{Path: "/run/nginx.pid", Access: created, Mount: MountRootfs})
+	// The image's logs are symlinks to /dev/stdout and /dev/stderr: the
+	// writes go to pipes (no path), the create is checked on the names.
+	f = append(f, files(MountRootfs, []string{AccessOpenCreate},
+		"/var/log/nginx/access.log", "/var/log/nginx/error.log")...)
+	f[len(f)-1].NameOnly, f[len(f)-2].NameOnly = true, true
 	f = append(f, FileAccess{Path: "/var/cache/nginx/client_temp/", Access: []string{AccessMkdir},
 		Mount: MountVolume, MountPoint: "/var/cache/nginx"})
 	f = append(f, files(MountVolume, tempFiles,
@@ -151,7 +156,10 @@ func nginxRecording(t *testing.T) *Recording {
 		Files:                nginxFiles(),
 		Sockets:              []SocketUse{{Family: "inet", Type: "stream"}, {Family: "unix", Type: "dgram"}},
 		SignalsSent:          []string{"term", "quit"},
-		ContainerMounts:      []ContainerMount{{Type: "volume", Destination: "/var/cache/nginx"}},
+		// nginx's shared zones (accept mutex, statistics): mmap
+		// MAP_SHARED|MAP_ANONYMOUS, read and written.
+		SharedMemory:    []string{"write", "read"},
+		ContainerMounts: []ContainerMount{{Type: "volume", Destination: "/var/cache/nginx"}},
 	}
 }
 

@@ -198,6 +198,7 @@ func accessNames(a bpf.RecorderAccessBits) []string {
 		{bpf.RecorderAccessBitsACCESS_CHOWN, profile.AccessChown},
 		{bpf.RecorderAccessBitsACCESS_LOCK, profile.AccessLock},
 		{bpf.RecorderAccessBitsACCESS_CONNECT, profile.AccessConnect},
+		{bpf.RecorderAccessBitsACCESS_OPEN_CREATE, profile.AccessOpenCreate},
 	} {
 		if a&n.bit != 0 {
 			out = append(out, n.name)
@@ -262,6 +263,20 @@ func signalSet(bits uint64) []string {
 
 // ptraceSet maps ptrace requests to AppArmor's ptrace permissions: reading
 // another process's memory or registers, or tracing it.
+// protSet spells PROT_READ, PROT_WRITE and PROT_EXEC bits.
+func protSet(bits uint64) []string {
+	var out []string
+	for _, p := range []struct {
+		bit  uint64
+		name string
+	}{{1, "read"}, {2, "write"}, {4, "exec"}} {
+		if bits&p.bit != 0 {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}
+
 func ptraceSet(bits uint64) []string {
 	read := bits&(1<<1|1<<2|1<<3|1<<12|1<<14) != 0 // PEEKTEXT/DATA/USER, GETREGS, GETFPREGS
 	trace := bits&^(1<<1|1<<2|1<<3|1<<12|1<<14) != 0

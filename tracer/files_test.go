@@ -115,6 +115,9 @@ func TestSocketsSignalsPtrace(t *testing.T) {
 	if got := ptraceSet(1<<16 | 1<<63); !slices.Equal(got, []string{"trace"}) {
 		t.Errorf("ptraceSet(ATTACH, SEIZE) = %v", got)
 	}
+	if got := protSet(0x1 | 0x2); !slices.Equal(got, []string{"read", "write"}) {
+		t.Errorf("protSet(PROT_READ|PROT_WRITE) = %v", got)
+	}
 }
 
 func TestSyscallTables(t *testing.T) {

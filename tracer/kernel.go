@@ -179,6 +179,9 @@ type Snapshot struct {
 	ArgsOverflow []int
 	SignalsSent  []string
 	Ptrace       []string
+	// SharedMemory: PROT_ bits of shared mappings with no path, as
+	// profile.Recording.SharedMemory spells them.
+	SharedMemory []string
 	CreatedAt    time.Time
 	ArmedAt      time.Time
 }
@@ -778,6 +781,7 @@ func (k *Kernel) Snapshot(slot, gen uint32) (s Snapshot, ok bool, err error) {
 	}
 	s.SignalsSent = signalSet(t.SignalsSent)
 	s.Ptrace = ptraceSet(t.PtraceRequests)
+	s.SharedMemory = protSet(t.SharedNopathMmap)
 	for abi := range s.Syscalls {
 		s.Syscalls[abi] = make([]uint64, maxSyscallNr)
 	}

@@ -271,6 +271,12 @@ func TestKernelRecordsFileAccess(t *testing.T) {
 	if err := os.Mkdir(dir+"/existing_dir", 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(dir+"/logtarget", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("logtarget", dir+"/loglink"); err != nil {
+		t.Fatal(err)
+	}
 
 	k, err := LoadKernel(KernelOptions{MaxTargets: 8})
 	if err != nil {
@@ -309,6 +315,9 @@ func TestKernelRecordsFileAccess(t *testing.T) {
 				if !slices.Equal(signals, []string{"exists"}) {
 					t.Errorf("signals = %v", signals)
 				}
+				if !slices.Equal(snap.SharedMemory, []string{"read", "write"}) {
+					t.Errorf("shared memory = %v, want [read write] (the MAP_SHARED|MAP_ANONYMOUS mapping, not the private one)", snap.SharedMemory)
+				}
 			}(e.Slot, e.Gen)
 		}
 		if e.File != nil && strings.HasPrefix(e.File.Path, dir+"/") {
@@ -325,8 +334,11 @@ func TestKernelRecordsFileAccess(t *testing.T) {
 		"new":      {"create", "rename", "truncate", "write"},
 		"renamed":  {"chmod", "rename"},
 		"log":      {"append", "create"},
-		"newdir":   {"mkdir", "rmdir"},
-		"link":     {"symlink", "unlink"},
+		// The name AppArmor checks create on, and the file it opened.
+		"loglink":   {"open_create"},
+		"logtarget": {"append"},
+		"newdir":    {"mkdir", "rmdir"},
+		"link":      {"symlink", "unlink"},
 	}
 	for name, w := range want {
 		if !slices.Equal(got[name], w) {

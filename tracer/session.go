@@ -55,8 +55,14 @@ type Session struct {
 	containers map[string]*containerRec  // by container id
 	order      []string                  // container ids in order of arming
 	seen       map[string]ContainerEvent // names and images from Docker's event stream
-	died       map[string]ContainerEvent // deaths of containers not attributed yet
-	oomKilled  map[string]bool           // containers the OOM killer hit
+	// early holds what Docker said of a container when it was created (or
+	// started), for a container that is gone by the time it is attributed:
+	// a short --rm container is removed within milliseconds of its exit,
+	// and its runtime and security settings must not be lost with it.
+	early     map[string]ContainerInfo
+	loopCtx   context.Context           // ends when the session stops
+	died      map[string]ContainerEvent // deaths of containers not attributed yet
+	oomKilled map[string]bool           // containers the OOM killer hit
 	// dead are containers that died, to finalize once the kernel's events
 	// queued before their death have been read (their last files).
 	dead     []ContainerEvent
@@ -145,6 +151,7 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 		targets:    map[slotGen]*containerRec{},
 		containers: map[string]*containerRec{},
 		seen:       map[string]ContainerEvent{},
+		early:      map[string]ContainerInfo{},
 		died:       map[string]ContainerEvent{},
 		oomKilled:  map[string]bool{},
 		host: profile.Host{
@@ -168,7 +175,7 @@ func StartSession(ctx context.Context, opts SessionOptions) (_ *Session, err err
 
 	// Subscribe before attaching so that no container slips between.
 	loopCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
+	s.cancel, s.loopCtx = cancel, loopCtx
 	dockerEvents, dockerErrs := docker.Events(loopCtx)
 
 	if err := s.registerRunning(ctx); err != nil {
@@ -419,6 +426,11 @@ func rootOnlyAccesses(path string, f *FileEvent) []profile.RootOnlyAccess {
 	return out
 }
 
+// testHookAttribute, when set by a test, runs before attribute asks Docker
+// about a container: it lets a test remove the container first, as a busy
+// machine may.
+var testHookAttribute func(id string)
+
 // attribute ties an armed namespace to its Docker container, or lets the
 // kernel forget it.
 func (s *Session) attribute(sg slotGen, id string) {
@@ -426,11 +438,17 @@ func (s *Session) attribute(sg slotGen, id string) {
 		_ = s.kernel.Ignore(sg.slot, sg.gen)
 		return
 	}
+	if testHookAttribute != nil {
+		testHookAttribute(id)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	info, err := s.docker.Inspect(ctx, id)
 	cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if early := s.early[id]; err != nil && early.ID != "" {
+		info, err = early, nil // removed already, but Docker was asked in time
+	}
 	if err != nil {
 		ev, ok := s.seen[id]
 		if !ok {
@@ -555,6 +573,11 @@ func (s *Session) handleDockerEvent(ev ContainerEvent) {
 	switch ev.Action {
 	case "create", "start":
 		s.seen[ev.ID] = ev
+		if _, asked := s.early[ev.ID]; !asked {
+			s.early[ev.ID] = ContainerInfo{} // being asked
+			s.loops.Add(1)
+			go s.inspectEarly(ev.ID)
+		}
 	case "oom":
 		s.oomKilled[ev.ID] = true
 	case "die":
@@ -564,6 +587,25 @@ func (s *Session) handleDockerEvent(ev ContainerEvent) {
 			s.died[ev.ID] = ev
 		}
 	}
+}
+
+// inspectEarly asks Docker about a container as soon as it is created, so
+// that its settings are known even if it is removed before its namespace
+// arms and is attributed (see attribute).
+func (s *Session) inspectEarly(id string) {
+	defer s.loops.Done()
+	ctx, cancel := context.WithTimeout(s.loopCtx, 10*time.Second)
+	info, err := s.docker.Inspect(ctx, id)
+	cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		delete(s.early, id) // a later start event may ask again
+		return
+	}
+	// Its process is gone when this is used: the pid may be another's by then.
+	info.Pid, info.Running = 0, false
+	s.early[id] = info
 }
 
 // finalizeLocked takes the final counts of a container whose processes are
@@ -787,6 +829,7 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 		r.Sockets = append(r.Sockets, snap.Sockets...)
 		r.SignalsSent = append(r.SignalsSent, snap.SignalsSent...)
 		r.Ptrace = append(r.Ptrace, snap.Ptrace...)
+		r.SharedMemory = append(r.SharedMemory, snap.SharedMemory...)
 		for abi := ABICompat; abi <= ABIX32; abi++ {
 			for _, n := range snap.Syscalls[abi] {
 				if n > 0 {

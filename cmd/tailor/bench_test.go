@@ -584,20 +584,8 @@ func BenchmarkContainerStart(b *testing.B) {
 
 // probeImageFor builds the probe image for a benchmark.
 func probeImageFor(b *testing.B) string {
-	probe := tracertest.BuildProbe(b)
-	dir := b.TempDir()
-	data, _ := os.ReadFile(probe)
-	os.WriteFile(filepath.Join(dir, "probe"), data, 0o755)
-	os.Mkdir(filepath.Join(dir, "work"), 0o755)
-	os.WriteFile(filepath.Join(dir, "work", ".keep"), nil, 0o644)
-	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY probe /probe\nCOPY work /work\n"), 0o644)
 	image := uniqueName("bench-probe") + ":latest"
-	cmd := exec.Command("docker", "build", "-q", "-t", image, dir)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("docker build: %v\n%s", err, out)
-	}
-	b.Cleanup(func() { exec.Command("docker", "rmi", "-f", image).Run() })
+	tracertest.ProbeImage(b, image)
 	return image
 }
 

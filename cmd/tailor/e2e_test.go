@@ -65,33 +65,8 @@ func removeContainer(name string) {
 // empty /work directory.
 func probeImage(t *testing.T) (image, probe string) {
 	t.Helper()
-	probe = tracertest.BuildProbe(t)
-	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "work"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "work", ".keep"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(probe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "probe"), b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	df := "FROM scratch\nCOPY probe /probe\nCOPY work /work\n"
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	image = uniqueName("probe") + ":latest"
-	cmd := exec.Command("docker", "build", "-q", "-t", image, dir)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", image).Run() })
-	return image, probe
+	return image, tracertest.ProbeImage(t, image)
 }
 
 // tailor runs the CLI in this process and returns its exit code and output.

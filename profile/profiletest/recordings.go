@@ -69,6 +69,11 @@ func NginxFiles() []profile.FileAccess {
 		"/etc/nginx/conf.d/", "/etc/nginx/conf.d/default.conf",
 		"/var/www/html/index.nginx-debian.html")...)
 	f = append(f, profile.FileAccess{Path: "/run/nginx.pid", Access: Created, Mount: profile.MountRootfs})
+	// The image's logs are symlinks to /dev/stdout and /dev/stderr: the
+	// writes go to pipes (no path), the create is checked on the names.
+	f = append(f, Files(profile.MountRootfs, []string{profile.AccessOpenCreate},
+		"/var/log/nginx/access.log", "/var/log/nginx/error.log")...)
+	f[len(f)-1].NameOnly, f[len(f)-2].NameOnly = true, true
 	f = append(f, profile.FileAccess{Path: "/var/cache/nginx/client_temp/", Access: []string{profile.AccessMkdir},
 		Mount: profile.MountVolume, MountPoint: "/var/cache/nginx"})
 	f = append(f, Files(profile.MountVolume, TempFiles,
@@ -156,7 +161,10 @@ func NginxRecording(t *testing.T) *profile.Recording {
 		Files:                NginxFiles(),
 		Sockets:              []profile.SocketUse{{Family: "inet", Type: "stream"}, {Family: "unix", Type: "dgram"}},
 		SignalsSent:          []string{"term", "quit"},
-		ContainerMounts:      []profile.ContainerMount{{Type: "volume", Destination: "/var/cache/nginx"}},
+		// nginx's shared zones (accept mutex, statistics): mmap
+		// MAP_SHARED|MAP_ANONYMOUS, read and written.
+		SharedMemory:    []string{"write", "read"},
+		ContainerMounts: []profile.ContainerMount{{Type: "volume", Destination: "/var/cache/nginx"}},
 	}
 }
 

@@ -273,6 +273,11 @@ static const char *in(const char *dir, const char *name, int k)
 #define AF_INET 2
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_PRIVATE 0x02
+#define MAP_ANONYMOUS 0x20
+#define MAP_SHARED 0x01
 
 static int files(const char *dir)
 {
@@ -292,6 +297,12 @@ static int files(const char *dir)
 	fd = sys6(NR_openat, AT_FDCWD, (long)in(dir, "log", 0), O_CREAT | O_WRONLY | O_APPEND, 0644, 0, 0);
 	if (fd < 0)
 		return 22;
+	sys(NR_close, fd, 0, 0);
+	/* O_CREAT through a symlink to a file that exists (a log linked to
+	 * /dev/stdout): nothing is created, the name is checked for create. */
+	fd = sys6(NR_openat, AT_FDCWD, (long)in(dir, "loglink", 0), O_CREAT | O_WRONLY | O_APPEND, 0644, 0, 0);
+	if (fd < 0)
+		return 30;
 	sys(NR_close, fd, 0, 0);
 	/* These fail: no rule needed, nothing to record. */
 	sys(NR_mkdirat, AT_FDCWD, in(dir, "existing_dir", 0), 0755);
@@ -313,6 +324,11 @@ static int files(const char *dir)
 	sys(NR_socket, AF_INET, SOCK_STREAM, 0);
 	sys(NR_socket, AF_UNIX, SOCK_DGRAM, 0);
 	sys(NR_kill, sys(NR_getpid, 0, 0, 0), 0, 0);
+	/* Shared memory with no path: AppArmor mediates it as "/". A private
+	 * mapping has no file behind it at all. */
+	if (sys6(NR_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) < 0)
+		return 29;
+	sys6(NR_mmap, 0, 4096, PROT_READ | PROT_WRITE | 4, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	say("probe: files done\n");
 	return 0;
 }
@@ -363,10 +379,6 @@ static int escape(void)
 	return 0;
 }
 
-#define PROT_READ 1
-#define PROT_WRITE 2
-#define MAP_PRIVATE 0x02
-#define MAP_ANONYMOUS 0x20
 #define LINUX_CAPABILITY_VERSION_3 0x20080522
 #define CAP_MKNOD 27
 

@@ -131,3 +131,36 @@ func BuildTailor(t testing.TB, dir string) string {
 	}
 	return bin
 }
+
+// ProbeImage builds the probe (BuildProbe) into a FROM scratch image named
+// image, holding only /probe and an empty /work directory, removed when
+// the test ends. It returns the probe's path on the host too.
+func ProbeImage(t testing.TB, image string) (probe string) {
+	t.Helper()
+	probe = BuildProbe(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "work"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "work", ".keep"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "probe"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	df := "FROM scratch\nCOPY probe /probe\nCOPY work /work\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("docker", "build", "-q", "-t", image, dir)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", image).Run() })
+	return probe
+}

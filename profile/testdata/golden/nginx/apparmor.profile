@@ -43,11 +43,17 @@ profile tailor-web flags=(attach_disconnected,mediate_deleted) {
   "/usr/sbin/nginx" mrix,
   "/var/cache/nginx/client_temp/" w,
   "/var/cache/nginx/client_temp/*" rw,
+  "/var/log/nginx/access.log" w,
+  "/var/log/nginx/error.log" w,
   "/var/www/html/index.nginx-debian.html" r,
   "@{PROC}/@{pid}/status" r,
   "@{PROC}/@{pid}/task/@{tid}/comm" w,
   "@{PROC}/meminfo" r,
   "@{PROC}/sys/kernel/ngroups_max" r,
+
+  # Shared memory with no path (mmap MAP_SHARED|MAP_ANONYMOUS, memfd): its pseudo
+  # file is disconnected, and AppArmor names it "/" when it mediates the mmap.
+  "/" rw,
 
   # Sockets the container created.
   network inet stream,

@@ -68,7 +68,7 @@ const maxTableNr = 1024
 // NativeArch is the architecture tailor itself runs on, "" when tailor does
 // not support it.
 func NativeArch() Arch {
-	return archFromName(runtime.GOARCH)
+	return ArchFromName(runtime.GOARCH)
 }
 
 // CompatArchs returns the architectures whose syscalls a process on native
@@ -84,9 +84,9 @@ func CompatArchs(native Arch) (compat, x32 Arch) {
 	return "", ""
 }
 
-// archFromName reads a native architecture in any of the spellings a
+// ArchFromName reads a native architecture in any of the spellings a
 // recording may carry: Go's (amd64), uname's (x86_64) or seccomp's.
-func archFromName(name string) Arch {
+func ArchFromName(name string) Arch {
 	switch name {
 	case "amd64", "x86_64", "x86-64", string(ArchX86_64):
 		return ArchX86_64

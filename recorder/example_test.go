@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/seccomp"
 	"github.com/tailorsec/tailor/recorder"
 )
 
@@ -46,7 +47,7 @@ func Example() {
 	}
 	hello, _ := result.Profile("hello")
 	allowed := map[string]bool{}
-	for _, rule := range profile.Seccomp(hello.Recording).Syscalls {
+	for _, rule := range seccomp.Profile(hello.Recording).Syscalls {
 		for _, name := range rule.Names {
 			allowed[name] = rule.Action == "SCMP_ACT_ALLOW"
 		}

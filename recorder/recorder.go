@@ -136,9 +136,9 @@ type Profile struct {
 	// Options.NameBy chose. It is a safe directory name.
 	Name string
 	// Recording is what the containers did, merged: the emitters in
-	// package profile turn it into seccomp, AppArmor, capabilities and
-	// flags (profile.Seccomp, profile.AppArmor, profile.Capabilities,
-	// profile.DockerRunFlags).
+	// under package profile turn it into seccomp, AppArmor, capabilities
+	// and flags (seccomp.Profile, profile.AppArmor, profile.Capabilities,
+	// runflags.DockerRunFlags).
 	Recording *profile.Recording
 	// Containers are the recordings merged into Recording, one per
 	// container.

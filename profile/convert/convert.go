@@ -17,6 +17,7 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/runflags"
+	"github.com/tailorsec/tailor/profile/seccomp"
 	"sigs.k8s.io/yaml"
 )
 
@@ -136,7 +137,7 @@ func resolvedSeccomp(p *profiledir.Profile, opts Options) (*specs.LinuxSeccomp, 
 	if p.Seccomp == nil {
 		return nil, fmt.Errorf("%s has no %s", p.Path, profile.SeccompFile)
 	}
-	return profile.ResolveSeccomp(p.Seccomp, profile.SeccompEnv{Arch: opts.Arch, Capabilities: p.AddedCapabilities(), Kernel: opts.Kernel})
+	return seccomp.Resolve(p.Seccomp, seccomp.Env{Arch: opts.Arch, Capabilities: p.AddedCapabilities(), Kernel: opts.Kernel})
 }
 
 // OCI returns the linux.seccomp object of an OCI runtime spec
@@ -363,7 +364,7 @@ func K8s(profiles []*profiledir.Profile, opts Options) ([]byte, error) {
 }
 
 func spoProfile(name string, r *specs.LinuxSeccomp) (*spoSeccompProfile, error) {
-	if r.DefaultErrnoRet != nil && *r.DefaultErrnoRet != profile.ErrnoEPERM {
+	if r.DefaultErrnoRet != nil && *r.DefaultErrnoRet != seccomp.ErrnoEPERM {
 		return nil, fmt.Errorf("defaultErrnoRet %d: a SeccompProfile cannot say it (its runtime answers EPERM)", *r.DefaultErrnoRet)
 	}
 	cr := &spoSeccompProfile{

@@ -19,6 +19,7 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/text"
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/runflags"
+	"github.com/tailorsec/tailor/profile/seccomp"
 )
 
 // Report is the result of comparing OLD with NEW.
@@ -77,22 +78,22 @@ func Compare(old, new *profiledir.Profile, opts Options) ([]change.Change, error
 				}
 			}
 		}
-		env := func(p *profiledir.Profile) profile.SeccompEnv {
+		env := func(p *profiledir.Profile) seccomp.Env {
 			caps := p.AddedCapabilities()
 			if caps == nil {
 				caps = slices.Clone(opts.Capabilities)
 			}
-			return profile.SeccompEnv{Arch: arch, Capabilities: caps, Kernel: opts.Kernel}
+			return seccomp.Env{Arch: arch, Capabilities: caps, Kernel: opts.Kernel}
 		}
-		op, err := profile.EvaluateSeccomp(old.Seccomp, env(old))
+		op, err := seccomp.Evaluate(old.Seccomp, env(old))
 		if err != nil {
 			return nil, fmt.Errorf("OLD's seccomp profile: %w", err)
 		}
-		np, err := profile.EvaluateSeccomp(new.Seccomp, env(new))
+		np, err := seccomp.Evaluate(new.Seccomp, env(new))
 		if err != nil {
 			return nil, fmt.Errorf("NEW's seccomp profile: %w", err)
 		}
-		out = append(out, compareSeccompPolicies(op, np)...)
+		out = append(out, seccomp.Compare(op, np)...)
 	}
 
 	oc, nc := old.AddedCapabilities(), new.AddedCapabilities()
@@ -126,51 +127,6 @@ func Compare(old, new *profiledir.Profile, opts Options) ([]change.Change, error
 		out = append(out, compareFlagsIn(old.Flags, new.Flags, contextOf(old), contextOf(new), opts.Coverage)...)
 	}
 	return out, nil
-}
-
-func compareSeccompPolicies(o, n *profile.SeccompPolicy) []change.Change {
-	var out []change.Change
-	if profile.AllowsAction(n.DefaultAction) && !profile.AllowsAction(o.DefaultAction) {
-		out = append(out, change.Change{Kind: change.KindSeccompDefault, Op: change.OpRelaxed, Subject: string(n.DefaultAction), Widening: true,
-			Detail: fmt.Sprintf("syscalls no rule names are let through (before: %s)", o.DefaultAction)})
-	} else if profile.AllowsAction(o.DefaultAction) && !profile.AllowsAction(n.DefaultAction) {
-		out = append(out, change.Change{Kind: change.KindSeccompDefault, Op: change.OpRestricted, Subject: string(n.DefaultAction),
-			Detail: fmt.Sprintf("syscalls no rule names are refused (before: %s)", o.DefaultAction)})
-	}
-	for _, a := range n.Architectures {
-		if !slices.Contains(o.Architectures, a) {
-			out = append(out, change.Change{Kind: change.KindArch, Op: change.OpAdded, Subject: string(a), Widening: true})
-		}
-	}
-	for _, a := range o.Architectures {
-		if !slices.Contains(n.Architectures, a) {
-			out = append(out, change.Change{Kind: change.KindArch, Op: change.OpRemoved, Subject: string(a)})
-		}
-	}
-	for _, name := range sets.SortedKeys(n.Syscalls) {
-		ns, os := n.Syscalls[name], o.Syscalls[name]
-		if os == nil {
-			c := change.Change{Kind: change.KindSyscall, Op: change.OpAdded, Subject: name, Widening: true}
-			if !ns.Any {
-				c.Detail = "allowed " + ns.Describe()
-			}
-			out = append(out, c)
-			continue
-		}
-		wide, narrow := profile.CompareSyscall(os, ns)
-		if wide != "" {
-			out = append(out, change.Change{Kind: change.KindArgument, Op: change.OpRelaxed, Subject: name, Detail: wide, Widening: true})
-		}
-		if narrow != "" {
-			out = append(out, change.Change{Kind: change.KindArgument, Op: change.OpRestricted, Subject: name, Detail: narrow})
-		}
-	}
-	for _, name := range sets.SortedKeys(o.Syscalls) {
-		if n.Syscalls[name] == nil {
-			out = append(out, change.Change{Kind: change.KindSyscall, Op: change.OpRemoved, Subject: name})
-		}
-	}
-	return out
 }
 
 // compareFlags compares two flag sets alone, as when no recording is at

@@ -8,17 +8,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/runflags"
+	"github.com/tailorsec/tailor/profile/seccomp"
 )
 
-func mustSeccomp(t *testing.T, text string) *seccomp.Seccomp {
+func mustSeccomp(t *testing.T, text string) *moby.Seccomp {
 	t.Helper()
-	p, err := profile.ParseSeccomp([]byte(text))
+	p, err := seccomp.Parse([]byte(text))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
@@ -289,15 +290,15 @@ func TestDiffSemantics(t *testing.T) {
 // Docker's default profile depends on capabilities, architecture and
 // kernel; its evaluation must match what dockerd itself resolves.
 func TestEvaluateDockerDefault(t *testing.T) {
-	def := seccomp.DefaultProfile()
-	pol := func(env profile.SeccompEnv) *profile.SeccompPolicy {
-		p, err := profile.EvaluateSeccomp(def, env)
+	def := moby.DefaultProfile()
+	pol := func(env seccomp.Env) *seccomp.Policy {
+		p, err := seccomp.Evaluate(def, env)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	plain := pol(profile.SeccompEnv{Arch: profile.ArchX86_64})
+	plain := pol(seccomp.Env{Arch: profile.ArchX86_64})
 	if s := plain.Syscalls["clone"]; s == nil || s.Any || len(s.Allow) != 1 || s.Allow[0][0].Op != specs.OpMaskedEqual {
 		t.Errorf("clone without CAP_SYS_ADMIN: %+v", s)
 	}
@@ -315,16 +316,16 @@ func TestEvaluateDockerDefault(t *testing.T) {
 	if plain.Syscalls["arch_prctl"] == nil {
 		t.Error("arch_prctl missing on amd64")
 	}
-	admin := pol(profile.SeccompEnv{Arch: profile.ArchX86_64, Capabilities: append(profile.DockerDefaultCapabilities(), "CAP_SYS_ADMIN")})
+	admin := pol(seccomp.Env{Arch: profile.ArchX86_64, Capabilities: append(profile.DockerDefaultCapabilities(), "CAP_SYS_ADMIN")})
 	for _, name := range []string{"mount", "clone3", "clone", "unshare"} {
 		if s := admin.Syscalls[name]; s == nil || !s.Any {
 			t.Errorf("%s with CAP_SYS_ADMIN: %+v", name, s)
 		}
 	}
-	if old := pol(profile.SeccompEnv{Arch: profile.ArchX86_64, Kernel: "4.4"}); old.Syscalls["ptrace"] != nil {
+	if old := pol(seccomp.Env{Arch: profile.ArchX86_64, Kernel: "4.4"}); old.Syscalls["ptrace"] != nil {
 		t.Error("ptrace allowed on 4.4 (minKernel 4.8)")
 	}
-	arm := pol(profile.SeccompEnv{Arch: profile.ArchAArch64})
+	arm := pol(seccomp.Env{Arch: profile.ArchAArch64})
 	if arm.Syscalls["arch_prctl"] != nil || !slices.Equal(arm.Architectures, []profile.Arch{profile.ArchAArch64, profile.ArchARM}) {
 		t.Errorf("arm64: arch_prctl %v, architectures %v", arm.Syscalls["arch_prctl"], arm.Architectures)
 	}
@@ -338,7 +339,7 @@ func TestEvaluateDockerDefault(t *testing.T) {
 	// The same as moby's own resolution, for this host.
 	if runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64" {
 		spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: profile.DockerDefaultCapabilities()}}}
-		want, err := seccomp.GetDefaultProfile(spec)
+		want, err := moby.GetDefaultProfile(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,14 +348,14 @@ func TestEvaluateDockerDefault(t *testing.T) {
 			parts := strings.SplitN(strings.TrimSpace(string(b)), ".", 3)
 			uts.release = parts[0] + "." + strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' })
 		}
-		got, err := profile.ResolveSeccomp(seccomp.DefaultProfile(), profile.SeccompEnv{Kernel: uts.release})
+		got, err := seccomp.Resolve(moby.DefaultProfile(), seccomp.Env{Kernel: uts.release})
 		if err != nil {
 			t.Fatal(err)
 		}
 		gb, _ := json.Marshal(got)
 		wb, _ := json.Marshal(want)
 		if string(gb) != string(wb) {
-			t.Errorf("ResolveSeccomp differs from moby's GetDefaultProfile on this host")
+			t.Errorf("seccomp.Resolve differs from moby's GetDefaultProfile on this host")
 		}
 	}
 }

@@ -8,10 +8,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/runflags"
+	"github.com/tailorsec/tailor/profile/seccomp"
 )
 
 func addFiles(f *testing.F, pattern string) {
@@ -27,20 +28,20 @@ func addFiles(f *testing.F, pattern string) {
 func FuzzParseSeccomp(f *testing.F) {
 	addFiles(f, "testdata/golden/*/seccomp.json")
 	addFiles(f, "testdata/diff/*/*/seccomp.json")
-	if def, err := profile.MarshalSeccomp(seccomp.DefaultProfile()); err == nil {
+	if def, err := seccomp.Marshal(moby.DefaultProfile()); err == nil {
 		f.Add(def)
 	}
 	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"ptrace","action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_NE"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := profile.ParseSeccomp(data)
+		p, err := seccomp.Parse(data)
 		if err != nil {
 			return
 		}
-		pol, err := profile.EvaluateSeccomp(p, profile.SeccompEnv{Arch: profile.ArchX86_64})
+		pol, err := seccomp.Evaluate(p, seccomp.Env{Arch: profile.ArchX86_64})
 		if err != nil {
 			return
 		}
-		if c := compareSeccompPolicies(pol, pol); len(c) > 0 {
+		if c := seccomp.Compare(pol, pol); len(c) > 0 {
 			t.Errorf("a profile differs from itself: %+v", c)
 		}
 		for _, s := range pol.Syscalls {

@@ -7,10 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
+	"github.com/tailorsec/tailor/profile/seccomp"
 )
 
 func loadTestProfile(t *testing.T, dir string) *profiledir.Profile {
@@ -59,7 +60,7 @@ func TestGoldenDiffOutput(t *testing.T) {
 
 	// Docker's default profile against a tailored one: Docker's grants
 	// far more, the tailored one nothing Docker's does not.
-	def, err := profile.MarshalSeccomp(seccomp.DefaultProfile())
+	def, err := seccomp.Marshal(moby.DefaultProfile())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/runflags"
+	"github.com/tailorsec/tailor/profile/seccomp"
 )
 
 // Profile is one container's profile, parsed: the files of a profile
@@ -22,7 +23,7 @@ import (
 type Profile struct {
 	Name         string
 	Path         string
-	Seccomp      *seccomp.Seccomp
+	Seccomp      *moby.Seccomp
 	AppArmor     *profile.AppArmorPolicy
 	Capabilities *profile.CapabilitySet
 	Flags        *runflags.RunFlags
@@ -86,7 +87,7 @@ func (p *Profile) parse(kind string, data []byte) error {
 	var err error
 	switch kind {
 	case profile.SeccompFile:
-		p.Seccomp, err = profile.ParseSeccomp(data)
+		p.Seccomp, err = seccomp.Parse(data)
 	case profile.AppArmorFile:
 		p.AppArmor, err = profile.ParseAppArmor(data)
 	case profile.CapabilitiesFile:

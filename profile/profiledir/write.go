@@ -13,6 +13,7 @@ import (
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/runflags"
+	"github.com/tailorsec/tailor/profile/seccomp"
 )
 
 // Write creates dir (0755) and writes the profile for rec into
@@ -73,7 +74,7 @@ func renderProfile(rec *profile.Recording, seccompPath string) ([]renderedFile, 
 
 	apparmor := profile.AppArmor(rec).Render()
 	problems := profile.CheckAppArmor(rec, apparmor)
-	seccompJSON, err := profile.MarshalSeccomp(profile.Seccomp(rec))
+	seccompJSON, err := seccomp.Marshal(seccomp.Profile(rec))
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.SeccompFile, err)
 	}

@@ -21,12 +21,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 	"github.com/tailorsec/tailor/profile/runflags"
+	"github.com/tailorsec/tailor/profile/seccomp"
 )
 
 // Checklist statuses.
@@ -885,7 +886,7 @@ func (c checklistInput) dockerSocket531() ChecklistItem {
 // a container without added capabilities.
 func dockerDefaultAllowed() int {
 	var names []string
-	for _, rule := range seccomp.DefaultProfile().Syscalls {
+	for _, rule := range moby.DefaultProfile().Syscalls {
 		if rule.Action != specs.ActAllow || rule.Includes != nil && len(rule.Includes.Caps) > 0 {
 			continue
 		}
@@ -899,7 +900,7 @@ func dockerDefaultAllowed() int {
 
 func (c checklistInput) learnedSeccomp() ChecklistItem {
 	it := ChecklistItem{ID: ChecklistTailor, Title: "Seccomp profile learned from the container"}
-	names := profile.RecordedNames(c.rec)
+	names := seccomp.RecordedNames(c.rec)
 	it.Recommendation = "apply it: --security-opt=seccomp=seccomp.json (in docker-run.flags)"
 	switch c.seccomp {
 	case "custom":

@@ -18,6 +18,7 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/runflags"
+	"github.com/tailorsec/tailor/profile/seccomp"
 )
 
 // SchemaVersion is the version of report.json's layout.
@@ -45,7 +46,7 @@ type Report struct {
 	Learning      profile.Learning  `json:"learning"`
 
 	Syscalls        []Syscall                `json:"syscalls"`
-	SyscallArgs     []profile.ArgRule        `json:"syscall_args"`
+	SyscallArgs     []seccomp.ArgRule        `json:"syscall_args"`
 	Capabilities    []Capability             `json:"capabilities"`
 	PrivilegedExecs []string                 `json:"privileged_execs"`
 	FilesRecorded   bool                     `json:"files_recorded"`
@@ -135,7 +136,7 @@ func NewAt(rec *profile.Recording, caps profile.CapabilitySet, apparmorPath stri
 		Partial:         rec.Partial,
 		Learning:        rec.Learning,
 		Syscalls:        []Syscall{},
-		SyscallArgs:     append([]profile.ArgRule{}, profile.ArgRulesFor(rec, profile.RecordedNames(rec))...),
+		SyscallArgs:     append([]seccomp.ArgRule{}, seccomp.ArgRulesFor(rec, seccomp.RecordedNames(rec))...),
 		Capabilities:    []Capability{},
 		PrivilegedExecs: sets.Sorted(rec.PrivilegedExecs),
 		FilesRecorded:   rec.FilesRecorded,

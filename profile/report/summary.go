@@ -7,12 +7,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	seccomp "github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 	"github.com/tailorsec/tailor/profile/runflags"
+	"github.com/tailorsec/tailor/profile/seccomp"
 )
 
 // Summary is a profile at a glance, measured against what Docker gives
@@ -45,7 +46,7 @@ func Summarize(name string, rec *profile.Recording) Summary {
 		Partial:            rec.Partial,
 	}
 	allowed := map[string]bool{}
-	for _, rule := range profile.Seccomp(rec).Syscalls {
+	for _, rule := range seccomp.Profile(rec).Syscalls {
 		if rule.Action == specs.ActAllow {
 			for _, n := range rule.Names {
 				allowed[n] = true
@@ -62,7 +63,7 @@ func Summarize(name string, rec *profile.Recording) Summary {
 // (GOARCH spelling; "" means every architecture's rules apply), sorted.
 func DockerDefaultSyscalls(goarch string) []string {
 	defaults := profile.DockerDefaultCapabilities()
-	applies := func(f *seccomp.Filter, want bool) bool {
+	applies := func(f *moby.Filter, want bool) bool {
 		if f == nil {
 			return !want
 		}
@@ -77,7 +78,7 @@ func DockerDefaultSyscalls(goarch string) []string {
 		return false
 	}
 	var names []string
-	for _, rule := range seccomp.DefaultProfile().Syscalls {
+	for _, rule := range moby.DefaultProfile().Syscalls {
 		if rule.Action != specs.ActAllow {
 			continue
 		}

@@ -1,11 +1,11 @@
-package profile
+package seccomp
 
 // A seccomp profile is compared by what it lets through, not by its text:
 // Docker's default profile lists ptrace three times under conditions on the
 // kernel version and CAP_SYS_PTRACE, tailor's lists it once or not at all.
-// ResolveSeccomp does what dockerd does to a profile before it hands it to
+// Resolve does what dockerd does to a profile before it hands it to
 // the runtime (archMap, includes and excludes by architecture, capability
-// and kernel, "name" and "names"), and EvaluateSeccomp what runc and
+// and kernel, "name" and "names"), and Evaluate what runc and
 // libseccomp make of the result: for each syscall, whether it is allowed,
 // and under which argument conditions. Everything that compares or
 // converts seccomp profiles goes through these two.
@@ -19,19 +19,20 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
-// ParseSeccomp reads a seccomp profile in Docker's format (which includes
+// Parse reads a seccomp profile in Docker's format (which includes
 // the OCI runtime spec's linux.seccomp object). Like dockerd it ignores
 // fields it does not know; unlike it, it also refuses values that would
 // only fail later, in the runtime: unknown actions, operators and
 // architectures, argument indices beyond 5, an entry without a name.
-func ParseSeccomp(data []byte) (*seccomp.Seccomp, error) {
-	var p seccomp.Seccomp
+func Parse(data []byte) (*moby.Seccomp, error) {
+	var p moby.Seccomp
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("seccomp profile: %w", jsonfile.Error(err))
@@ -67,7 +68,7 @@ var seccompArchNative = map[specs.Arch]string{
 	specs.ArchRISCV64: "riscv64",
 }
 
-func validateSeccomp(p *seccomp.Seccomp) error {
+func validateSeccomp(p *moby.Seccomp) error {
 	if p.DefaultAction == "" {
 		return errors.New("no defaultAction")
 	}
@@ -117,12 +118,12 @@ func validateSeccomp(p *seccomp.Seccomp) error {
 	return nil
 }
 
-// SeccompEnv is what a Docker profile's conditions are evaluated against.
-type SeccompEnv struct {
+// Env is what a Docker profile's conditions are evaluated against.
+type Env struct {
 	// Arch is the host's native architecture (archMap and the "arches" of
 	// includes and excludes depend on it). "": the first of the profile's
 	// architectures, else the one tailor runs on.
-	Arch Arch
+	Arch profile.Arch
 	// Capabilities are the container's bounding set (includes and excludes
 	// by "caps"); nil means Docker's default capabilities.
 	Capabilities []string
@@ -131,20 +132,20 @@ type SeccompEnv struct {
 	Kernel string
 }
 
-func (env SeccompEnv) native(p *seccomp.Seccomp) Arch {
+func (env Env) native(p *moby.Seccomp) profile.Arch {
 	if env.Arch != "" {
 		return env.Arch
 	}
 	if len(p.Architectures) > 0 {
-		return Arch(p.Architectures[0])
+		return profile.Arch(p.Architectures[0])
 	}
-	return NativeArch()
+	return profile.NativeArch()
 }
 
-// ResolveSeccomp applies p's conditions for env, as dockerd does before it
+// Resolve applies p's conditions for env, as dockerd does before it
 // gives the profile to the runtime, and returns the OCI object the runtime
 // gets. p is not changed.
-func ResolveSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*specs.LinuxSeccomp, error) {
+func Resolve(p *moby.Seccomp, env Env) (*specs.LinuxSeccomp, error) {
 	if err := validateSeccomp(p); err != nil {
 		return nil, err
 	}
@@ -152,16 +153,16 @@ func ResolveSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*specs.LinuxSeccomp, er
 	nativeName := seccompArchNative[specs.Arch(native)]
 	caps := env.Capabilities
 	if caps == nil {
-		caps = DockerDefaultCapabilities()
+		caps = profile.DockerDefaultCapabilities()
 	}
 	for i, c := range caps {
-		caps[i] = CanonicalCapability(c)
+		caps[i] = profile.CanonicalCapability(c)
 	}
-	kernelAtLeast := func(k *seccomp.KernelVersion) (bool, error) {
+	kernelAtLeast := func(k *moby.KernelVersion) (bool, error) {
 		if env.Kernel == "" {
 			return true, nil
 		}
-		var have seccomp.KernelVersion
+		var have moby.KernelVersion
 		if err := have.UnmarshalJSON([]byte(fmt.Sprintf("%q", env.Kernel))); err != nil {
 			return false, err
 		}
@@ -173,7 +174,7 @@ func ResolveSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*specs.LinuxSeccomp, er
 	out.Flags = slices.Clone(p.Flags)
 	out.Syscalls = nil
 	for _, m := range p.ArchMap {
-		if Arch(m.Arch) == native {
+		if profile.Arch(m.Arch) == native {
 			out.Architectures = append([]specs.Arch{m.Arch}, m.SubArches...)
 			break
 		}
@@ -187,7 +188,7 @@ func ResolveSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*specs.LinuxSeccomp, er
 			if slices.Contains(ex.Arches, nativeName) {
 				continue
 			}
-			if slices.ContainsFunc(ex.Caps, func(c string) bool { return slices.Contains(caps, CanonicalCapability(c)) }) {
+			if slices.ContainsFunc(ex.Caps, func(c string) bool { return slices.Contains(caps, profile.CanonicalCapability(c)) }) {
 				continue
 			}
 			if ex.MinKernel != nil {
@@ -204,7 +205,7 @@ func ResolveSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*specs.LinuxSeccomp, er
 			if len(in.Arches) > 0 && !slices.Contains(in.Arches, nativeName) {
 				continue
 			}
-			if slices.ContainsFunc(in.Caps, func(c string) bool { return !slices.Contains(caps, CanonicalCapability(c)) }) {
+			if slices.ContainsFunc(in.Caps, func(c string) bool { return !slices.Contains(caps, profile.CanonicalCapability(c)) }) {
 				continue
 			}
 			if in.MinKernel != nil {
@@ -225,13 +226,13 @@ func ResolveSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*specs.LinuxSeccomp, er
 	return &out, nil
 }
 
-// SeccompPolicy is what a seccomp profile lets through, for one host.
-type SeccompPolicy struct {
-	Native Arch
+// Policy is what a seccomp profile lets through, for one host.
+type Policy struct {
+	Native profile.Arch
 	// Architectures are those whose syscalls the filter admits (the
 	// others are killed), sorted; a profile without any admits the
 	// native one only.
-	Architectures []Arch
+	Architectures []profile.Arch
 	DefaultAction specs.LinuxSeccompAction
 	// Syscalls holds every syscall that is allowed at least for some
 	// arguments. A name is allowed on each of Architectures that knows it
@@ -261,28 +262,28 @@ func AllowsAction(a specs.LinuxSeccompAction) bool {
 	return false
 }
 
-// EvaluateSeccomp resolves p for env (see ResolveSeccomp) and evaluates the
+// Evaluate resolves p for env (see Resolve) and evaluates the
 // result as runc compiles it with libseccomp: an entry's argument conditions
 // are one rule (all must hold) unless two of them name the same argument,
 // in which case each condition is a rule of its own (any may hold); a
 // syscall's rules without conditions decide what happens when none of its
 // conditional rules matches, and the default action decides when it has
 // none.
-func EvaluateSeccomp(p *seccomp.Seccomp, env SeccompEnv) (*SeccompPolicy, error) {
-	resolved, err := ResolveSeccomp(p, env)
+func Evaluate(p *moby.Seccomp, env Env) (*Policy, error) {
+	resolved, err := Resolve(p, env)
 	if err != nil {
 		return nil, err
 	}
 	return evaluateResolved(resolved, env.native(p)), nil
 }
 
-func evaluateResolved(r *specs.LinuxSeccomp, native Arch) *SeccompPolicy {
-	pol := &SeccompPolicy{Native: native, DefaultAction: r.DefaultAction, Syscalls: map[string]*SyscallPolicy{}}
+func evaluateResolved(r *specs.LinuxSeccomp, native profile.Arch) *Policy {
+	pol := &Policy{Native: native, DefaultAction: r.DefaultAction, Syscalls: map[string]*SyscallPolicy{}}
 	for _, a := range r.Architectures {
-		pol.Architectures = append(pol.Architectures, Arch(a))
+		pol.Architectures = append(pol.Architectures, profile.Arch(a))
 	}
 	if len(pol.Architectures) == 0 {
-		pol.Architectures = []Arch{native}
+		pol.Architectures = []profile.Arch{native}
 	}
 	slices.Sort(pol.Architectures)
 	pol.Architectures = slices.Compact(pol.Architectures)
@@ -360,7 +361,7 @@ func runcRules(args []specs.LinuxSeccompArg) []ArgMatch {
 
 // AllowSet lists, sorted, the syscalls allowed (for some arguments at
 // least) on arch: none when the filter does not admit arch.
-func (p *SeccompPolicy) AllowSet(arch Arch) []string {
+func (p *Policy) AllowSet(arch profile.Arch) []string {
 	if !slices.Contains(p.Architectures, arch) {
 		return nil
 	}
@@ -376,30 +377,30 @@ func (p *SeccompPolicy) AllowSet(arch Arch) []string {
 // syscallKnown reports whether libseccomp can resolve name on arch
 // (pseudo-syscalls such as socket on 32-bit x86 included: a rule for them
 // compiles into one for socketcall).
-func syscallKnown(arch Arch, name string) bool {
-	if _, ok := SyscallNumber(arch, name); ok {
+func syscallKnown(arch profile.Arch, name string) bool {
+	if _, ok := profile.SyscallNumber(arch, name); ok {
 		return true
 	}
-	return arch == ArchX86 && slices.Contains(knownSyscalls(ArchX86), name)
+	return arch == profile.ArchX86 && slices.Contains(knownSyscalls(profile.ArchX86), name)
 }
 
 var knownSyscallsCache sync.Map // Arch -> []string
 
 // knownSyscalls lists, sorted, every syscall libseccomp names on arch.
-func knownSyscalls(arch Arch) []string {
+func knownSyscalls(arch profile.Arch) []string {
 	if v, ok := knownSyscallsCache.Load(arch); ok {
 		return v.([]string)
 	}
 	var names []string
 	add := func(lo, hi int) {
 		for nr := lo; nr < hi; nr++ {
-			if n, ok := SyscallName(arch, nr); ok {
+			if n, ok := profile.SyscallName(arch, nr); ok {
 				names = append(names, n)
 			}
 		}
 	}
 	add(0, 2048)
-	if arch == ArchARM {
+	if arch == profile.ArchARM {
 		add(0xf0000, 0xf0010) // ARM's private syscalls (cacheflush, set_tls, ...)
 	}
 	names = sets.Sorted(names)

@@ -1,30 +1,16 @@
-package profile
+package seccomp
 
 import (
 	"bytes"
 	"slices"
 	"testing"
 
-	"github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
-
-// loadWithDocker feeds a generated profile to Docker's own loader, the code
-// dockerd runs for --security-opt seccomp=FILE, as a container with the
-// given bounding capabilities.
-func loadWithDocker(t *testing.T, data []byte, bounding []string) *specs.LinuxSeccomp {
-	t.Helper()
-	spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: bounding}}}
-	oci, err := seccomp.LoadProfile(string(data), spec)
-	if err != nil {
-		t.Fatalf("Docker rejects the profile: %v\n%s", err, data)
-	}
-	if oci == nil {
-		t.Fatalf("Docker read the profile as \"no seccomp\":\n%s", data)
-	}
-	return oci
-}
 
 func rulesWith(oci *specs.LinuxSeccomp, action specs.LinuxSeccompAction, errno uint) []string {
 	var names []string
@@ -41,16 +27,16 @@ func rulesWith(oci *specs.LinuxSeccomp, action specs.LinuxSeccompAction, errno u
 }
 
 func TestDockerLoadsGeneratedProfiles(t *testing.T) {
-	cases := testCases(t)
-	cases = append(cases, testCase{Name: "empty", Rec: &Recording{Host: Host{Arch: "x86_64"}}})
+	cases := profiletest.TestCases(t)
+	cases = append(cases, profiletest.TestCase{Name: "empty", Rec: &profile.Recording{Host: profile.Host{Arch: "x86_64"}}})
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
-			caps := Capabilities(tc.Rec)
-			data, err := MarshalSeccomp(Seccomp(tc.Rec))
+			caps := profile.Capabilities(tc.Rec)
+			data, err := Marshal(Profile(tc.Rec))
 			if err != nil {
 				t.Fatal(err)
 			}
-			oci := loadWithDocker(t, data, caps.Add)
+			oci := profiletest.LoadWithDocker(t, data, caps.Add)
 
 			if oci.DefaultAction != specs.ActErrno || oci.DefaultErrnoRet == nil || *oci.DefaultErrnoRet != ErrnoEPERM {
 				t.Errorf("default action = %s/%v, want SCMP_ACT_ERRNO/EPERM", oci.DefaultAction, oci.DefaultErrnoRet)
@@ -106,21 +92,21 @@ func TestDockerLoadsGeneratedProfiles(t *testing.T) {
 func TestSeccompArchitectures(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		rec  *Recording
+		rec  *profile.Recording
 		want []specs.Arch
 	}{
-		{"native only", &Recording{Host: Host{Arch: "x86_64"}, Syscalls: []SyscallUse{
-			{Arch: ArchX86_64, Name: "read"}}}, []specs.Arch{specs.ArchX86_64}},
-		{"x86 and x32 compat", &Recording{Host: Host{Arch: "x86_64"}, Syscalls: []SyscallUse{
-			{Arch: ArchX32, Name: "read"}, {Arch: ArchX86, Name: "read"}, {Arch: ArchX86_64, Name: "read"}}},
+		{"native only", &profile.Recording{Host: profile.Host{Arch: "x86_64"}, Syscalls: []profile.SyscallUse{
+			{Arch: profile.ArchX86_64, Name: "read"}}}, []specs.Arch{specs.ArchX86_64}},
+		{"x86 and x32 compat", &profile.Recording{Host: profile.Host{Arch: "x86_64"}, Syscalls: []profile.SyscallUse{
+			{Arch: profile.ArchX32, Name: "read"}, {Arch: profile.ArchX86, Name: "read"}, {Arch: profile.ArchX86_64, Name: "read"}}},
 			[]specs.Arch{specs.ArchX86_64, specs.ArchX32, specs.ArchX86}}, // native, then sorted
-		{"arm64 with arm", &Recording{Host: Host{Arch: "aarch64"}, Syscalls: []SyscallUse{
-			{Arch: ArchARM, Name: "read"}, {Arch: ArchAArch64, Name: "read"}}},
+		{"arm64 with arm", &profile.Recording{Host: profile.Host{Arch: "aarch64"}, Syscalls: []profile.SyscallUse{
+			{Arch: profile.ArchARM, Name: "read"}, {Arch: profile.ArchAArch64, Name: "read"}}},
 			[]specs.Arch{specs.ArchAARCH64, specs.ArchARM}},
-		{"native inferred from compat syscalls", &Recording{Syscalls: []SyscallUse{
-			{Arch: ArchX86, Name: "socketcall"}}}, []specs.Arch{specs.ArchX86_64, specs.ArchX86}},
+		{"native inferred from compat syscalls", &profile.Recording{Syscalls: []profile.SyscallUse{
+			{Arch: profile.ArchX86, Name: "socketcall"}}}, []specs.Arch{specs.ArchX86_64, specs.ArchX86}},
 	} {
-		got := Seccomp(tc.rec).Architectures
+		got := Profile(tc.rec).Architectures
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: architectures = %v, want %v", tc.name, got, tc.want)
 		}
@@ -128,12 +114,12 @@ func TestSeccompArchitectures(t *testing.T) {
 }
 
 func TestSeccompErrnoRules(t *testing.T) {
-	rec := &Recording{Host: Host{Arch: "x86_64"}, Syscalls: []SyscallUse{
-		{Arch: ArchX86_64, Name: "read"},
-		{Arch: ArchX86_64, Name: "statx"},
-		{Arch: ArchX86_64, Number: 463}, // unknown: skipped, not an empty name
+	rec := &profile.Recording{Host: profile.Host{Arch: "x86_64"}, Syscalls: []profile.SyscallUse{
+		{Arch: profile.ArchX86_64, Name: "read"},
+		{Arch: profile.ArchX86_64, Name: "statx"},
+		{Arch: profile.ArchX86_64, Number: 463}, // unknown: skipped, not an empty name
 	}}
-	p := Seccomp(rec)
+	p := Profile(rec)
 	if len(p.Syscalls) != 2 {
 		t.Fatalf("want an allow rule and an ENOSYS rule, got %d rules", len(p.Syscalls))
 	}
@@ -156,7 +142,7 @@ func TestSeccompErrnoRules(t *testing.T) {
 		t.Errorf("ENOSYS names not sorted: %v", nosys.Names)
 	}
 	for _, name := range nosys.Names {
-		if _, ok := SyscallNumber(ArchX86_64, name); !ok {
+		if _, ok := profile.SyscallNumber(profile.ArchX86_64, name); !ok {
 			t.Errorf("%s is unknown to libseccomp on x86_64 but listed", name)
 		}
 	}
@@ -165,14 +151,14 @@ func TestSeccompErrnoRules(t *testing.T) {
 // Docker's default profile gives clone3 ENOSYS; whatever other non-EPERM
 // answers it has must be carried over the same way.
 func TestSeccompCarriesOverDockerErrnos(t *testing.T) {
-	p := Seccomp(&Recording{Host: Host{Arch: "x86_64"}})
+	p := Profile(&profile.Recording{Host: profile.Host{Arch: "x86_64"}})
 	got := map[uint][]string{}
 	for _, r := range p.Syscalls {
 		if r.Action == specs.ActErrno {
 			got[*r.ErrnoRet] = append(got[*r.ErrnoRet], r.Names...)
 		}
 	}
-	for _, r := range seccomp.DefaultProfile().Syscalls {
+	for _, r := range moby.DefaultProfile().Syscalls {
 		if r.Action != specs.ActErrno || r.ErrnoRet == nil || *r.ErrnoRet == ErrnoEPERM {
 			continue
 		}
@@ -184,8 +170,8 @@ func TestSeccompCarriesOverDockerErrnos(t *testing.T) {
 	}
 }
 
-func TestMarshalSeccompHasNoArchMap(t *testing.T) {
-	data, err := MarshalSeccomp(Seccomp(nginxRecording(t)))
+func TestMarshalHasNoArchMap(t *testing.T) {
+	data, err := Marshal(Profile(profiletest.NginxRecording(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,8 +187,8 @@ func TestMarshalSeccompHasNoArchMap(t *testing.T) {
 // learning run may or may not see them; a profile without them crashes the
 // container the first time a signal handler returns.
 func TestSeccompAllowsKernelDrivenSyscalls(t *testing.T) {
-	rec := &Recording{Host: Host{Arch: "amd64"}, Syscalls: []SyscallUse{{Arch: ArchX86_64, Name: "read", Number: 0, Count: 1}}}
-	allowed := allowedNames(Seccomp(rec))
+	rec := &profile.Recording{Host: profile.Host{Arch: "amd64"}, Syscalls: []profile.SyscallUse{{Arch: profile.ArchX86_64, Name: "read", Number: 0, Count: 1}}}
+	allowed := allowedNames(Profile(rec))
 	for _, name := range []string{"rt_sigreturn", "restart_syscall", "read"} {
 		if !slices.Contains(allowed, name) {
 			t.Errorf("%s not allowed: %v", name, allowed)
@@ -211,13 +197,13 @@ func TestSeccompAllowsKernelDrivenSyscalls(t *testing.T) {
 	if slices.Contains(allowed, "sigreturn") {
 		t.Errorf("sigreturn exists only for 32-bit code, but the profile has no 32-bit architecture: %v", allowed)
 	}
-	rec.Syscalls = append(rec.Syscalls, SyscallUse{Arch: ArchX86, Name: "read", Number: 3, Count: 1})
-	if allowed := allowedNames(Seccomp(rec)); !slices.Contains(allowed, "sigreturn") {
+	rec.Syscalls = append(rec.Syscalls, profile.SyscallUse{Arch: profile.ArchX86, Name: "read", Number: 3, Count: 1})
+	if allowed := allowedNames(Profile(rec)); !slices.Contains(allowed, "sigreturn") {
 		t.Errorf("32-bit code needs sigreturn: %v", allowed)
 	}
 }
 
-func allowedNames(p *seccomp.Seccomp) []string {
+func allowedNames(p *moby.Seccomp) []string {
 	var out []string
 	for _, s := range p.Syscalls {
 		if s.Action == specs.ActAllow {

@@ -1,4 +1,4 @@
-package profile
+package seccomp
 
 // The seccomp profile allows exactly the syscalls the container made and
 // refuses everything else with EPERM, like Docker's default profile refuses
@@ -8,8 +8,9 @@ package profile
 import (
 	"slices"
 
-	"github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
@@ -81,8 +82,8 @@ var kernelDrivenSyscalls = []string{"rt_sigreturn", "sigreturn", "restart_syscal
 // Seccomp builds the Docker seccomp profile for the recording. Syscalls
 // libseccomp cannot name are left out: Docker profiles name syscalls, and
 // the report warns about each of them.
-func Seccomp(rec *Recording) *seccomp.Seccomp {
-	rec = Normalized(rec)
+func Profile(rec *profile.Recording) *moby.Seccomp {
+	rec = profile.Normalized(rec)
 	arches := profileArches(rec)
 
 	var allowed []string
@@ -98,17 +99,17 @@ func Seccomp(rec *Recording) *seccomp.Seccomp {
 	}
 	allowed = sets.Sorted(allowed)
 
-	p := &seccomp.Seccomp{
+	p := &moby.Seccomp{
 		LinuxSeccomp: specs.LinuxSeccomp{
 			DefaultAction:   specs.ActErrno,
 			DefaultErrnoRet: uintPtr(ErrnoEPERM),
 			Architectures:   arches,
 		},
-		Syscalls: []*seccomp.Syscall{},
+		Syscalls: []*moby.Syscall{},
 	}
 	unconditional, argEntries, _ := applyArgRules(ArgRulesFor(rec, allowed), allowed)
 	if len(unconditional) > 0 {
-		p.Syscalls = append(p.Syscalls, &seccomp.Syscall{
+		p.Syscalls = append(p.Syscalls, &moby.Syscall{
 			LinuxSyscall: specs.LinuxSyscall{Names: unconditional, Action: specs.ActAllow},
 			Comment:      "made by the container while it was recorded, and the signal-return syscalls every process needs",
 		})
@@ -129,9 +130,9 @@ func Seccomp(rec *Recording) *seccomp.Seccomp {
 // profile the container most likely learned under) gives. Only syscalls
 // libseccomp knows on one of the profile's architectures are listed, since
 // runc cannot compile the others.
-func unmadeErrnoRules(allowed []string, arches []specs.Arch) []*seccomp.Syscall {
+func unmadeErrnoRules(allowed []string, arches []specs.Arch) []*moby.Syscall {
 	byErrno := map[uint][]string{errnoENOSYS: slices.Clone(fallbackSyscalls)}
-	for _, rule := range seccomp.DefaultProfile().Syscalls {
+	for _, rule := range moby.DefaultProfile().Syscalls {
 		if rule.Action != specs.ActErrno || rule.ErrnoRet == nil || *rule.ErrnoRet == ErrnoEPERM {
 			continue
 		}
@@ -142,7 +143,7 @@ func unmadeErrnoRules(allowed []string, arches []specs.Arch) []*seccomp.Syscall 
 		byErrno[*rule.ErrnoRet] = append(byErrno[*rule.ErrnoRet], names...)
 	}
 
-	var rules []*seccomp.Syscall
+	var rules []*moby.Syscall
 	for _, errno := range sets.SortedKeys(byErrno) {
 		var names []string
 		for _, name := range byErrno[errno] {
@@ -157,7 +158,7 @@ func unmadeErrnoRules(allowed []string, arches []specs.Arch) []*seccomp.Syscall 
 		if errno == errnoENOSYS {
 			comment = "not made while recorded: ENOSYS lets libc and runtimes fall back to older syscalls"
 		}
-		rules = append(rules, &seccomp.Syscall{
+		rules = append(rules, &moby.Syscall{
 			LinuxSyscall: specs.LinuxSyscall{
 				Names:    sets.Sorted(names),
 				Action:   specs.ActErrno,
@@ -173,12 +174,12 @@ func unmadeErrnoRules(allowed []string, arches []specs.Arch) []*seccomp.Syscall 
 // its compat architectures the container made syscalls on. A profile that
 // lists an architecture lets its syscalls through the allow list; one that
 // does not makes the runtime reject them all.
-func profileArches(rec *Recording) []specs.Arch {
+func profileArches(rec *profile.Recording) []specs.Arch {
 	native := recordingNativeArch(rec)
 	if native == "" {
 		return nil // unsupported host: the runtime then uses its own
 	}
-	compat, x32 := CompatArchs(native)
+	compat, x32 := profile.CompatArchs(native)
 	var others []specs.Arch
 	for _, s := range rec.Syscalls {
 		if s.Arch != native && s.Arch != "" && (s.Arch == compat || s.Arch == x32) {
@@ -192,33 +193,33 @@ func profileArches(rec *Recording) []specs.Arch {
 // recordingNativeArch is the native architecture of the host the recording
 // was made on: from Host.Arch, else from the syscalls' architectures, else
 // the one tailor runs on.
-func recordingNativeArch(rec *Recording) Arch {
-	if a := archFromName(rec.Host.Arch); a != "" {
+func recordingNativeArch(rec *profile.Recording) profile.Arch {
+	if a := profile.ArchFromName(rec.Host.Arch); a != "" {
 		return a
 	}
 	for _, s := range rec.Syscalls {
 		switch s.Arch {
-		case ArchX86_64, ArchX86, ArchX32:
-			return ArchX86_64
-		case ArchAArch64, ArchARM:
-			return ArchAArch64
+		case profile.ArchX86_64, profile.ArchX86, profile.ArchX32:
+			return profile.ArchX86_64
+		case profile.ArchAArch64, profile.ArchARM:
+			return profile.ArchAArch64
 		}
 	}
-	return NativeArch()
+	return profile.NativeArch()
 }
 
 func knownOnAny(name string, arches []specs.Arch) bool {
 	for _, a := range arches {
-		if _, ok := SyscallNumber(Arch(a), name); ok {
+		if _, ok := profile.SyscallNumber(profile.Arch(a), name); ok {
 			return true
 		}
 	}
 	return false
 }
 
-// MarshalSeccomp renders the profile as seccomp.json: indented with two
+// Marshal renders the profile as seccomp.json: indented with two
 // spaces, ending in a newline, byte-for-byte the same for the same profile.
-func MarshalSeccomp(p *seccomp.Seccomp) ([]byte, error) {
+func Marshal(p *moby.Seccomp) ([]byte, error) {
 	return jsonfile.Marshal(p)
 }
 

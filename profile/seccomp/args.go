@@ -1,4 +1,4 @@
-package profile
+package seccomp
 
 // Argument rules: a syscall whose arguments decide what it can do is
 // allowed only with the values the container used. clone without namespace
@@ -11,8 +11,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/moby/profiles/seccomp"
+	moby "github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
@@ -30,14 +31,14 @@ const (
 
 // ArgRule is what the profile does with one set of learned values.
 type ArgRule struct {
-	ArgValues
+	profile.ArgValues
 	Rule   string `json:"rule"`
 	Reason string `json:"reason,omitempty"`
 }
 
 // argRules decides, for each learned argument set of a normalized
 // recording, the rule; allowed are the names the profile allows.
-func ArgRulesFor(rec *Recording, allowed []string) []ArgRule {
+func ArgRulesFor(rec *profile.Recording, allowed []string) []ArgRule {
 	compat := map[string]bool{} // names also made by 32-bit code: its values were not recorded
 	native := recordingNativeArch(rec)
 	for _, s := range rec.Syscalls {
@@ -75,7 +76,7 @@ func ArgRulesFor(rec *Recording, allowed []string) []ArgRule {
 // applyArgRules takes the syscalls with exact rules out of the
 // unconditional allow list and returns one allow entry per value, and the
 // names clone3 made to answer ENOSYS.
-func applyArgRules(rules []ArgRule, allowed []string) (unconditional []string, entries []*seccomp.Syscall, enosys []string) {
+func applyArgRules(rules []ArgRule, allowed []string) (unconditional []string, entries []*moby.Syscall, enosys []string) {
 	exact := map[string]ArgRule{}
 	for _, r := range rules {
 		switch r.Rule {
@@ -85,7 +86,7 @@ func applyArgRules(rules []ArgRule, allowed []string) (unconditional []string, e
 			enosys = append(enosys, r.Syscall)
 			if _, ok := exact["clone"]; !ok && !slices.Contains(allowed, "clone") {
 				// The fallback must be there, without namespaces.
-				exact["clone"] = ArgRule{ArgValues: ArgValues{Syscall: "clone", Index: 0, Mask: CloneNamespaceMask, Values: []uint64{0}}, Rule: ArgRuleExact}
+				exact["clone"] = ArgRule{ArgValues: profile.ArgValues{Syscall: "clone", Index: 0, Mask: profile.CloneNamespaceMask, Values: []uint64{0}}, Rule: ArgRuleExact}
 			}
 		}
 	}
@@ -107,7 +108,7 @@ func applyArgRules(rules []ArgRule, allowed []string) (unconditional []string, e
 				// MASKED_EQ compares arg & Value with ValueTwo.
 				arg = specs.LinuxSeccompArg{Index: uint(r.Index), Value: r.Mask, ValueTwo: v, Op: specs.OpMaskedEqual}
 			}
-			entries = append(entries, &seccomp.Syscall{
+			entries = append(entries, &moby.Syscall{
 				LinuxSyscall: specs.LinuxSyscall{Names: []string{n}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{arg}},
 				Comment:      argComment(n, r.Index, arg),
 			})
@@ -125,12 +126,12 @@ func argComment(name string, index int, a specs.LinuxSeccompArg) string {
 
 // ArgRules are the decisions on a recording's learned argument values, for
 // the report.
-func ArgRules(rec *Recording) []ArgRule {
-	rec = Normalized(rec)
+func ArgRules(rec *profile.Recording) []ArgRule {
+	rec = profile.Normalized(rec)
 	return ArgRulesFor(rec, RecordedNames(rec))
 }
 
-func RecordedNames(rec *Recording) []string {
+func RecordedNames(rec *profile.Recording) []string {
 	var names []string
 	for _, s := range rec.Syscalls {
 		if s.Name != "" {

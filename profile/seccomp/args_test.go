@@ -1,17 +1,19 @@
-package profile
+package seccomp
 
 import (
 	"slices"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 )
 
-func argRecording(args ...ArgValues) *Recording {
-	rec := &Recording{Host: Host{Arch: "amd64"}}
+func argRecording(args ...profile.ArgValues) *profile.Recording {
+	rec := &profile.Recording{Host: profile.Host{Arch: "amd64"}}
 	for _, name := range []string{"read", "clone", "clone3", "socket", "ioctl", "prctl"} {
-		nr, _ := SyscallNumber(ArchX86_64, name)
-		rec.Syscalls = append(rec.Syscalls, SyscallUse{Arch: ArchX86_64, Name: name, Number: nr, Count: 1})
+		nr, _ := profile.SyscallNumber(profile.ArchX86_64, name)
+		rec.Syscalls = append(rec.Syscalls, profile.SyscallUse{Arch: profile.ArchX86_64, Name: name, Number: nr, Count: 1})
 	}
 	rec.SyscallArgs = args
 	return rec
@@ -19,9 +21,9 @@ func argRecording(args ...ArgValues) *Recording {
 
 // entriesFor lists the allow entries of one syscall and whether it is also
 // allowed unconditionally.
-func entriesFor(t *testing.T, rec *Recording, name string) (args [][]specs.LinuxSeccompArg, unconditional bool, errno *uint) {
+func entriesFor(t *testing.T, rec *profile.Recording, name string) (args [][]specs.LinuxSeccompArg, unconditional bool, errno *uint) {
 	t.Helper()
-	for _, s := range Seccomp(rec).Syscalls {
+	for _, s := range Profile(rec).Syscalls {
 		if !slices.Contains(s.Names, name) {
 			continue
 		}
@@ -43,15 +45,15 @@ func TestArgRules(t *testing.T) {
 		many[i] = uint64(0x5400 + i)
 	}
 	rec := argRecording(
-		ArgValues{Arch: ArchX86_64, Syscall: "clone", Index: 0, Mask: CloneNamespaceMask, Values: []uint64{0}},
-		ArgValues{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{1, 2, 10}},
-		ArgValues{Arch: ArchX86_64, Syscall: "ioctl", Index: 1, Values: many},
-		ArgValues{Arch: ArchX86_64, Syscall: "prctl", Index: 0, Values: []uint64{8, 24}, Overflow: true},
-		ArgValues{Arch: ArchX86_64, Syscall: "clone3", Field: "flags", Mask: 0x7E020080, Values: []uint64{0}},
+		profile.ArgValues{Arch: profile.ArchX86_64, Syscall: "clone", Index: 0, Mask: profile.CloneNamespaceMask, Values: []uint64{0}},
+		profile.ArgValues{Arch: profile.ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{1, 2, 10}},
+		profile.ArgValues{Arch: profile.ArchX86_64, Syscall: "ioctl", Index: 1, Values: many},
+		profile.ArgValues{Arch: profile.ArchX86_64, Syscall: "prctl", Index: 0, Values: []uint64{8, 24}, Overflow: true},
+		profile.ArgValues{Arch: profile.ArchX86_64, Syscall: "clone3", Field: "flags", Mask: 0x7E020080, Values: []uint64{0}},
 	)
 
 	args, uncond, _ := entriesFor(t, rec, "clone")
-	if uncond || len(args) != 1 || args[0][0] != (specs.LinuxSeccompArg{Index: 0, Value: CloneNamespaceMask, ValueTwo: 0, Op: specs.OpMaskedEqual}) {
+	if uncond || len(args) != 1 || args[0][0] != (specs.LinuxSeccompArg{Index: 0, Value: profile.CloneNamespaceMask, ValueTwo: 0, Op: specs.OpMaskedEqual}) {
 		t.Errorf("clone: args %v unconditional %v, want Docker's namespace mask", args, uncond)
 	}
 	args, uncond, _ = entriesFor(t, rec, "socket")
@@ -70,11 +72,11 @@ func TestArgRules(t *testing.T) {
 
 	// Docker's own loader takes the argument rules, and the OCI profile
 	// keeps them.
-	data, err := MarshalSeccomp(Seccomp(rec))
+	data, err := Marshal(Profile(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
-	oci := loadWithDocker(t, data, DockerDefaultCapabilities())
+	oci := profiletest.LoadWithDocker(t, data, profile.DockerDefaultCapabilities())
 	found := 0
 	for _, s := range oci.Syscalls {
 		if slices.Contains(s.Names, "socket") && len(s.Args) == 1 && s.Args[0].Op == specs.OpEqualTo {
@@ -100,12 +102,12 @@ func TestArgRules(t *testing.T) {
 // clone3 asked for namespaces: seccomp cannot check its flags in memory,
 // so it stays allowed; a clone3 ENOSYS needs clone allowed for the fallback.
 func TestClone3Fallback(t *testing.T) {
-	rec := argRecording(ArgValues{Arch: ArchX86_64, Syscall: "clone3", Field: "flags", Mask: 0x7E020080, Values: []uint64{0x10000000}})
+	rec := argRecording(profile.ArgValues{Arch: profile.ArchX86_64, Syscall: "clone3", Field: "flags", Mask: 0x7E020080, Values: []uint64{0x10000000}})
 	if _, uncond, _ := entriesFor(t, rec, "clone3"); !uncond {
 		t.Error("clone3 with CLONE_NEWUSER must stay allowed")
 	}
-	rec = argRecording(ArgValues{Arch: ArchX86_64, Syscall: "clone3", Field: "flags", Mask: 0x7E020080, Values: []uint64{0}})
-	rec.Syscalls = slices.DeleteFunc(rec.Syscalls, func(s SyscallUse) bool { return s.Name == "clone" })
+	rec = argRecording(profile.ArgValues{Arch: profile.ArchX86_64, Syscall: "clone3", Field: "flags", Mask: 0x7E020080, Values: []uint64{0}})
+	rec.Syscalls = slices.DeleteFunc(rec.Syscalls, func(s profile.SyscallUse) bool { return s.Name == "clone" })
 	args, uncond, _ := entriesFor(t, rec, "clone")
 	if uncond || len(args) != 1 || args[0][0].Op != specs.OpMaskedEqual {
 		t.Errorf("clone fallback: %v %v, want clone allowed without namespaces", args, uncond)
@@ -114,8 +116,8 @@ func TestClone3Fallback(t *testing.T) {
 
 // Values of a syscall also made by 32-bit code are incomplete: no rule.
 func TestArgRulesSkipCompat(t *testing.T) {
-	rec := argRecording(ArgValues{Arch: ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{2}})
-	rec.Syscalls = append(rec.Syscalls, SyscallUse{Arch: ArchX86, Name: "socket", Number: 359, Count: 1})
+	rec := argRecording(profile.ArgValues{Arch: profile.ArchX86_64, Syscall: "socket", Index: 0, Values: []uint64{2}})
+	rec.Syscalls = append(rec.Syscalls, profile.SyscallUse{Arch: profile.ArchX86, Name: "socket", Number: 359, Count: 1})
 	if _, uncond, _ := entriesFor(t, rec, "socket"); !uncond {
 		t.Error("socket made by 32-bit code too must stay unconditional")
 	}

@@ -1,4 +1,4 @@
-package profile
+package seccomp
 
 // Comparing argument rules is deciding whether every argument vector one
 // set of rules allows is allowed by another. For the rules tailor and
@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/tailorsec/tailor/profile/change"
+	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
 // argDomain is the set of values one argument may take under a
@@ -325,9 +327,9 @@ func disjoint(by []ArgMatch, a ArgMatch) coverage {
 	return coverage{}
 }
 
-// CompareSyscall says what NEW allows of one syscall that OLD did not
+// compareSyscall says what NEW allows of one syscall that OLD did not
 // (widening) and the reverse (narrowing), in words.
-func CompareSyscall(old, new *SyscallPolicy) (widening, narrowing string) {
+func compareSyscall(old, new *SyscallPolicy) (widening, narrowing string) {
 	switch {
 	case new.Any && old.Any:
 		return "", ""
@@ -418,4 +420,54 @@ func witnessText(r ArgMatch, c coverage) string {
 		return fmt.Sprintf("arg%d == %s (rule %s)", c.index, fmtArg(c.witness[0]), r)
 	}
 	return fmt.Sprintf("%s (tailor cannot prove the other side allows it)", r)
+}
+
+// Compare says how NEW's seccomp policy differs from OLD's, as changes:
+// the default action, the architectures, the syscalls allowed on one side
+// only, and for those on both, the argument vectors one allows and the
+// other does not. A change is widening when NEW lets through something OLD
+// refused.
+func Compare(o, n *Policy) []change.Change {
+	var out []change.Change
+	if AllowsAction(n.DefaultAction) && !AllowsAction(o.DefaultAction) {
+		out = append(out, change.Change{Kind: change.KindSeccompDefault, Op: change.OpRelaxed, Subject: string(n.DefaultAction), Widening: true,
+			Detail: fmt.Sprintf("syscalls no rule names are let through (before: %s)", o.DefaultAction)})
+	} else if AllowsAction(o.DefaultAction) && !AllowsAction(n.DefaultAction) {
+		out = append(out, change.Change{Kind: change.KindSeccompDefault, Op: change.OpRestricted, Subject: string(n.DefaultAction),
+			Detail: fmt.Sprintf("syscalls no rule names are refused (before: %s)", o.DefaultAction)})
+	}
+	for _, a := range n.Architectures {
+		if !slices.Contains(o.Architectures, a) {
+			out = append(out, change.Change{Kind: change.KindArch, Op: change.OpAdded, Subject: string(a), Widening: true})
+		}
+	}
+	for _, a := range o.Architectures {
+		if !slices.Contains(n.Architectures, a) {
+			out = append(out, change.Change{Kind: change.KindArch, Op: change.OpRemoved, Subject: string(a)})
+		}
+	}
+	for _, name := range sets.SortedKeys(n.Syscalls) {
+		ns, os := n.Syscalls[name], o.Syscalls[name]
+		if os == nil {
+			c := change.Change{Kind: change.KindSyscall, Op: change.OpAdded, Subject: name, Widening: true}
+			if !ns.Any {
+				c.Detail = "allowed " + ns.Describe()
+			}
+			out = append(out, c)
+			continue
+		}
+		wide, narrow := compareSyscall(os, ns)
+		if wide != "" {
+			out = append(out, change.Change{Kind: change.KindArgument, Op: change.OpRelaxed, Subject: name, Detail: wide, Widening: true})
+		}
+		if narrow != "" {
+			out = append(out, change.Change{Kind: change.KindArgument, Op: change.OpRestricted, Subject: name, Detail: narrow})
+		}
+	}
+	for _, name := range sets.SortedKeys(o.Syscalls) {
+		if n.Syscalls[name] == nil {
+			out = append(out, change.Change{Kind: change.KindSyscall, Op: change.OpRemoved, Subject: name})
+		}
+	}
+	return out
 }

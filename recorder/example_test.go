@@ -47,7 +47,7 @@ func Example() {
 	}
 	hello, _ := result.Profile("hello")
 	allowed := map[string]bool{}
-	for _, rule := range seccomp.Profile(hello.Recording).Syscalls {
+	for _, rule := range seccomp.New(hello.Recording).Syscalls {
 		for _, name := range rule.Names {
 			allowed[name] = rule.Action == "SCMP_ACT_ALLOW"
 		}

@@ -74,7 +74,7 @@ func renderProfile(rec *profile.Recording, seccompPath string) ([]renderedFile, 
 
 	apparmor := profile.AppArmor(rec).Render()
 	problems := profile.CheckAppArmor(rec, apparmor)
-	seccompJSON, err := seccomp.Marshal(seccomp.Profile(rec))
+	seccompJSON, err := seccomp.Marshal(seccomp.New(rec))
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.SeccompFile, err)
 	}

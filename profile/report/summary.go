@@ -46,7 +46,7 @@ func Summarize(name string, rec *profile.Recording) Summary {
 		Partial:            rec.Partial,
 	}
 	allowed := map[string]bool{}
-	for _, rule := range seccomp.Profile(rec).Syscalls {
+	for _, rule := range seccomp.New(rec).Syscalls {
 		if rule.Action == specs.ActAllow {
 			for _, n := range rule.Names {
 				allowed[n] = true

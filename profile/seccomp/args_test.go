@@ -23,7 +23,7 @@ func argRecording(args ...profile.ArgValues) *profile.Recording {
 // allowed unconditionally.
 func entriesFor(t *testing.T, rec *profile.Recording, name string) (args [][]specs.LinuxSeccompArg, unconditional bool, errno *uint) {
 	t.Helper()
-	for _, s := range Profile(rec).Syscalls {
+	for _, s := range New(rec).Syscalls {
 		if !slices.Contains(s.Names, name) {
 			continue
 		}
@@ -72,7 +72,7 @@ func TestArgRules(t *testing.T) {
 
 	// Docker's own loader takes the argument rules, and the OCI profile
 	// keeps them.
-	data, err := Marshal(Profile(rec))
+	data, err := Marshal(New(rec))
 	if err != nil {
 		t.Fatal(err)
 	}

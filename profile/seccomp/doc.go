@@ -1,4 +1,4 @@
-// Package seccomp writes and reads seccomp profiles. Profile builds the
+// Package seccomp writes and reads seccomp profiles. New builds the
 // profile of a recording in moby's own types (what dockerd reads for
 // --security-opt seccomp=FILE): exactly the syscalls the container made,
 // with argument rules where the recorded values say more (ArgRules), and

@@ -79,10 +79,10 @@ var fallbackSyscalls = []string{
 // it does. So every profile allows them, as Docker's default profile does.
 var kernelDrivenSyscalls = []string{"rt_sigreturn", "sigreturn", "restart_syscall"}
 
-// Seccomp builds the Docker seccomp profile for the recording. Syscalls
+// New builds the Docker seccomp profile for the recording. Syscalls
 // libseccomp cannot name are left out: Docker profiles name syscalls, and
 // the report warns about each of them.
-func Profile(rec *profile.Recording) *moby.Seccomp {
+func New(rec *profile.Recording) *moby.Seccomp {
 	rec = profile.Normalized(rec)
 	arches := profileArches(rec)
 

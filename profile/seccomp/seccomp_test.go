@@ -32,7 +32,7 @@ func TestDockerLoadsGeneratedProfiles(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			caps := profile.Capabilities(tc.Rec)
-			data, err := Marshal(Profile(tc.Rec))
+			data, err := Marshal(New(tc.Rec))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func TestSeccompArchitectures(t *testing.T) {
 		{"native inferred from compat syscalls", &profile.Recording{Syscalls: []profile.SyscallUse{
 			{Arch: profile.ArchX86, Name: "socketcall"}}}, []specs.Arch{specs.ArchX86_64, specs.ArchX86}},
 	} {
-		got := Profile(tc.rec).Architectures
+		got := New(tc.rec).Architectures
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: architectures = %v, want %v", tc.name, got, tc.want)
 		}
@@ -119,7 +119,7 @@ func TestSeccompErrnoRules(t *testing.T) {
 		{Arch: profile.ArchX86_64, Name: "statx"},
 		{Arch: profile.ArchX86_64, Number: 463}, // unknown: skipped, not an empty name
 	}}
-	p := Profile(rec)
+	p := New(rec)
 	if len(p.Syscalls) != 2 {
 		t.Fatalf("want an allow rule and an ENOSYS rule, got %d rules", len(p.Syscalls))
 	}
@@ -151,7 +151,7 @@ func TestSeccompErrnoRules(t *testing.T) {
 // Docker's default profile gives clone3 ENOSYS; whatever other non-EPERM
 // answers it has must be carried over the same way.
 func TestSeccompCarriesOverDockerErrnos(t *testing.T) {
-	p := Profile(&profile.Recording{Host: profile.Host{Arch: "x86_64"}})
+	p := New(&profile.Recording{Host: profile.Host{Arch: "x86_64"}})
 	got := map[uint][]string{}
 	for _, r := range p.Syscalls {
 		if r.Action == specs.ActErrno {
@@ -171,7 +171,7 @@ func TestSeccompCarriesOverDockerErrnos(t *testing.T) {
 }
 
 func TestMarshalHasNoArchMap(t *testing.T) {
-	data, err := Marshal(Profile(profiletest.NginxRecording(t)))
+	data, err := Marshal(New(profiletest.NginxRecording(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestMarshalHasNoArchMap(t *testing.T) {
 // container the first time a signal handler returns.
 func TestSeccompAllowsKernelDrivenSyscalls(t *testing.T) {
 	rec := &profile.Recording{Host: profile.Host{Arch: "amd64"}, Syscalls: []profile.SyscallUse{{Arch: profile.ArchX86_64, Name: "read", Number: 0, Count: 1}}}
-	allowed := allowedNames(Profile(rec))
+	allowed := allowedNames(New(rec))
 	for _, name := range []string{"rt_sigreturn", "restart_syscall", "read"} {
 		if !slices.Contains(allowed, name) {
 			t.Errorf("%s not allowed: %v", name, allowed)
@@ -198,7 +198,7 @@ func TestSeccompAllowsKernelDrivenSyscalls(t *testing.T) {
 		t.Errorf("sigreturn exists only for 32-bit code, but the profile has no 32-bit architecture: %v", allowed)
 	}
 	rec.Syscalls = append(rec.Syscalls, profile.SyscallUse{Arch: profile.ArchX86, Name: "read", Number: 3, Count: 1})
-	if allowed := allowedNames(Profile(rec)); !slices.Contains(allowed, "sigreturn") {
+	if allowed := allowedNames(New(rec)); !slices.Contains(allowed, "sigreturn") {
 		t.Errorf("32-bit code needs sigreturn: %v", allowed)
 	}
 }

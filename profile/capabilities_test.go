@@ -58,67 +58,6 @@ func TestIsKernelProbe(t *testing.T) {
 	}
 }
 
-func TestCapabilities(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		rec  *Recording
-		want CapabilitySet
-	}{
-		{
-			name: "nginx",
-			rec:  nginxRecording(t),
-			want: CapabilitySet{
-				Add: []string{"CAP_CHOWN", "CAP_NET_BIND_SERVICE", "CAP_SETGID", "CAP_SETUID"},
-				Drop: []string{"CAP_AUDIT_WRITE", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-					"CAP_MKNOD", "CAP_NET_RAW", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_SYS_CHROOT"},
-				Denied: []string{},
-			},
-		},
-		{
-			name: "nothing checked",
-			rec:  &Recording{CapabilitiesRecorded: true},
-			want: CapabilitySet{Add: []string{}, Drop: DockerDefaultCapabilities(), Denied: []string{}},
-		},
-		{
-			name: "capabilities not recorded keeps Docker's defaults",
-			rec:  &Recording{},
-			want: CapabilitySet{Add: DockerDefaultCapabilities(), Drop: []string{}, Denied: []string{}},
-		},
-		{
-			name: "non-default granted, denied listed, probe ignored",
-			rec: &Recording{CapabilitiesRecorded: true, Capabilities: []CapabilityUse{
-				{Name: "CAP_NET_ADMIN", Granted: 1, Syscalls: []string{"ioctl"}},
-				{Name: "CAP_SYS_ADMIN", Granted: 5, Denied: 5, Syscalls: []string{"mmap"}},
-				{Name: "CAP_SYS_PTRACE", Denied: 2, Syscalls: []string{"ptrace"}},
-				{Name: "CAP_KILL", Denied: 1, Syscalls: []string{"kill"}},
-				{Name: "CAP_KILL", Granted: 1, Syscalls: []string{"kill"}}, // duplicate entry
-			}},
-			want: CapabilitySet{
-				Add: []string{"CAP_KILL", "CAP_NET_ADMIN"},
-				Drop: []string{"CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
-					"CAP_MKNOD", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP",
-					"CAP_SETUID", "CAP_SYS_CHROOT"},
-				Denied: []string{"CAP_SYS_PTRACE"},
-			},
-		},
-		{
-			name: "admin probe during mount is a need",
-			rec: &Recording{CapabilitiesRecorded: true, Capabilities: []CapabilityUse{
-				{Name: "CAP_SYS_ADMIN", Denied: 4, Syscalls: []string{"brk", "mount"}},
-			}},
-			want: CapabilitySet{Add: []string{}, Drop: DockerDefaultCapabilities(), Denied: []string{"CAP_SYS_ADMIN"}},
-		},
-	} {
-		got := Capabilities(tc.rec)
-		if !slices.Equal(got.Add, tc.want.Add) || !slices.Equal(got.Drop, tc.want.Drop) || !slices.Equal(got.Denied, tc.want.Denied) {
-			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
-		}
-		if got.Add == nil || got.Drop == nil || got.Denied == nil {
-			t.Errorf("%s: a list is nil: %#v", tc.name, got)
-		}
-	}
-}
-
 func TestMarshalCapabilitiesEmptyListsAreArrays(t *testing.T) {
 	data, err := MarshalCapabilities(CapabilitySet{})
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Names of the files WriteProfileDir writes.
+// Names of the files profiledir.Write writes.
 const (
 	SeccompFile      = "seccomp.json"
 	CapabilitiesFile = "capabilities.json"
@@ -16,7 +16,7 @@ const (
 	RecordingFile = "recording.json"
 )
 
-// Written says where WriteProfileDir put each file.
+// Written says where profiledir.Write put each file.
 type Written struct {
 	Dir          string // absolute
 	Seccomp      string

@@ -1,7 +1,3 @@
-// Package profile is tailor's pure model of what a container did during a
-// learning run, and everything derived from it: the seccomp profile, the
-// capability list, the docker run flags and the report. It touches no kernel
-// and no Docker, so all of it is unit-tested without root.
 package profile
 
 import "time"
@@ -201,6 +197,16 @@ const (
 	// the write is mediated on the target, the create on the link's name).
 	AccessOpenCreate = "open_create"
 )
+
+// IsWriteAccess reports whether an access changes the file system.
+func IsWriteAccess(a string) bool {
+	switch a {
+	case AccessWrite, AccessAppend, AccessCreate, AccessTruncate, AccessUnlink, AccessRename,
+		AccessMkdir, AccessRmdir, AccessLink, AccessSymlink, AccessChmod, AccessChown:
+		return true
+	}
+	return false
+}
 
 // Where a path lives.
 const (

@@ -137,7 +137,7 @@ type Profile struct {
 	Name string
 	// Recording is what the containers did, merged: the emitters in
 	// under package profile turn it into seccomp, AppArmor, capabilities
-	// and flags (seccomp.New, profile.AppArmor, profile.Capabilities,
+	// and flags (seccomp.New, apparmor.New, profile.Capabilities,
 	// runflags.DockerRunFlags).
 	Recording *profile.Recording
 	// Containers are the recordings merged into Recording, one per

@@ -28,7 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tailorsec/tailor/bpf"
-	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/tracer/tracertest"
 )
 
@@ -693,7 +693,7 @@ func BenchmarkFileBurst(b *testing.B) {
 
 // profileRules tells whether an AppArmor profile lets a path be written.
 func profileRules(text []byte) (func(string) bool, error) {
-	rules, err := profile.ParseAppArmorRules(text)
+	rules, err := apparmor.ParseFileRules(text)
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ import (
 	seccomp "github.com/moby/profiles/seccomp"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/diff"
 	"github.com/tailorsec/tailor/profile/runflags"
 	"github.com/tailorsec/tailor/tracer"
@@ -748,7 +749,7 @@ func TestHostileFileNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, err := profile.ParseAppArmorRules(text)
+	rules, err := apparmor.ParseFileRules(text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -902,7 +903,7 @@ func TestPodmanContainer(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
 		// podman refuses an AppArmor profile where AppArmor is off
 		// (Docker ignores it).
-		flags = strings.ReplaceAll(flags, "--security-opt=apparmor="+profile.AppArmorProfileName(&profile.Recording{Container: profile.Container{Name: name}}), "")
+		flags = strings.ReplaceAll(flags, "--security-opt=apparmor="+apparmor.ProfileName(&profile.Recording{Container: profile.Container{Name: name}}), "")
 	}
 	script := fmt.Sprintf("exec podman run --rm %s %s %s /probe work", strings.Join(limits, " "), flags, pimage)
 	if got, err := exec.Command("bash", "-c", script).CombinedOutput(); err != nil || !strings.Contains(string(got), "probe: work done") {

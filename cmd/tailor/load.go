@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/review"
 )
@@ -123,7 +124,7 @@ func apparmorProfileName(file string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p, err := profile.ParseAppArmor(b)
+	p, err := apparmor.Parse(b)
 	if err != nil {
 		return "", fmt.Errorf("%s: %v", file, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
@@ -113,13 +114,13 @@ func Compare(old, new *profiledir.Profile, opts Options) ([]change.Change, error
 	if missing(profile.AppArmorFile, old.AppArmor != nil, new.AppArmor != nil) {
 		if opts.Coverage && new.Recording != nil {
 			if new.Recording.FilesRecorded {
-				out = append(out, profile.FileNeeds(new.Recording, old.AppArmor.Files)...)
+				out = append(out, apparmor.FileNeeds(new.Recording, old.AppArmor.Files)...)
 			}
-			out = append(out, profile.CompareCapabilityRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
-			out = append(out, profile.CompareNetworkRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
-			out = append(out, profile.CompareOtherRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
+			out = append(out, apparmor.CompareCapabilityRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
+			out = append(out, apparmor.CompareNetworkRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
+			out = append(out, apparmor.CompareOtherRules(old.AppArmor.Rules, new.AppArmor.Rules)...)
 		} else {
-			out = append(out, profile.CompareAppArmor(old.AppArmor, new.AppArmor)...)
+			out = append(out, apparmor.Compare(old.AppArmor, new.AppArmor)...)
 		}
 	}
 

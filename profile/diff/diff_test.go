@@ -11,6 +11,7 @@ import (
 	moby "github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/runflags"
@@ -26,9 +27,9 @@ func mustSeccomp(t *testing.T, text string) *moby.Seccomp {
 	return p
 }
 
-func mustAppArmor(t *testing.T, rules string) *profile.AppArmorPolicy {
+func mustAppArmor(t *testing.T, rules string) *apparmor.Policy {
 	t.Helper()
-	p, err := profile.ParseAppArmor([]byte("profile test {\n" + rules + "\n}\n"))
+	p, err := apparmor.Parse([]byte("profile test {\n" + rules + "\n}\n"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, rules)
 	}
@@ -369,7 +370,7 @@ func TestFileNeedsCoverage(t *testing.T) {
 		{Path: "/data/db", Access: []string{profile.AccessWrite, profile.AccessCreate}},
 	}}
 	var got []string
-	for _, c := range profile.FileNeeds(rec, rules) {
+	for _, c := range apparmor.FileNeeds(rec, rules) {
 		got = append(got, c.Subject)
 		if !c.Widening || c.Op != change.OpNeeded {
 			t.Errorf("%+v", c)

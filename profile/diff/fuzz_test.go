@@ -10,6 +10,7 @@ import (
 
 	moby "github.com/moby/profiles/seccomp"
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/runflags"
 	"github.com/tailorsec/tailor/profile/seccomp"
@@ -55,14 +56,14 @@ func FuzzParseAppArmor(f *testing.F) {
 	addFiles(f, "testdata/diff/*/*/apparmor.profile")
 	f.Add([]byte("profile p {\n  owner /a/** rw,\n  deny /a/b w,\n  signal (send) set=(term) peer=x,\n  network inet,\n}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := profile.ParseAppArmor(data)
+		p, err := apparmor.Parse(data)
 		if err != nil {
 			return
 		}
 		if len(p.Files) > 40 {
 			return // keep each run short
 		}
-		for _, c := range profile.CompareAppArmor(p, p) {
+		for _, c := range apparmor.Compare(p, p) {
 			if c.Widening {
 				t.Errorf("a profile widens itself: %+v", c)
 			}

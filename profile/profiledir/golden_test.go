@@ -3,7 +3,7 @@ package profiledir
 // Golden files pin the exact bytes of every emitted file, so that any change
 // in what tailor writes shows up in review. Regenerate them with
 //
-//	go test ./profile -run Golden -update
+//	go test ./profile/profiledir -run Golden -update
 //
 // seccomp.json depends on the libseccomp version (which fallback syscalls it
 // knows), so the version the goldens were made with is stored next to them;
@@ -32,7 +32,7 @@ func TestGolden(t *testing.T) {
 	}
 	goldenVersion, err := os.ReadFile(versionFile)
 	if err != nil {
-		t.Fatalf("%v (run go test ./profile -run Golden -update)", err)
+		t.Fatalf("%v (run go test ./profile/profiledir -run Golden -update)", err)
 	}
 	sameLibseccomp := string(goldenVersion) == profile.LibseccompVersion()+"\n"
 
@@ -65,7 +65,7 @@ func TestGolden(t *testing.T) {
 				}
 				want, err := os.ReadFile(path)
 				if err != nil {
-					t.Fatalf("%v (run go test ./profile -run Golden -update)", err)
+					t.Fatalf("%v (run go test ./profile/profiledir -run Golden -update)", err)
 				}
 				if !bytes.Equal(f.data, want) {
 					t.Errorf("%s differs from the golden file (run with -update if intended)\ngot:\n%s\nwant:\n%s",

@@ -12,6 +12,7 @@ import (
 
 	moby "github.com/moby/profiles/seccomp"
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/runflags"
@@ -24,7 +25,7 @@ type Profile struct {
 	Name         string
 	Path         string
 	Seccomp      *moby.Seccomp
-	AppArmor     *profile.AppArmorPolicy
+	AppArmor     *apparmor.Policy
 	Capabilities *profile.CapabilitySet
 	Flags        *runflags.RunFlags
 	Recording    *profile.Recording
@@ -89,7 +90,7 @@ func (p *Profile) parse(kind string, data []byte) error {
 	case profile.SeccompFile:
 		p.Seccomp, err = seccomp.Parse(data)
 	case profile.AppArmorFile:
-		p.AppArmor, err = profile.ParseAppArmor(data)
+		p.AppArmor, err = apparmor.Parse(data)
 	case profile.CapabilitiesFile:
 		p.Capabilities, err = runflags.ParseCapabilities(data)
 	case profile.FlagsFile:

@@ -34,7 +34,7 @@ type MergeResult struct {
 // either all profile directories (merged into out itself) or all
 // directories of profile directories (merged by name into out/NAME; a name
 // only some inputs have is copied from those). An *AppArmorProblems error
-// leaves the profiles written, as WriteProfileDir does.
+// leaves the profiles written, as Write does.
 func Merge(inputs []string, out string) ([]MergeResult, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("nothing to merge")

@@ -89,7 +89,7 @@ func TestRecordingRoundTrip(t *testing.T) {
 	}
 }
 
-// Reports written by WriteProfileDir parse back.
+// Reports written by Write parse back.
 func TestParseReportGoldens(t *testing.T) {
 	for _, tc := range profiletest.TestCases(t) {
 		data, err := os.ReadFile(filepath.Join(profiletest.GoldenDir, tc.Name, profile.ReportFile))

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/runflags"
 	"github.com/tailorsec/tailor/profile/seccomp"
@@ -72,8 +73,8 @@ func renderProfile(rec *profile.Recording, seccompPath string) ([]renderedFile, 
 	caps := profile.Capabilities(rec)
 	apparmorPath := filepath.Join(filepath.Dir(seccompPath), profile.AppArmorFile)
 
-	apparmor := profile.AppArmor(rec).Render()
-	problems := profile.CheckAppArmor(rec, apparmor)
+	aaText := apparmor.New(rec).Render()
+	problems := apparmor.Check(rec, aaText)
 	seccompJSON, err := seccomp.Marshal(seccomp.New(rec))
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.SeccompFile, err)
@@ -93,7 +94,7 @@ func renderProfile(rec *profile.Recording, seccompPath string) ([]renderedFile, 
 	line := runflags.FlagsLine(runflags.DockerRunFlags(rec, caps, seccompPath))
 	return []renderedFile{
 		{profile.SeccompFile, seccompJSON},
-		{profile.AppArmorFile, apparmor},
+		{profile.AppArmorFile, aaText},
 		{profile.CapabilitiesFile, capsJSON},
 		{profile.FlagsFile, []byte(line + "\n")},
 		{profile.ReportFile, reportJSON},

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/profiletest"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/runflags"
@@ -108,7 +109,7 @@ func TestWriteFileAtomicFailures(t *testing.T) {
 	})
 }
 
-func TestWriteProfileDir(t *testing.T) {
+func TestWrite(t *testing.T) {
 	t.Chdir(t.TempDir())
 	rec := profiletest.NginxRecording(t)
 	w, err := Write("out/web", rec)
@@ -151,7 +152,7 @@ func TestWriteProfileDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if problems := profile.CheckAppArmor(rec, apparmorProfile); len(problems) > 0 {
+	if problems := apparmor.Check(rec, apparmorProfile); len(problems) > 0 {
 		t.Errorf("written profile: %q", problems)
 	}
 	if !strings.Contains(w.FlagsLine, "--security-opt=apparmor=tailor-web") {
@@ -175,7 +176,7 @@ func TestWriteProfileDir(t *testing.T) {
 	}
 }
 
-func TestWriteProfileDirNamesThePath(t *testing.T) {
+func TestWriteNamesThePath(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "a-file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)

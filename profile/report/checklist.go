@@ -24,6 +24,7 @@ import (
 	moby "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
 	"github.com/tailorsec/tailor/profile/runflags"
@@ -154,7 +155,7 @@ func (c checklistInput) user41() ChecklistItem {
 
 func (c checklistInput) apparmor51() ChecklistItem {
 	it := item("5.1", "AppArmor profile applied")
-	name := profile.AppArmorProfileName(c.rec)
+	name := apparmor.ProfileName(c.rec)
 	it.Recommendation = fmt.Sprintf("load apparmor.profile (apparmor_parser -r -W apparmor.profile) and run with "+
 		"--security-opt=apparmor=%s (in docker-run.flags)", name)
 	if c.rec.FilesRecorded {

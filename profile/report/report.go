@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/runflags"
@@ -86,7 +87,7 @@ type FileAccess struct {
 }
 
 // AppArmor says how to load apparmor.profile and what CheckAppArmor
-// found wrong with it (WriteProfileDir writes no profile with problems).
+// found wrong with it (profiledir.Write writes no profile with problems).
 type AppArmor struct {
 	Profile  string   `json:"profile"`
 	Load     string   `json:"load"`
@@ -124,7 +125,7 @@ func New(rec *profile.Recording, caps profile.CapabilitySet) *Report {
 // apparmorPath.
 func NewAt(rec *profile.Recording, caps profile.CapabilitySet, apparmorPath string) *Report {
 	rec = profile.Normalized(rec)
-	apparmor := profile.AppArmor(rec)
+	aa := apparmor.New(rec)
 	r := &Report{
 		SchemaVersion:   SchemaVersion,
 		Container:       rec.Container,
@@ -151,9 +152,9 @@ func NewAt(rec *profile.Recording, caps profile.CapabilitySet, apparmorPath stri
 		NoNewPrivileges: runflags.SuggestNoNewPrivileges(rec),
 		ReadOnly:        runflags.ReadOnlyRoot(rec),
 		AppArmor: AppArmor{
-			Profile:  apparmor.Name,
+			Profile:  aa.Name,
 			Load:     "apparmor_parser -r -W " + runflags.ShellQuote(apparmorPath),
-			Problems: append([]string{}, profile.CheckAppArmor(rec, apparmor.Render())...),
+			Problems: append([]string{}, apparmor.Check(rec, aa.Render())...),
 		},
 	}
 	for _, f := range rec.Files {
@@ -180,7 +181,7 @@ func NewAt(rec *profile.Recording, caps profile.CapabilitySet, apparmorPath stri
 			Reason:   reason,
 		})
 	}
-	r.Warnings = sets.Sorted(append(reportWarnings(rec), apparmor.Warnings...))
+	r.Warnings = sets.Sorted(append(reportWarnings(rec), aa.Warnings...))
 	r.Identity, r.Resources, r.Config = rec.Identity, rec.Resources, rec.Config
 	r.User, r.Limits, r.Checklist = runflags.UserSuggestion(rec), runflags.ResourceLimits(rec), Checklist(rec)
 	return r

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/profiletest"
 	"github.com/tailorsec/tailor/profile/report"
@@ -31,7 +32,7 @@ func testReviews(t *testing.T) []Container {
 	t.Helper()
 	var out []Container
 	for _, rec := range profiletest.ReviewRecordings(t) {
-		dir := "profiles/" + profile.AppArmorProfileName(rec)[len("tailor-"):]
+		dir := "profiles/" + apparmor.ProfileName(rec)[len("tailor-"):]
 		r := NewContainer(rec, runflags.FlagsLine(runflags.DockerRunFlags(rec, profile.Capabilities(rec), "/srv/"+dir+"/seccomp.json")))
 		r.Dir, r.Source = dir, profile.RecordingFile
 		out = append(out, r)

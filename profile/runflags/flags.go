@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/apparmor"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
@@ -29,7 +30,7 @@ func DockerRunFlags(rec *profile.Recording, caps profile.CapabilitySet, seccompP
 		flags = append(flags, u.Flag)
 	}
 	flags = append(flags, "--security-opt=seccomp="+seccompPath)
-	flags = append(flags, "--security-opt=apparmor="+profile.AppArmorProfileName(rec))
+	flags = append(flags, "--security-opt=apparmor="+apparmor.ProfileName(rec))
 	if SuggestNoNewPrivileges(profile.Normalized(rec)).Suggested {
 		flags = append(flags, "--security-opt=no-new-privileges")
 	}

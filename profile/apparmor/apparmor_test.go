@@ -1,8 +1,10 @@
-package profile
+package apparmor
 
 import (
 	"bytes"
 	"fmt"
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,6 +13,10 @@ import (
 	"strings"
 	"testing"
 )
+
+// goldenDir is the profile directories every package's golden tests share
+// (testdata links to profile/testdata).
+const goldenDir = "testdata/golden"
 
 // apparmorParser returns the path of apparmor_parser, or skips the test.
 func apparmorParser(t *testing.T) string {
@@ -43,9 +49,9 @@ func parseWithAppArmor(t *testing.T, parser string, profile []byte) {
 
 func TestGoldenAppArmorProfilesLoad(t *testing.T) {
 	parser := apparmorParser(t)
-	paths, _ := filepath.Glob(filepath.Join(goldenDir, "*", AppArmorFile))
+	paths, _ := filepath.Glob(filepath.Join(goldenDir, "*", profile.AppArmorFile))
 	if len(paths) == 0 {
-		t.Fatal("no golden apparmor.profile (run go test ./profile -run Golden -update)")
+		t.Fatal("no golden apparmor.profile (run go test ./profile/profiledir -run Golden -update)")
 	}
 	for _, path := range paths {
 		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
@@ -59,12 +65,12 @@ func TestGoldenAppArmorProfilesLoad(t *testing.T) {
 }
 
 func TestGoldenAppArmorProfilesFitTheirRecordings(t *testing.T) {
-	for _, tc := range testCases(t) {
-		data, err := os.ReadFile(filepath.Join(goldenDir, tc.Name, AppArmorFile))
+	for _, tc := range profiletest.TestCases(t) {
+		data, err := os.ReadFile(filepath.Join(goldenDir, tc.Name, profile.AppArmorFile))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if problems := CheckAppArmor(tc.Rec, data); len(problems) > 0 {
+		if problems := Check(tc.Rec, data); len(problems) > 0 {
 			t.Errorf("%s: %q", tc.Name, problems)
 		}
 	}
@@ -102,36 +108,36 @@ func TestEscapeAppArmor(t *testing.T) {
 
 func TestAppArmorProfileName(t *testing.T) {
 	for _, tc := range []struct {
-		c    Container
+		c    profile.Container
 		want string
 	}{
-		{Container{Name: "web", ID: "abc"}, "tailor-web"},
-		{Container{Name: "/web", ID: "abc"}, "tailor-web"},
-		{Container{Name: "my.app_1-x"}, "tailor-my.app_1-x"},
-		{Container{Name: "a b/c{d}\n,é"}, "tailor-a_b_c_d_____"},
-		{Container{ID: "0123456789abcdef0123"}, "tailor-0123456789ab"},
-		{Container{}, "tailor-unnamed"},
+		{profile.Container{Name: "web", ID: "abc"}, "tailor-web"},
+		{profile.Container{Name: "/web", ID: "abc"}, "tailor-web"},
+		{profile.Container{Name: "my.app_1-x"}, "tailor-my.app_1-x"},
+		{profile.Container{Name: "a b/c{d}\n,é"}, "tailor-a_b_c_d_____"},
+		{profile.Container{ID: "0123456789abcdef0123"}, "tailor-0123456789ab"},
+		{profile.Container{}, "tailor-unnamed"},
 	} {
-		if got := AppArmorProfileName(&Recording{Container: tc.c}); got != tc.want {
+		if got := ProfileName(&profile.Recording{Container: tc.c}); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.c, got, tc.want)
 		}
 	}
 	// A profile filed under a stable key (a Compose service) is named
 	// after the key, not after this run's container.
-	rec := &Recording{Container: Container{Name: "example_cache_1"}, ProfileName: "cache"}
-	if got := AppArmorProfileName(rec); got != "tailor-cache" {
+	rec := &profile.Recording{Container: profile.Container{Name: "example_cache_1"}, ProfileName: "cache"}
+	if got := ProfileName(rec); got != "tailor-cache" {
 		t.Errorf("filed under cache: %q, want tailor-cache", got)
 	}
-	if got := AppArmorProfileName(&Recording{ProfileName: "my svc"}); got != "tailor-my_svc" {
+	if got := ProfileName(&profile.Recording{ProfileName: "my svc"}); got != "tailor-my_svc" {
 		t.Errorf("filed under %q: %q", "my svc", got)
 	}
 }
 
 // fileRulesOf builds the recorded file rules for files, as map pattern ->
 // perms.
-func fileRulesOf(t *testing.T, files ...FileAccess) map[string]string {
+func fileRulesOf(t *testing.T, files ...profile.FileAccess) map[string]string {
 	t.Helper()
-	p := AppArmor(&Recording{FilesRecorded: true, Files: files})
+	p := New(&profile.Recording{FilesRecorded: true, Files: files})
 	m := map[string]string{}
 	for _, r := range p.Files {
 		m[r.Path] = r.Perms
@@ -139,10 +145,10 @@ func fileRulesOf(t *testing.T, files ...FileAccess) map[string]string {
 	return m
 }
 
-func numbered(dir string, n int, access []string, mount string) []FileAccess {
-	var out []FileAccess
+func numbered(dir string, n int, access []string, mount string) []profile.FileAccess {
+	var out []profile.FileAccess
 	for i := range n {
-		out = append(out, FileAccess{Path: fmt.Sprintf("%sfile-%c", dir, 'a'+i), Access: access, Mount: mount})
+		out = append(out, profile.FileAccess{Path: fmt.Sprintf("%sfile-%c", dir, 'a'+i), Access: access, Mount: mount})
 	}
 	return out
 }
@@ -152,46 +158,46 @@ func TestAppArmorFilePermissions(t *testing.T) {
 		access []string
 		want   string
 	}{
-		{[]string{AccessRead}, "r"},
-		{[]string{AccessWrite}, "w"},
-		{[]string{AccessAppend}, "a"},
-		{[]string{AccessAppend, AccessCreate}, "w"},
-		{[]string{AccessAppend, AccessWrite}, "w"},
-		{[]string{AccessTruncate}, "w"},
-		{[]string{AccessChmod, AccessChown}, "w"},
-		{[]string{AccessRename}, "rw"},
-		{[]string{AccessMmapExec}, "m"},
-		{[]string{AccessExec}, "mrix"},
-		{[]string{AccessLink}, "l"},
-		{[]string{AccessLock, AccessRead}, "rk"},
-		{[]string{AccessConnect}, "w"},
-		{[]string{AccessExec, AccessLink, AccessLock}, "mrlkix"},
+		{[]string{profile.AccessRead}, "r"},
+		{[]string{profile.AccessWrite}, "w"},
+		{[]string{profile.AccessAppend}, "a"},
+		{[]string{profile.AccessAppend, profile.AccessCreate}, "w"},
+		{[]string{profile.AccessAppend, profile.AccessWrite}, "w"},
+		{[]string{profile.AccessTruncate}, "w"},
+		{[]string{profile.AccessChmod, profile.AccessChown}, "w"},
+		{[]string{profile.AccessRename}, "rw"},
+		{[]string{profile.AccessMmapExec}, "m"},
+		{[]string{profile.AccessExec}, "mrix"},
+		{[]string{profile.AccessLink}, "l"},
+		{[]string{profile.AccessLock, profile.AccessRead}, "rk"},
+		{[]string{profile.AccessConnect}, "w"},
+		{[]string{profile.AccessExec, profile.AccessLink, profile.AccessLock}, "mrlkix"},
 	} {
-		got := fileRulesOf(t, FileAccess{Path: "/srv/x", Access: tc.access})["/srv/x"]
+		got := fileRulesOf(t, profile.FileAccess{Path: "/srv/x", Access: tc.access})["/srv/x"]
 		if got != tc.want {
 			t.Errorf("%v: perms %q, want %q", tc.access, got, tc.want)
 		}
 	}
-	if got := fileRulesOf(t, FileAccess{Path: "/srv/d/", Access: []string{AccessMkdir}}); got["/srv/d/"] != "w" {
+	if got := fileRulesOf(t, profile.FileAccess{Path: "/srv/d/", Access: []string{profile.AccessMkdir}}); got["/srv/d/"] != "w" {
 		t.Errorf("directory: %v, want /srv/d/ w", got)
 	}
 }
 
 func TestAppArmorGeneralisation(t *testing.T) {
-	create := []string{AccessCreate, AccessWrite}
+	create := []string{profile.AccessCreate, profile.AccessWrite}
 	for _, tc := range []struct {
 		name  string
-		files []FileAccess
+		files []profile.FileAccess
 		want  map[string]string
 	}{
-		{"proc pids", []FileAccess{
-			{Path: "/proc/12/stat", Access: readOnly},
-			{Path: "/proc/12", Access: readOnly},
-			{Path: "/proc/12/task/13/comm", Access: []string{AccessWrite}},
-			{Path: "/proc/0123/x", Access: readOnly},
-			{Path: "/proc/meminfo", Access: readOnly},
-			{Path: "/proc/", Access: readOnly},
-			{Path: "/procx/1", Access: readOnly},
+		{"proc pids", []profile.FileAccess{
+			{Path: "/proc/12/stat", Access: profiletest.ReadOnly},
+			{Path: "/proc/12", Access: profiletest.ReadOnly},
+			{Path: "/proc/12/task/13/comm", Access: []string{profile.AccessWrite}},
+			{Path: "/proc/0123/x", Access: profiletest.ReadOnly},
+			{Path: "/proc/meminfo", Access: profiletest.ReadOnly},
+			{Path: "/proc/", Access: profiletest.ReadOnly},
+			{Path: "/procx/1", Access: profiletest.ReadOnly},
 		}, map[string]string{
 			"@{PROC}/@{pid}/stat":             "r",
 			"@{PROC}/@{pid}":                  "r",
@@ -201,23 +207,23 @@ func TestAppArmorGeneralisation(t *testing.T) {
 			"@{PROC}/":                        "r",
 			"/procx/1":                        "r",
 		}},
-		{"random names", []FileAccess{
+		{"random names", []profile.FileAccess{
 			{Path: "/tmp/tmp.aB3dE9", Access: create},
 			{Path: "/tmp/tmp.Zx9y8W", Access: create},
-			{Path: "/data/temp-1234.rdb", Access: []string{AccessCreate, AccessRename, AccessWrite}},
-			{Path: "/tmp/0000000001", Access: []string{AccessCreate, AccessUnlink}},
-			{Path: "/tmp/a1b2c3-99999.d/", Access: []string{AccessMkdir}},
-			{Path: "/data/0000000001", Access: create},        // would be /data/*: too shallow
-			{Path: "/1234", Access: create},                   // never in /
-			{Path: "/etc/abc123x.conf", Access: readOnly},     // not created
-			{Path: "/srv/a/b/sha256.sum", Access: create},     // sha256: letters and digits
-			{Path: "/srv/a/b/v12.log", Access: create},        // too short to be random
-			{Path: "/root/.ssh/id_rsa1234", Access: create},   // would cover id_rsa
-			{Path: "/var/lib/x/0000000001", Access: create},   // deep enough
-			{Path: "/var/lib/0000000001", Access: create},     // not deep enough
-			{Path: "/var/lib/x/y/abc1234", Access: readOnly},  // read only
-			{Path: "/var/lib/x/y/abc12345", Access: create},   // mixed run of 8
-			{Path: "/var/lib/x/y/12-3456-78", Access: create}, // one digit run of 4
+			{Path: "/data/temp-1234.rdb", Access: []string{profile.AccessCreate, profile.AccessRename, profile.AccessWrite}},
+			{Path: "/tmp/0000000001", Access: []string{profile.AccessCreate, profile.AccessUnlink}},
+			{Path: "/tmp/a1b2c3-99999.d/", Access: []string{profile.AccessMkdir}},
+			{Path: "/data/0000000001", Access: create},                   // would be /data/*: too shallow
+			{Path: "/1234", Access: create},                              // never in /
+			{Path: "/etc/abc123x.conf", Access: profiletest.ReadOnly},    // not profiletest.Created
+			{Path: "/srv/a/b/sha256.sum", Access: create},                // sha256: letters and digits
+			{Path: "/srv/a/b/v12.log", Access: create},                   // too short to be random
+			{Path: "/root/.ssh/id_rsa1234", Access: create},              // would cover id_rsa
+			{Path: "/var/lib/x/0000000001", Access: create},              // deep enough
+			{Path: "/var/lib/0000000001", Access: create},                // not deep enough
+			{Path: "/var/lib/x/y/abc1234", Access: profiletest.ReadOnly}, // read only
+			{Path: "/var/lib/x/y/abc12345", Access: create},              // mixed run of 8
+			{Path: "/var/lib/x/y/12-3456-78", Access: create},            // one digit run of 4
 		}, map[string]string{
 			"/tmp/tmp.*":            "w",
 			"/data/temp-*.rdb":      "rw",
@@ -235,41 +241,41 @@ func TestAppArmorGeneralisation(t *testing.T) {
 			"/var/lib/x/y/*":        "w",
 			"/var/lib/x/y/12-*-78":  "w",
 		}},
-		{"seven files stay", numbered("/usr/share/x/", 7, readOnly, ""), map[string]string{
+		{"seven files stay", numbered("/usr/share/x/", 7, profiletest.ReadOnly, ""), map[string]string{
 			"/usr/share/x/file-a": "r", "/usr/share/x/file-b": "r", "/usr/share/x/file-c": "r",
 			"/usr/share/x/file-d": "r", "/usr/share/x/file-e": "r", "/usr/share/x/file-f": "r",
 			"/usr/share/x/file-g": "r",
 		}},
-		{"eight files collapse", numbered("/usr/share/x/", 8, readOnly, ""), map[string]string{
+		{"eight files collapse", numbered("/usr/share/x/", 8, profiletest.ReadOnly, ""), map[string]string{
 			"/usr/share/x/*": "r",
 		}},
-		{"eight reads in / stay", numbered("/", 8, readOnly, ""), map[string]string{
+		{"eight reads in / stay", numbered("/", 8, profiletest.ReadOnly, ""), map[string]string{
 			"/file-a": "r", "/file-b": "r", "/file-c": "r", "/file-d": "r",
 			"/file-e": "r", "/file-f": "r", "/file-g": "r", "/file-h": "r",
 		}},
-		{"eight writes two deep stay", numbered("/var/lib/", 8, []string{AccessWrite}, ""), map[string]string{
+		{"eight writes two deep stay", numbered("/var/lib/", 8, []string{profile.AccessWrite}, ""), map[string]string{
 			"/var/lib/file-a": "w", "/var/lib/file-b": "w", "/var/lib/file-c": "w", "/var/lib/file-d": "w",
 			"/var/lib/file-e": "w", "/var/lib/file-f": "w", "/var/lib/file-g": "w", "/var/lib/file-h": "w",
 		}},
-		{"eight writes three deep collapse", numbered("/var/lib/app/", 8, []string{AccessWrite}, ""), map[string]string{
+		{"eight writes three deep collapse", numbered("/var/lib/app/", 8, []string{profile.AccessWrite}, ""), map[string]string{
 			"/var/lib/app/*": "w",
 		}},
-		{"eight appends in /run collapse", numbered("/run/", 8, []string{AccessAppend}, ""), map[string]string{
+		{"eight appends in /run collapse", numbered("/run/", 8, []string{profile.AccessAppend}, ""), map[string]string{
 			"/run/*": "a",
 		}},
-		{"eight links in /data stay", numbered("/data/", 8, []string{AccessLink}, ""), map[string]string{
+		{"eight links in /data stay", numbered("/data/", 8, []string{profile.AccessLink}, ""), map[string]string{
 			"/data/file-a": "l", "/data/file-b": "l", "/data/file-c": "l", "/data/file-d": "l",
 			"/data/file-e": "l", "/data/file-f": "l", "/data/file-g": "l", "/data/file-h": "l",
 		}},
-		{"mixed permissions stay", append(numbered("/usr/lib/x/", 4, readOnly, ""), numbered("/usr/lib/y/", 4, mapped, "")...), nil},
-		{"a directory with a secret stays", numbered("/etc/", 8, readOnly, ""), map[string]string{
+		{"mixed permissions stay", append(numbered("/usr/lib/x/", 4, profiletest.ReadOnly, ""), numbered("/usr/lib/y/", 4, profiletest.Mapped, "")...), nil},
+		{"a directory with a secret stays", numbered("/etc/", 8, profiletest.ReadOnly, ""), map[string]string{
 			"/etc/file-a": "r", "/etc/file-b": "r", "/etc/file-c": "r", "/etc/file-d": "r",
 			"/etc/file-e": "r", "/etc/file-f": "r", "/etc/file-g": "r", "/etc/file-h": "r",
 		}},
-		{"proc collapses by pid", numbered("/proc/7/", 8, readOnly, ""), map[string]string{
+		{"proc collapses by pid", numbered("/proc/7/", 8, profiletest.ReadOnly, ""), map[string]string{
 			"@{PROC}/@{pid}/*": "r",
 		}},
-		{"proc itself stays (kcore)", numbered("/proc/", 8, readOnly, ""), nil},
+		{"proc itself stays (kcore)", numbered("/proc/", 8, profiletest.ReadOnly, ""), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := fileRulesOf(t, tc.files...)
@@ -287,9 +293,9 @@ func TestAppArmorGeneralisation(t *testing.T) {
 					t.Errorf("rule %q: perms %q, want %q (all: %v)", p, got[p], perms, got)
 				}
 			}
-			rec := &Recording{FilesRecorded: true, Files: tc.files}
-			if problems := CheckAppArmor(rec, AppArmor(rec).Render()); len(problems) > 0 {
-				t.Errorf("CheckAppArmor: %q", problems)
+			rec := &profile.Recording{FilesRecorded: true, Files: tc.files}
+			if problems := Check(rec, New(rec).Render()); len(problems) > 0 {
+				t.Errorf("Check: %q", problems)
 			}
 		})
 	}
@@ -313,7 +319,7 @@ func isGlob(pattern string) bool {
 // in one of probes.
 func broadWriteProblems(t *testing.T, profile []byte, probes []string) []string {
 	t.Helper()
-	rules, err := ParseAppArmorRules(profile)
+	rules, err := ParseFileRules(profile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,44 +344,44 @@ func broadWriteProblems(t *testing.T, profile []byte, probes []string) []string 
 var topLevelProbes = []string{"/bin", "/data", "/etc", "/home", "/lib", "/opt", "/root", "/srv", "/tmp", "/usr", "/var", "/x", "/1234", "/tmp.aB3dE9"}
 
 func TestAppArmorNeverABroadWriteRule(t *testing.T) {
-	all := []string{AccessCreate, AccessWrite, AccessUnlink, AccessRename, AccessLink, AccessAppend}
-	var f []FileAccess
+	all := []string{profile.AccessCreate, profile.AccessWrite, profile.AccessUnlink, profile.AccessRename, profile.AccessLink, profile.AccessAppend}
+	var f []profile.FileAccess
 	for _, dir := range []string{"/", "/data/", "/var/", "/var/lib/", "/etc/", "/usr/bin/", "/srv/"} {
 		f = append(f, numbered(dir, 12, all, "")...)
 		for i := range 12 {
-			f = append(f, FileAccess{Path: fmt.Sprintf("%s%08d", dir, i), Access: all})
-			f = append(f, FileAccess{Path: fmt.Sprintf("%stmp.%dx%dy%d", dir, i, i, i), Access: all})
-			f = append(f, FileAccess{Path: fmt.Sprintf("%sdir%05d/", dir, i), Access: []string{AccessMkdir}})
+			f = append(f, profile.FileAccess{Path: fmt.Sprintf("%s%08d", dir, i), Access: all})
+			f = append(f, profile.FileAccess{Path: fmt.Sprintf("%stmp.%dx%dy%d", dir, i, i, i), Access: all})
+			f = append(f, profile.FileAccess{Path: fmt.Sprintf("%sdir%05d/", dir, i), Access: []string{profile.AccessMkdir}})
 		}
 	}
-	rec := &Recording{FilesRecorded: true, Files: f}
-	profile := AppArmor(rec).Render()
+	rec := &profile.Recording{FilesRecorded: true, Files: f}
+	profile := New(rec).Render()
 	if bad := broadWriteProblems(t, profile, topLevelProbes); len(bad) > 0 {
 		t.Errorf("broad write rules: %q", bad)
 	}
-	if problems := CheckAppArmor(rec, profile); len(problems) > 0 {
-		t.Errorf("CheckAppArmor: %q", problems)
+	if problems := Check(rec, profile); len(problems) > 0 {
+		t.Errorf("Check: %q", problems)
 	}
 }
 
 func TestAppArmorHostileNames(t *testing.T) {
-	rec := hostileRecording(t)
-	profile := AppArmor(rec).Render()
+	rec := profiletest.HostileRecording(t)
+	profile := New(rec).Render()
 
-	if problems := CheckAppArmor(rec, profile); len(problems) > 0 {
-		t.Errorf("CheckAppArmor: %q", problems)
+	if problems := Check(rec, profile); len(problems) > 0 {
+		t.Errorf("Check: %q", problems)
 	}
-	rules, err := ParseAppArmorRules(profile)
+	rules, err := ParseFileRules(profile)
 	if err != nil {
 		t.Fatalf("the profile does not parse: %v\n%s", err, profile)
 	}
 	var recorded []Rule
 	for _, r := range rules {
-		if !r.Deny && !slices.ContainsFunc(appArmorBaseline, func(b AppArmorFileRule) bool { return b.Path == r.Pattern }) {
+		if !r.Deny && !slices.ContainsFunc(appArmorBaseline, func(b FileRule) bool { return b.Path == r.Pattern }) {
 			recorded = append(recorded, r)
 		}
 	}
-	paths := hostilePaths()
+	paths := profiletest.HostilePaths()
 	if len(recorded) != len(paths) {
 		t.Errorf("%d file rules for %d hostile paths: a name added or merged rules", len(recorded), len(paths))
 	}
@@ -406,8 +412,8 @@ func TestAppArmorHostileNames(t *testing.T) {
 }
 
 func TestAppArmorWithoutFileRecording(t *testing.T) {
-	rec := unconfinedRecording(t)
-	p := AppArmor(rec)
+	rec := profiletest.UnconfinedRecording(t)
+	p := New(rec)
 	if p.FilesRecorded || len(p.Baseline) != 0 || len(p.Files) != 0 {
 		t.Errorf("file rules without a file recording: %+v", p)
 	}
@@ -422,8 +428,8 @@ func TestAppArmorWithoutFileRecording(t *testing.T) {
 	if strings.Contains(text, "deny mount,") {
 		t.Error("deny mount despite recorded mounts")
 	}
-	if problems := CheckAppArmor(rec, []byte(text)); len(problems) > 0 {
-		t.Errorf("CheckAppArmor: %q", problems)
+	if problems := Check(rec, []byte(text)); len(problems) > 0 {
+		t.Errorf("Check: %q", problems)
 	}
 }
 
@@ -440,9 +446,9 @@ func TestAppArmorSharedMemory(t *testing.T) {
 		{[]string{"write", "read"}, `"/" rw,`},
 		{[]string{"exec", "read", "write"}, `"/" mrw,`},
 	} {
-		rec := nginxRecording(t)
+		rec := profiletest.NginxRecording(t)
 		rec.SharedMemory = tc.prot
-		text := string(AppArmor(rec).Render())
+		text := string(New(rec).Render())
 		has := strings.Contains(text, "\n  \"/\" ")
 		if tc.want == "" {
 			if has {
@@ -457,15 +463,15 @@ func TestAppArmorSharedMemory(t *testing.T) {
 }
 
 func TestAppArmorDropsDenyRulesTheRecordingNeeds(t *testing.T) {
-	rec := &Recording{FilesRecorded: true, Files: []FileAccess{
-		{Path: "/proc/sys/net/core/somaxconn", Access: []string{AccessWrite}, Mount: MountProc},
-		{Path: "/etc/shadow", Access: readOnly},
-		{Path: "/root/.ssh/known_hosts", Access: readOnly},
+	rec := &profile.Recording{FilesRecorded: true, Files: []profile.FileAccess{
+		{Path: "/proc/sys/net/core/somaxconn", Access: []string{profile.AccessWrite}, Mount: profile.MountProc},
+		{Path: "/etc/shadow", Access: profiletest.ReadOnly},
+		{Path: "/root/.ssh/known_hosts", Access: profiletest.ReadOnly},
 	}}
-	p := AppArmor(rec)
+	p := New(rec)
 	text := p.Render()
 	for _, gone := range []string{"@{PROC}/sys/[^k]**", "/etc/shadow", "/root/.ssh/**"} {
-		if slices.ContainsFunc(p.Deny, func(r AppArmorFileRule) bool { return r.Path == gone }) {
+		if slices.ContainsFunc(p.Deny, func(r FileRule) bool { return r.Path == gone }) {
 			t.Errorf("deny rule %s kept", gone)
 		}
 		if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "`deny "+gone+" ") }) {
@@ -475,11 +481,11 @@ func TestAppArmorDropsDenyRulesTheRecordingNeeds(t *testing.T) {
 	if len(p.Deny) != len(dockerDefaultDenies)+len(tailorDenies)-3 {
 		t.Errorf("%d deny rules left, want all but three", len(p.Deny))
 	}
-	if problems := CheckAppArmor(rec, text); len(problems) > 0 {
-		t.Errorf("CheckAppArmor: %q", problems)
+	if problems := Check(rec, text); len(problems) > 0 {
+		t.Errorf("Check: %q", problems)
 	}
 	// /etc/shadow was read, not written: it stays unwritable.
-	rules, _ := ParseAppArmorRules(text)
+	rules, _ := ParseFileRules(text)
 	if effectivePerms(rules, "/etc/shadow") != permRead || effectivePerms(rules, "/root/.ssh/id_rsa") != 0 {
 		t.Errorf("/etc/shadow: %s, /root/.ssh/id_rsa: %s", effectivePerms(rules, "/etc/shadow"), effectivePerms(rules, "/root/.ssh/id_rsa"))
 	}
@@ -489,14 +495,14 @@ func TestAppArmorDropsDenyRulesTheRecordingNeeds(t *testing.T) {
 }
 
 func TestAppArmorNamesAppArmorCannotSpell(t *testing.T) {
-	rec := &Recording{
-		Container:            Container{Name: "odd"},
+	rec := &profile.Recording{
+		Container:            profile.Container{Name: "odd"},
 		CapabilitiesRecorded: true,
-		Sockets:              []SocketUse{{Family: "inet", Type: "stream"}, {Family: "bogus,\n", Type: "stream"}},
+		Sockets:              []profile.SocketUse{{Family: "inet", Type: "stream"}, {Family: "bogus,\n", Type: "stream"}},
 		SignalsSent:          []string{"term", "lost"},
-		Mounts:               []MountUse{{Target: "/mnt/a b", FSType: "fuse.sshfs"}, {Target: "/mnt/c", FSType: "odd type,"}, {Target: "rel"}},
+		Mounts:               []profile.MountUse{{Target: "/mnt/a b", FSType: "fuse.sshfs"}, {Target: "/mnt/c", FSType: "odd type,"}, {Target: "rel"}},
 	}
-	p := AppArmor(rec)
+	p := New(rec)
 	if !p.AllNetwork || !p.AllSignals || len(p.Warnings) != 4 {
 		t.Errorf("all network %v, all signals %v, warnings %q", p.AllNetwork, p.AllSignals, p.Warnings)
 	}
@@ -512,8 +518,8 @@ func TestAppArmorNamesAppArmorCannotSpell(t *testing.T) {
 }
 
 func TestCheckAppArmorFindsProblems(t *testing.T) {
-	rec := nginxRecording(t)
-	good := AppArmor(rec).Render()
+	rec := profiletest.NginxRecording(t)
+	good := New(rec).Render()
 	for _, tc := range []struct {
 		name, old, new, want string
 	}{
@@ -527,7 +533,7 @@ func TestCheckAppArmorFindsProblems(t *testing.T) {
 		if bytes.Equal(bad, good) {
 			t.Fatalf("%s: %q is not in the profile", tc.name, tc.old)
 		}
-		problems := CheckAppArmor(rec, bad)
+		problems := Check(rec, bad)
 		if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tc.want) }) {
 			t.Errorf("%s: problems %q, want one mentioning %q", tc.name, problems, tc.want)
 		}
@@ -536,16 +542,16 @@ func TestCheckAppArmorFindsProblems(t *testing.T) {
 
 // randomRecording makes a recording of random file accesses in a small
 // tree, with names that repeat, look random, or hold hostile bytes.
-func randomRecording(r *rand.Rand) *Recording {
+func randomRecording(r *rand.Rand) *profile.Recording {
 	dirs := []string{"/", "/etc/", "/etc/app/", "/tmp/", "/run/", "/var/lib/", "/var/lib/app/", "/data/",
 		"/proc/", "/proc/17/", "/proc/17/task/18/", "/proc/sys/net/", "/root/.ssh/", "/sys/fs/cgroup/",
 		"/sys/firmware/", "/usr/lib/x86_64-linux-gnu/", "/dev/", "/srv/a b/"}
 	names := []string{"a", "b", "c", "config", "dump.rdb", "shadow", "id_rsa", "kcore", "sysrq-trigger",
 		"temp-%d.rdb", "tmp.%x", "%d", "x%dy", "lib%d.so", "q\"*?,{}[]^@$#\\", "\xff\x80", "é", "nl\nx"}
-	access := []string{AccessRead, AccessWrite, AccessAppend, AccessCreate, AccessTruncate, AccessExec,
-		AccessMmapExec, AccessUnlink, AccessRename, AccessMkdir, AccessRmdir, AccessLink, AccessSymlink,
-		AccessChmod, AccessChown, AccessLock, AccessConnect}
-	rec := &Recording{Container: Container{Name: "random"}, FilesRecorded: true, CapabilitiesRecorded: true}
+	access := []string{profile.AccessRead, profile.AccessWrite, profile.AccessAppend, profile.AccessCreate, profile.AccessTruncate, profile.AccessExec,
+		profile.AccessMmapExec, profile.AccessUnlink, profile.AccessRename, profile.AccessMkdir, profile.AccessRmdir, profile.AccessLink, profile.AccessSymlink,
+		profile.AccessChmod, profile.AccessChown, profile.AccessLock, profile.AccessConnect}
+	rec := &profile.Recording{Container: profile.Container{Name: "random"}, FilesRecorded: true, CapabilitiesRecorded: true}
 	for range 1 + r.IntN(80) {
 		name := names[r.IntN(len(names))]
 		if strings.Contains(name, "%") {
@@ -559,7 +565,7 @@ func randomRecording(r *rand.Rand) *Recording {
 		for range 1 + r.IntN(3) {
 			acc = append(acc, access[r.IntN(len(access))])
 		}
-		rec.Files = append(rec.Files, FileAccess{Path: path, Access: acc, Mount: MountRootfs})
+		rec.Files = append(rec.Files, profile.FileAccess{Path: path, Access: acc, Mount: profile.MountRootfs})
 	}
 	return rec
 }
@@ -569,8 +575,8 @@ func TestAppArmorOnRandomRecordings(t *testing.T) {
 	var parser string
 	for i := range 300 {
 		rec := randomRecording(r)
-		profile := AppArmor(rec).Render()
-		if problems := CheckAppArmor(rec, profile); len(problems) > 0 {
+		profile := New(rec).Render()
+		if problems := Check(rec, profile); len(problems) > 0 {
 			t.Fatalf("recording %d: %q\n%s", i, problems, profile)
 		}
 		if bad := broadWriteProblems(t, profile, topLevelProbes); len(bad) > 0 {
@@ -594,7 +600,7 @@ func TestAppArmorOnRandomRecordings(t *testing.T) {
 // Any absolute path, whatever it holds, gets a rule that apparmor_parser
 // would accept and that allows exactly what was recorded.
 func FuzzAppArmorPath(f *testing.F) {
-	for _, p := range hostilePaths() {
+	for _, p := range profiletest.HostilePaths() {
 		f.Add(p, uint16(1))
 	}
 	f.Add("/tmp/tmp.aB3dE9", uint16(0xffff))
@@ -602,17 +608,17 @@ func FuzzAppArmorPath(f *testing.F) {
 		if !strings.HasPrefix(path, "/") || strings.IndexByte(path, 0) >= 0 {
 			return
 		}
-		all := []string{AccessRead, AccessWrite, AccessAppend, AccessCreate, AccessTruncate, AccessExec,
-			AccessMmapExec, AccessUnlink, AccessRename, AccessMkdir, AccessRmdir, AccessLink, AccessSymlink,
-			AccessChmod, AccessChown, AccessLock}
+		all := []string{profile.AccessRead, profile.AccessWrite, profile.AccessAppend, profile.AccessCreate, profile.AccessTruncate, profile.AccessExec,
+			profile.AccessMmapExec, profile.AccessUnlink, profile.AccessRename, profile.AccessMkdir, profile.AccessRmdir, profile.AccessLink, profile.AccessSymlink,
+			profile.AccessChmod, profile.AccessChown, profile.AccessLock}
 		var acc []string
 		for i, a := range all {
 			if accessBits&(1<<i) != 0 {
 				acc = append(acc, a)
 			}
 		}
-		rec := &Recording{FilesRecorded: true, Files: []FileAccess{{Path: path, Access: acc}}}
-		if problems := CheckAppArmor(rec, AppArmor(rec).Render()); len(problems) > 0 {
+		rec := &profile.Recording{FilesRecorded: true, Files: []profile.FileAccess{{Path: path, Access: acc}}}
+		if problems := Check(rec, New(rec).Render()); len(problems) > 0 {
 			t.Fatalf("%q %v: %q", path, acc, problems)
 		}
 	})

@@ -1,4 +1,4 @@
-package profile
+package apparmor
 
 // Render writes the profile as AppArmor 3 text: the abi and tunables of
 // docker-default, then the rules grouped by kind, each group with a comment
@@ -15,7 +15,7 @@ import (
 )
 
 // Render returns the profile text, ending in a newline.
-func (p *AppArmorProfile) Render() []byte {
+func (p *Profile) Render() []byte {
 	var b bytes.Buffer
 	container, image := p.Container, p.Image
 	if container == "" {
@@ -49,7 +49,7 @@ func (p *AppArmorProfile) Render() []byte {
 	return b.Bytes()
 }
 
-func (p *AppArmorProfile) renderFiles(b *bytes.Buffer) {
+func (p *Profile) renderFiles(b *bytes.Buffer) {
 	if !p.FilesRecorded {
 		b.WriteString("  # File access was not recorded, so all of it is allowed, as docker-default\n" +
 			"  # does; the deny rules below still apply.\n  file,\n")
@@ -77,7 +77,7 @@ func (p *AppArmorProfile) renderFiles(b *bytes.Buffer) {
 	}
 }
 
-func (p *AppArmorProfile) renderNetwork(b *bytes.Buffer) {
+func (p *Profile) renderNetwork(b *bytes.Buffer) {
 	switch {
 	case p.AllNetwork:
 		b.WriteString("\n  # A socket AppArmor cannot name was recorded: all networking is allowed.\n  network,\n")
@@ -95,7 +95,7 @@ func (p *AppArmorProfile) renderNetwork(b *bytes.Buffer) {
 	}
 }
 
-func (p *AppArmorProfile) renderCapabilities(b *bytes.Buffer) {
+func (p *Profile) renderCapabilities(b *bytes.Buffer) {
 	switch {
 	case p.AllCapabilities:
 		b.WriteString("\n  # Capability checks were not recorded: AppArmor allows every capability; the\n" +
@@ -111,7 +111,7 @@ func (p *AppArmorProfile) renderCapabilities(b *bytes.Buffer) {
 	}
 }
 
-func (p *AppArmorProfile) renderSignals(b *bytes.Buffer) {
+func (p *Profile) renderSignals(b *bytes.Buffer) {
 	b.WriteString("\n  # docker stop and docker kill: signals from the host, runc and crun.\n" +
 		"  signal (receive) peer=unconfined,\n  signal (receive) peer=runc,\n  signal (receive) peer=crun,\n")
 	if p.AllSignals || len(p.SignalsSent) == 0 {
@@ -131,7 +131,7 @@ func (p *AppArmorProfile) renderSignals(b *bytes.Buffer) {
 	}
 }
 
-func (p *AppArmorProfile) renderMounts(b *bytes.Buffer) {
+func (p *Profile) renderMounts(b *bytes.Buffer) {
 	if len(p.Mounts) == 0 {
 		return
 	}
@@ -148,17 +148,17 @@ func (p *AppArmorProfile) renderMounts(b *bytes.Buffer) {
 
 // renderDeny writes the deny rules as docker-default spells them:
 // unquoted, with their comments at the end of the line.
-func (p *AppArmorProfile) renderDeny(b *bytes.Buffer) {
+func (p *Profile) renderDeny(b *bytes.Buffer) {
 	b.WriteString("\n  # From Docker's default profile, docker-default (moby, profiles/apparmor/template.go).\n" +
 		"  # A deny rule wins over every allow rule.\n")
-	rule := func(r AppArmorFileRule) {
+	rule := func(r FileRule) {
 		fmt.Fprintf(b, "  deny %s %s,", r.Path, r.Perms)
 		if r.Comment != "" {
 			fmt.Fprintf(b, "  # %s", commentText(r.Comment))
 		}
 		b.WriteByte('\n')
 	}
-	var own []AppArmorFileRule
+	var own []FileRule
 	mountWritten := !p.DenyMount
 	for _, r := range p.Deny {
 		if !slices.Contains(dockerDefaultDenies, r) {

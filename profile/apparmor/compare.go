@@ -1,4 +1,4 @@
-package profile
+package apparmor
 
 // Two AppArmor profiles are compared by what they allow, as the kernel
 // decides it: all file rules of a profile compile into one automaton, a
@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/moby/sys/capability"
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/change"
 	"github.com/tailorsec/tailor/profile/internal/sets"
 	"github.com/tailorsec/tailor/profile/internal/text"
@@ -396,8 +397,8 @@ func aaFileRuleText(r Rule) string {
 	return b.String()
 }
 
-// CompareAppArmor lists the changes from old to new profile text.
-func CompareAppArmor(old, new *AppArmorPolicy) []change.Change {
+// Compare lists the changes from old to new profile text.
+func Compare(old, new *Policy) []change.Change {
 	var out []change.Change
 	out = append(out, compareFileRules(old.Files, new.Files)...)
 	out = append(out, CompareCapabilityRules(old.Rules, new.Rules)...)
@@ -496,7 +497,7 @@ func allAppArmorCapabilities() []string {
 }
 
 // capabilityGrants is what a profile's capability rules allow.
-func capabilityGrants(rules []AppArmorRule) map[string]bool {
+func capabilityGrants(rules []OtherRule) map[string]bool {
 	allowed, denied := map[string]bool{}, map[string]bool{}
 	for _, r := range rules {
 		if r.Kind != "capability" {
@@ -520,7 +521,7 @@ func capabilityGrants(rules []AppArmorRule) map[string]bool {
 	return allowed
 }
 
-func CompareCapabilityRules(oldRules, newRules []AppArmorRule) []change.Change {
+func CompareCapabilityRules(oldRules, newRules []OtherRule) []change.Change {
 	var out []change.Change
 	o, n := capabilityGrants(oldRules), capabilityGrants(newRules)
 	for _, c := range sets.SortedKeys(n) {
@@ -538,7 +539,7 @@ func CompareCapabilityRules(oldRules, newRules []AppArmorRule) []change.Change {
 
 // networkGrants is what a profile's network rules allow, as family/type
 // pairs (type "" standing for the types AppArmor has no name for).
-func networkGrants(rules []AppArmorRule) map[string]bool {
+func networkGrants(rules []OtherRule) map[string]bool {
 	types := append([]string{""}, aaSocketTypes...)
 	protocols := map[string]string{"tcp": "stream", "udp": "dgram", "icmp": "raw"}
 	allowed, denied := map[string]bool{}, map[string]bool{}
@@ -579,7 +580,7 @@ func networkGrants(rules []AppArmorRule) map[string]bool {
 	return allowed
 }
 
-func CompareNetworkRules(oldRules, newRules []AppArmorRule) []change.Change {
+func CompareNetworkRules(oldRules, newRules []OtherRule) []change.Change {
 	o, n := networkGrants(oldRules), networkGrants(newRules)
 	diff := func(a, b map[string]bool) []string {
 		byFamily := map[string][]string{}
@@ -627,7 +628,7 @@ func CompareNetworkRules(oldRules, newRules []AppArmorRule) []change.Change {
 // ruleCovers reports whether allow rule o allows everything allow rule n
 // does: same kind, o's parts each a superset of n's (a part o leaves out
 // means "any").
-func ruleCovers(o, n AppArmorRule) bool {
+func ruleCovers(o, n OtherRule) bool {
 	if o.Kind != n.Kind || o.Deny || n.Deny {
 		return false
 	}
@@ -654,9 +655,9 @@ func ruleCovers(o, n AppArmorRule) bool {
 	return o.Target == "" || o.Target == n.Target
 }
 
-func CompareOtherRules(oldRules, newRules []AppArmorRule) []change.Change {
+func CompareOtherRules(oldRules, newRules []OtherRule) []change.Change {
 	var out []change.Change
-	other := func(r AppArmorRule) bool { return r.Kind != "capability" && r.Kind != "network" }
+	other := func(r OtherRule) bool { return r.Kind != "capability" && r.Kind != "network" }
 	oldText, newText := map[string]bool{}, map[string]bool{}
 	for _, r := range oldRules {
 		oldText[r.String()] = true
@@ -670,7 +671,7 @@ func CompareOtherRules(oldRules, newRules []AppArmorRule) []change.Change {
 		}
 		c := change.Change{Kind: change.KindAppArmorRule, Op: change.OpAdded, Subject: r.String()}
 		if !r.Deny {
-			c.Widening = !slices.ContainsFunc(oldRules, func(o AppArmorRule) bool { return ruleCovers(o, r) })
+			c.Widening = !slices.ContainsFunc(oldRules, func(o OtherRule) bool { return ruleCovers(o, r) })
 			if !c.Widening {
 				c.Detail = "OLD's rules already allow it"
 			}
@@ -694,9 +695,9 @@ func CompareOtherRules(oldRules, newRules []AppArmorRule) []change.Change {
 // FileNeeds lists the recorded file accesses rules do not allow: the
 // coverage check of `tailor check`. Rules with `owner` do not count (the
 // recording does not say who owned a file).
-func FileNeeds(rec *Recording, rules []Rule) []change.Change {
+func FileNeeds(rec *profile.Recording, rules []Rule) []change.Change {
 	var out []change.Change
-	for _, f := range Normalized(rec).Files {
+	for _, f := range profile.Normalized(rec).Files {
 		if !strings.HasPrefix(f.Path, "/") {
 			continue
 		}

@@ -1,21 +1,20 @@
-package profile
+package apparmor
 
 // The rules of an AppArmor profile that are not file rules, as data, so
 // that two profiles can be compared rule by rule.
 
 import (
+	"github.com/tailorsec/tailor/profile/internal/sets"
 	"slices"
 	"strings"
-
-	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
-// AppArmorRule is one rule that is not a file rule: its kind (network,
+// OtherRule is one rule that is not a file rule: its kind (network,
 // capability, signal, ptrace, mount, umount, unix, ...), its qualifier,
 // and its parts. `signal (send) set=(term, kill) peer=foo,` has Access
 // [send], Keys set=[kill term] and peer=[foo]; `network inet stream,` has
 // Bare [inet stream]; `mount fstype=tmpfs -> "/mnt",` has Target "/mnt".
-type AppArmorRule struct {
+type OtherRule struct {
 	Kind   string              `json:"kind"`
 	Deny   bool                `json:"deny,omitempty"`
 	Access []string            `json:"access,omitempty"`
@@ -42,8 +41,8 @@ func blockName(stmt []aaToken) string {
 
 // otherRule reads a statement that is not a file rule (include and abi
 // lines, variables and the like give ok false).
-func otherRule(stmt []aaToken) (AppArmorRule, bool) {
-	r := AppArmorRule{Line: stmt[0].line}
+func otherRule(stmt []aaToken) (OtherRule, bool) {
+	r := OtherRule{Line: stmt[0].line}
 	i := 0
 	for ; i < len(stmt) && stmt[i].kind == tokWord; i++ {
 		switch stmt[i].text {
@@ -99,7 +98,7 @@ func otherRule(stmt []aaToken) (AppArmorRule, bool) {
 	return r, true
 }
 
-func (r *AppArmorRule) addKey(key string, values ...string) {
+func (r *OtherRule) addKey(key string, values ...string) {
 	if r.Keys == nil {
 		r.Keys = map[string][]string{}
 	}
@@ -129,7 +128,7 @@ func parenGroup(toks []aaToken) ([]string, int) {
 }
 
 // String writes the rule back, canonically (sorted parts, no final comma).
-func (r AppArmorRule) String() string {
+func (r OtherRule) String() string {
 	var b strings.Builder
 	if r.Deny {
 		b.WriteString("deny ")

@@ -1,6 +1,8 @@
-package profile
+package apparmor
 
 import (
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiletest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,19 +128,19 @@ var matchCases = []struct {
 
 func TestMatchAppArmor(t *testing.T) {
 	for _, tc := range matchCases {
-		if got := MatchAppArmor(tc.pattern, tc.path); got != tc.want {
-			t.Errorf("MatchAppArmor(%q, %q) = %v, want %v", tc.pattern, tc.path, got, tc.want)
+		if got := Match(tc.pattern, tc.path); got != tc.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tc.pattern, tc.path, got, tc.want)
 		}
 	}
 }
 
 func TestMatchAppArmorEscapedPath(t *testing.T) {
-	for _, c := range hostileChars {
+	for _, c := range profiletest.HostileChars {
 		for _, p := range []string{"/tmp/" + c, "/" + c + "/x" + c + c, c} {
-			if !MatchAppArmor(escapeAppArmor(p), p) {
+			if !Match(escapeAppArmor(p), p) {
 				t.Errorf("escaped %q = %q does not match it", p, escapeAppArmor(p))
 			}
-			if MatchAppArmor(escapeAppArmor(p), p+"x") || MatchAppArmor(escapeAppArmor(p+"x"), p) {
+			if Match(escapeAppArmor(p), p+"x") || Match(escapeAppArmor(p+"x"), p) {
 				t.Errorf("escaped %q matches more than itself", p)
 			}
 		}
@@ -170,7 +172,7 @@ profile x flags=(attach_disconnected,mediate_deleted) {
   }
 }
 `
-	rules, err := ParseAppArmorRules([]byte(text))
+	rules, err := ParseFileRules([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +218,7 @@ func TestParseAppArmorRulesErrors(t *testing.T) {
 		{`profile x { , }`, "empty rule"},
 		{"include <tunables/global\n", "unterminated '<'"},
 	} {
-		_, err := ParseAppArmorRules([]byte(tc.text))
+		_, err := ParseFileRules([]byte(tc.text))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want one mentioning %q", tc.text, err, tc.want)
 		}
@@ -225,16 +227,16 @@ func TestParseAppArmorRulesErrors(t *testing.T) {
 
 // Every golden profile parses, and its rules are read back as written.
 func TestParseGoldenAppArmorProfiles(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join(goldenDir, "*", AppArmorFile))
+	paths, _ := filepath.Glob(filepath.Join(goldenDir, "*", profile.AppArmorFile))
 	if len(paths) == 0 {
-		t.Fatal("no golden apparmor.profile (run go test ./profile -run Golden -update)")
+		t.Fatal("no golden apparmor.profile (run go test ./profile/profiledir -run Golden -update)")
 	}
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rules, err := ParseAppArmorRules(data)
+		rules, err := ParseFileRules(data)
 		if err != nil {
 			t.Errorf("%s: %v", path, err)
 			continue
@@ -255,22 +257,22 @@ func FuzzMatchAppArmor(f *testing.F) {
 	for _, tc := range matchCases {
 		f.Add(tc.pattern, tc.path)
 	}
-	for _, p := range hostilePaths() {
+	for _, p := range profiletest.HostilePaths() {
 		f.Add(p, p)
 	}
 	f.Fuzz(func(t *testing.T, pattern, path string) {
-		MatchAppArmor(pattern, path)
-		if !MatchAppArmor(escapeAppArmor(path), path) {
+		Match(pattern, path)
+		if !Match(escapeAppArmor(path), path) {
 			t.Fatalf("escaped %q = %q does not match it", path, escapeAppArmor(path))
 		}
-		if !MatchAppArmor(escapeAppArmor(pattern), pattern) {
+		if !Match(escapeAppArmor(pattern), pattern) {
 			t.Fatalf("escaped %q = %q does not match it", pattern, escapeAppArmor(pattern))
 		}
 	})
 }
 
 func FuzzParseAppArmorRules(f *testing.F) {
-	paths, _ := filepath.Glob(filepath.Join(goldenDir, "*", AppArmorFile))
+	paths, _ := filepath.Glob(filepath.Join(goldenDir, "*", profile.AppArmorFile))
 	for _, path := range paths {
 		if data, err := os.ReadFile(path); err == nil {
 			f.Add(data)
@@ -279,7 +281,7 @@ func FuzzParseAppArmorRules(f *testing.F) {
 	f.Add([]byte(`profile x { "/a b" rw, deny @{PROC}/{a,b}/** w, file, } `))
 	f.Add([]byte("profile x {\n  \"/\\\"\" r,\n}\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
-		rules, err := ParseAppArmorRules(text)
+		rules, err := ParseFileRules(text)
 		if err != nil {
 			return
 		}

@@ -1,7 +1,7 @@
-package profile
+package apparmor
 
-// CheckAppArmor evaluates a profile's file rules the way the kernel would,
-// offline, against the recording it was made from. WriteProfileDir runs it
+// Check evaluates a profile's file rules the way the kernel would,
+// offline, against the recording it was made from. profiledir.Write runs it
 // on every profile it writes and reports a failure as an error (the files
 // are written all the same): a profile that denies what the container was
 // seen doing breaks the container, and one that exposes secrets defeats its
@@ -9,12 +9,12 @@ package profile
 
 import (
 	"fmt"
-	"strings"
-
+	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/internal/text"
+	"strings"
 )
 
-// CheckAppArmor returns the problems of profileText as a profile for rec,
+// Check returns the problems of profileText as a profile for rec,
 // none when it is fine:
 //   - every recorded file access must be allowed: each permission it needs
 //     granted by some allow rule and denied by no deny rule (permissions
@@ -22,14 +22,14 @@ import (
 //   - the sensitive paths (/etc/shadow, root's ssh keys, /proc/kcore,
 //     /proc/sysrq-trigger, EFI variables) must be neither readable nor
 //     writable, unless the recording shows the container doing just that.
-func CheckAppArmor(rec *Recording, profileText []byte) []string {
-	rules, err := ParseAppArmorRules(profileText)
+func Check(rec *profile.Recording, profileText []byte) []string {
+	rules, err := ParseFileRules(profileText)
 	if err != nil {
 		return []string{"the AppArmor profile does not parse: " + err.Error()}
 	}
 	var problems []string
 	recorded := map[string]permSet{}
-	for _, f := range Normalized(rec).Files {
+	for _, f := range profile.Normalized(rec).Files {
 		if !strings.HasPrefix(f.Path, "/") {
 			continue // not mediated by path
 		}

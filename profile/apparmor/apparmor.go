@@ -1,4 +1,4 @@
-package profile
+package apparmor
 
 // The AppArmor profile allows what the container was seen to do: the files
 // it used (generalised where names vary from run to run), the sockets it
@@ -12,16 +12,16 @@ package profile
 import (
 	"cmp"
 	"fmt"
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/internal/sets"
+	"github.com/tailorsec/tailor/profile/internal/text"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/tailorsec/tailor/profile/internal/sets"
-	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
-// AppArmorProfile is the profile as data; Render writes it out.
-type AppArmorProfile struct {
+// Profile is the profile as data; Render writes it out.
+type Profile struct {
 	Name      string    // tailor-NAME
 	Container string    // the container's name, for the header
 	Image     string    // its image, for the header
@@ -30,8 +30,8 @@ type AppArmorProfile struct {
 	// FilesRecorded false: the profile has `file,` (all file access), as
 	// docker-default does, and Baseline and Files are empty.
 	FilesRecorded bool
-	Baseline      []AppArmorFileRule
-	Files         []AppArmorFileRule
+	Baseline      []FileRule
+	Files         []FileRule
 	// SharedMemory are the permissions on "/" that the container's shared
 	// mappings of memory with no path need (Recording.SharedMemory): the
 	// kernel names their pseudo file "/", and AppArmor mediates the mmap
@@ -41,7 +41,7 @@ type AppArmorProfile struct {
 	// AllNetwork: a socket of a family or type AppArmor cannot name was
 	// recorded, so `network,` allows all.
 	AllNetwork bool
-	Network    []SocketUse
+	Network    []profile.SocketUse
 
 	// AllCapabilities: capability checks were not recorded, so
 	// `capability,` allows all (the container's bounding set still limits).
@@ -57,11 +57,11 @@ type AppArmorProfile struct {
 	// Trace: the container traced its own processes (ptrace attach).
 	Trace bool
 
-	Mounts []AppArmorMountRule
+	Mounts []MountRule
 
 	// Deny rules are written as they are (unquoted, docker-default's
 	// spelling). DenyMount is docker-default's `deny mount,`.
-	Deny      []AppArmorFileRule
+	Deny      []FileRule
 	DenyMount bool
 
 	// Warnings say where the profile is weaker than it could be, or which
@@ -69,8 +69,8 @@ type AppArmorProfile struct {
 	Warnings []string
 }
 
-// AppArmorFileRule is one file rule.
-type AppArmorFileRule struct {
+// FileRule is one file rule.
+type FileRule struct {
 	// Path is an AppArmor glob, already escaped (see escapeAppArmor), to be
 	// written between double quotes.
 	Path  string
@@ -79,17 +79,17 @@ type AppArmorFileRule struct {
 	Comment string
 }
 
-// AppArmorMountRule allows one recorded mount: the mount onto Target (an
+// MountRule allows one recorded mount: the mount onto Target (an
 // escaped pattern) and its umount.
-type AppArmorMountRule struct {
+type MountRule struct {
 	FSType string // "" allows any
 	Target string
 }
 
-// AppArmorProfileName is the profile's name: "tailor-" and the recording's
+// ProfileName is the profile's name: "tailor-" and the recording's
 // ProfileName, else the container's name, with every byte outside
 // [A-Za-z0-9._-] replaced by '_', or its short id when it has no name.
-func AppArmorProfileName(rec *Recording) string {
+func ProfileName(rec *profile.Recording) string {
 	name := rec.ProfileName
 	if name == "" {
 		name = strings.TrimPrefix(rec.Container.Name, "/") // Docker's API spells names "/web"
@@ -109,11 +109,11 @@ func AppArmorProfileName(rec *Recording) string {
 	return "tailor-" + string(b)
 }
 
-// AppArmor builds the AppArmor profile for rec.
-func AppArmor(rec *Recording) *AppArmorProfile {
-	rec = Normalized(rec)
-	p := &AppArmorProfile{
-		Name:          AppArmorProfileName(rec),
+// New builds the AppArmor profile for rec.
+func New(rec *profile.Recording) *Profile {
+	rec = profile.Normalized(rec)
+	p := &Profile{
+		Name:          ProfileName(rec),
 		Container:     rec.Container.Name,
 		Image:         rec.Container.Image,
 		Recorded:      rec.Start,
@@ -124,8 +124,8 @@ func AppArmor(rec *Recording) *AppArmorProfile {
 		p.Files, p.Warnings = appArmorFileRules(rec.Files)
 		p.SharedMemory = sharedMemoryPerms(rec.SharedMemory)
 		// A recorded rule the baseline already grants says nothing new.
-		p.Files = slices.DeleteFunc(p.Files, func(r AppArmorFileRule) bool {
-			return slices.ContainsFunc(appArmorBaseline, func(b AppArmorFileRule) bool {
+		p.Files = slices.DeleteFunc(p.Files, func(r FileRule) bool {
+			return slices.ContainsFunc(appArmorBaseline, func(b FileRule) bool {
 				return b.Path == r.Path && parsePerms(r.Perms)&^parsePerms(b.Perms) == 0
 			})
 		})
@@ -143,11 +143,11 @@ func AppArmor(rec *Recording) *AppArmorProfile {
 		p.Network = nil
 	}
 
-	caps := Capabilities(rec)
+	caps := profile.Capabilities(rec)
 	p.AllCapabilities = !rec.CapabilitiesRecorded
 	if !p.AllCapabilities {
 		for _, c := range caps.Add {
-			name := strings.ToLower(strings.TrimPrefix(CanonicalCapability(c), "CAP_"))
+			name := strings.ToLower(strings.TrimPrefix(profile.CanonicalCapability(c), "CAP_"))
 			if strings.Trim(name, "abcdefghijklmnopqrstuvwxyz_") != "" {
 				p.AllCapabilities = true
 				p.Warnings = append(p.Warnings, fmt.Sprintf("AppArmor cannot name capability %q: the profile allows all capabilities", c))
@@ -188,9 +188,9 @@ func AppArmor(rec *Recording) *AppArmorProfile {
 		if strings.Trim(m.Target, "/") == "" {
 			target = "/"
 		}
-		p.Mounts = append(p.Mounts, AppArmorMountRule{FSType: fstype, Target: target})
+		p.Mounts = append(p.Mounts, MountRule{FSType: fstype, Target: target})
 	}
-	slices.SortFunc(p.Mounts, func(a, b AppArmorMountRule) int {
+	slices.SortFunc(p.Mounts, func(a, b MountRule) int {
 		return cmp.Or(strings.Compare(a.Target, b.Target), strings.Compare(a.FSType, b.FSType))
 	})
 	p.Mounts = slices.Compact(p.Mounts)
@@ -204,8 +204,8 @@ func AppArmor(rec *Recording) *AppArmorProfile {
 // without those that would deny something the recording shows the
 // container doing: AppArmor's deny always wins, so keeping them would break
 // the container. Each one left out adds a warning to p.
-func appArmorDenyRules(rec *Recording, p *AppArmorProfile) ([]AppArmorFileRule, bool) {
-	var kept []AppArmorFileRule
+func appArmorDenyRules(rec *profile.Recording, p *Profile) ([]FileRule, bool) {
+	var kept []FileRule
 	for _, d := range append(slices.Clone(dockerDefaultDenies), tailorDenies...) {
 		denied := parsePerms(d.Perms)
 		m, err := compileAppArmor(d.Path)

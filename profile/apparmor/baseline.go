@@ -1,4 +1,4 @@
-package profile
+package apparmor
 
 // The fixed parts of every AppArmor profile: the baseline of files any
 // process may need, and the deny rules.
@@ -6,7 +6,7 @@ package profile
 // appArmorBaseline is allowed whatever the recording shows. Each entry is
 // something a process may touch at any moment, so that a learning run that
 // happened not to see it says nothing; none of it gives access to data.
-var appArmorBaseline = []AppArmorFileRule{
+var appArmorBaseline = []FileRule{
 	{Path: "/dev/null", Perms: "rw", Comment: "discarded output, empty input: shells and daemons redirect to it at any time"},
 	{Path: "/dev/zero", Perms: "r", Comment: "zeros, read by dd-style copies and some allocators"},
 	{Path: "/dev/full", Perms: "rw", Comment: "always-full device, used to test write errors; holds nothing"},
@@ -21,8 +21,8 @@ var appArmorBaseline = []AppArmorFileRule{
 
 // dockerDefaultDenies are the file deny rules of Docker's default profile,
 // docker-default (moby, profiles/apparmor/template.go), copied as they are
-// there, with their comments. Its `deny mount,` is AppArmorProfile.DenyMount.
-var dockerDefaultDenies = []AppArmorFileRule{
+// there, with their comments. Its `deny mount,` is Profile.DenyMount.
+var dockerDefaultDenies = []FileRule{
 	{Path: "@{PROC}/*", Perms: "w", Comment: "deny write for all files directly in /proc (not in a subdir)"},
 	{Path: "@{PROC}/{[^1-9],[^1-9][^0-9],[^1-9s][^0-9y][^0-9s],[^1-9][^0-9][^0-9][^0-9/]*}/**", Perms: "w", Comment: "deny write to files not in /proc/<number>/** or /proc/sys/**"},
 	{Path: "@{PROC}/sys/[^k]**", Perms: "w", Comment: "deny /proc/sys except /proc/sys/k* (effectively /proc/sys/kernel)"},
@@ -41,7 +41,7 @@ var dockerDefaultDenies = []AppArmorFileRule{
 
 // tailorDenies are tailor's own: secrets that no generalised rule may
 // expose.
-var tailorDenies = []AppArmorFileRule{
+var tailorDenies = []FileRule{
 	{Path: "/etc/shadow", Perms: "rwklx", Comment: "password hashes"},
 	{Path: "/etc/gshadow", Perms: "rwklx"},
 	{Path: "/root/.ssh/**", Perms: "rwklx", Comment: "root's ssh keys"},

@@ -1,7 +1,7 @@
-package profile
+package apparmor
 
-// ParseAppArmorRules reads back the file rules of a profile, so that what
-// tailor wrote can be checked against what it recorded (CheckAppArmor). It
+// ParseFileRules reads back the file rules of a profile, so that what
+// tailor wrote can be checked against what it recorded (Check). It
 // understands the AppArmor syntax tailor writes and docker-default uses:
 // comments, quoted and unquoted patterns, include and abi lines, nested
 // blocks, rule qualifiers; every rule that is not a file rule is skipped.
@@ -32,41 +32,41 @@ func (r Rule) Matches(path string) bool {
 		return true
 	}
 	if r.matcher == nil {
-		return MatchAppArmor(r.Pattern, path)
+		return Match(r.Pattern, path)
 	}
 	return r.matcher.match(path)
 }
 
-// ParseAppArmorRules returns the file rules of profileText in order. It
+// ParseFileRules returns the file rules of profileText in order. It
 // fails on text that apparmor_parser would reject in ways that matter here:
 // an unterminated quote or rule, unbalanced braces, an invalid pattern or
 // permission string.
-func ParseAppArmorRules(profileText []byte) ([]Rule, error) {
-	p, err := ParseAppArmor(profileText)
+func ParseFileRules(profileText []byte) ([]Rule, error) {
+	p, err := Parse(profileText)
 	if err != nil {
 		return nil, err
 	}
 	return p.Files, nil
 }
 
-// AppArmorPolicy is a parsed AppArmor profile: its file rules and, as
-// AppArmorRule, every other rule (network, capability, signal, ptrace,
+// Policy is a parsed AppArmor profile: its file rules and, as
+// OtherRule, every other rule (network, capability, signal, ptrace,
 // mount, ...).
-type AppArmorPolicy struct {
+type Policy struct {
 	// Names are the names of the profiles (and hats) the text defines.
 	Names []string
 	Files []Rule
-	Rules []AppArmorRule
+	Rules []OtherRule
 }
 
-// ParseAppArmor parses a profile the way ParseAppArmorRules does, keeping
+// Parse parses a profile the way ParseFileRules does, keeping
 // the rules that are not file rules too.
-func ParseAppArmor(profileText []byte) (*AppArmorPolicy, error) {
+func Parse(profileText []byte) (*Policy, error) {
 	toks, err := lexAppArmor(string(profileText))
 	if err != nil {
 		return nil, err
 	}
-	pol := &AppArmorPolicy{}
+	pol := &Policy{}
 	var rules []Rule
 	depth := 0
 	var stmt []aaToken

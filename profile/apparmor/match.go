@@ -1,4 +1,4 @@
-package profile
+package apparmor
 
 // AppArmor has its own globbing. apparmor_parser expands variables, folds
 // repeated slashes, turns the glob into a regular expression
@@ -17,7 +17,7 @@ import (
 	"strings"
 )
 
-// MatchAppArmor reports whether the AppArmor glob pattern matches path:
+// Match reports whether the AppArmor glob pattern matches path:
 //
 //   - any run of bytes but '/'
 //     **       any run of bytes, '/' included
@@ -32,7 +32,7 @@ import (
 // (after a '/', before a '/' or the end) must match at least one byte, so
 // /dir/* does not match /dir/. Runs of slashes are folded into one, in
 // pattern and path alike. An invalid pattern matches nothing.
-func MatchAppArmor(pattern, path string) bool {
+func Match(pattern, path string) bool {
 	m, err := compileAppArmor(pattern)
 	if err != nil {
 		return false

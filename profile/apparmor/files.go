@@ -1,4 +1,4 @@
-package profile
+package apparmor
 
 // File rules: what each recorded access needs in AppArmor's terms, how a
 // path is written as a pattern that matches exactly it (file names are
@@ -8,10 +8,10 @@ package profile
 
 import (
 	"fmt"
+	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/internal/text"
 	"slices"
 	"strings"
-
-	"github.com/tailorsec/tailor/profile/internal/text"
 )
 
 // permSet is a set of AppArmor file permissions.
@@ -89,46 +89,36 @@ func neededPerms(access []string) permSet {
 	var p permSet
 	for _, a := range access {
 		switch a {
-		case AccessRead:
+		case profile.AccessRead:
 			p |= permRead
-		case AccessWrite, AccessCreate, AccessTruncate, AccessUnlink, AccessMkdir, AccessRmdir,
-			AccessSymlink, AccessChmod, AccessChown:
+		case profile.AccessWrite, profile.AccessCreate, profile.AccessTruncate, profile.AccessUnlink, profile.AccessMkdir, profile.AccessRmdir,
+			profile.AccessSymlink, profile.AccessChmod, profile.AccessChown:
 			p |= permWrite
-		case AccessConnect:
+		case profile.AccessConnect:
 			// connect(2) and bind(2) to a unix socket's path are writes to it.
 			p |= permWrite
-		case AccessOpenCreate:
+		case profile.AccessOpenCreate:
 			// AppArmor's create permission comes only with w (a does
 			// not include it).
 			p |= permWrite
-		case AccessRename:
+		case profile.AccessRename:
 			// The kernel checks read and write on a rename's source; the
 			// recording does not say which side a path was.
 			p |= permRead | permWrite
-		case AccessAppend:
+		case profile.AccessAppend:
 			p |= permAppend
-		case AccessMmapExec:
+		case profile.AccessMmapExec:
 			p |= permMmap
-		case AccessExec:
+		case profile.AccessExec:
 			// The kernel reads and maps what it executes.
 			p |= permMmap | permRead | permExec
-		case AccessLink:
+		case profile.AccessLink:
 			p |= permLink
-		case AccessLock:
+		case profile.AccessLock:
 			p |= permLock
 		}
 	}
 	return p
-}
-
-// IsWriteAccess reports whether an access changes the file system.
-func IsWriteAccess(a string) bool {
-	switch a {
-	case AccessWrite, AccessAppend, AccessCreate, AccessTruncate, AccessUnlink, AccessRename,
-		AccessMkdir, AccessRmdir, AccessLink, AccessSymlink, AccessChmod, AccessChown:
-		return true
-	}
-	return false
 }
 
 // aaSpecialBytes are the bytes AppArmor reads as glob, alternation or
@@ -207,7 +197,7 @@ type fileRuleDraft struct {
 
 // appArmorFileRules turns the recorded file accesses into sorted rules,
 // with warnings for accesses no rule can express.
-func appArmorFileRules(files []FileAccess) ([]AppArmorFileRule, []string) {
+func appArmorFileRules(files []profile.FileAccess) ([]FileRule, []string) {
 	var warnings []string
 	drafts := map[string]*fileRuleDraft{}
 	recorded := map[string]bool{}
@@ -240,11 +230,11 @@ func appArmorFileRules(files []FileAccess) ([]AppArmorFileRule, []string) {
 	}
 	collapseDirectories(drafts, recorded)
 
-	rules := make([]AppArmorFileRule, 0, len(drafts))
+	rules := make([]FileRule, 0, len(drafts))
 	for _, d := range drafts {
-		rules = append(rules, AppArmorFileRule{Path: d.pattern, Perms: d.perms.allowPerms()})
+		rules = append(rules, FileRule{Path: d.pattern, Perms: d.perms.allowPerms()})
 	}
-	slices.SortFunc(rules, func(a, b AppArmorFileRule) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(rules, func(a, b FileRule) int { return strings.Compare(a.Path, b.Path) })
 	return rules, warnings
 }
 
@@ -252,7 +242,7 @@ func appArmorFileRules(files []FileAccess) ([]AppArmorFileRule, []string) {
 // pids of /proc replaced by @{pid} and @{tid}, and with random-looking runs
 // in the name of a file the container created, removed or renamed replaced
 // by * where that is safe.
-func appArmorPattern(f FileAccess, recorded map[string]bool) string {
+func appArmorPattern(f profile.FileAccess, recorded map[string]bool) string {
 	comps := strings.Split(f.Path[1:], "/") // "/a/b/" -> a, b, ""
 	name := len(comps) - 1
 	if comps[name] == "" && name > 0 {
@@ -301,14 +291,14 @@ func appArmorPattern(f FileAccess, recorded map[string]bool) string {
 // fileOrDirectory: operations on a name that work on files and directories
 // alike.
 func fileOrDirectory(a string) bool {
-	return a == AccessChmod || a == AccessChown || a == AccessRename
+	return a == profile.AccessChmod || a == profile.AccessChown || a == profile.AccessRename
 }
 
 // createsOrRemoves: operations after which the name is gone or new, so it
 // may differ in the next run.
 func createsOrRemoves(a string) bool {
 	switch a {
-	case AccessCreate, AccessUnlink, AccessRename, AccessMkdir, AccessRmdir, AccessSymlink, AccessLink:
+	case profile.AccessCreate, profile.AccessUnlink, profile.AccessRename, profile.AccessMkdir, profile.AccessRmdir, profile.AccessSymlink, profile.AccessLink:
 		return true
 	}
 	return false

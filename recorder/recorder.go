@@ -138,7 +138,7 @@ type Profile struct {
 	// Recording is what the containers did, merged: the emitters in
 	// under package profile turn it into seccomp, AppArmor, capabilities
 	// and flags (seccomp.New, apparmor.New, profile.Capabilities,
-	// runflags.DockerRunFlags).
+	// runflags.New).
 	Recording *profile.Recording
 	// Containers are the recordings merged into Recording, one per
 	// container.

@@ -162,7 +162,7 @@ func TestRecordConvertRunHardened(t *testing.T) {
 	if !slices.Equal(got, services) {
 		t.Fatalf("profiles %v, want one per service: %v", got, services)
 	}
-	flags := map[string]*runflags.RunFlags{}
+	flags := map[string]*runflags.Flags{}
 	for _, svc := range services {
 		dir := filepath.Join(work, "profiles", svc)
 		p, err := profiledir.Load(dir)
@@ -236,7 +236,7 @@ type inspected struct {
 
 // checkHardened checks that service svc of project runs with what its
 // docker-run.flags say.
-func checkHardened(t *testing.T, work, project, svc string, f *runflags.RunFlags) {
+func checkHardened(t *testing.T, work, project, svc string, f *runflags.Flags) {
 	t.Helper()
 	id := strings.TrimSpace(output(t, "docker", "ps", "-q", "--filter", "label=com.docker.compose.project="+project,
 		"--filter", "label=com.docker.compose.service="+svc))

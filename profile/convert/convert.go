@@ -177,7 +177,7 @@ func Flags(p *profiledir.Profile) (string, error) {
 		flags = append(flags, "--tmpfs="+t)
 	}
 	flags = append(flags, s.unconverted()...)
-	return runflags.FlagsLine(flags), nil
+	return runflags.Line(flags), nil
 }
 
 // The SeccompProfile custom resource of the security-profiles-operator

@@ -132,13 +132,13 @@ func Compare(old, new *profiledir.Profile, opts Options) ([]change.Change, error
 
 // compareFlags compares two flag sets alone, as when no recording is at
 // hand.
-func compareFlags(o, n *runflags.RunFlags, coverage bool) []change.Change {
+func compareFlags(o, n *runflags.Flags, coverage bool) []change.Change {
 	return compareFlagsIn(o, n, flagsContext{}, flagsContext{}, coverage)
 }
 
 // compareFlagsIn compares two flag sets; oc and nc say what each side's
 // recording showed (see compareIdentityAndLimits).
-func compareFlagsIn(o, n *runflags.RunFlags, oc, nc flagsContext, coverage bool) []change.Change {
+func compareFlagsIn(o, n *runflags.Flags, oc, nc flagsContext, coverage bool) []change.Change {
 	var out []change.Change
 	add := func(op, subject, detail string, widening bool) {
 		out = append(out, change.Change{Kind: change.KindRunFlag, Op: op, Subject: subject, Detail: detail, Widening: widening})

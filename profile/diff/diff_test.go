@@ -36,9 +36,9 @@ func mustAppArmor(t *testing.T, rules string) *apparmor.Policy {
 	return p
 }
 
-func mustFlags(t *testing.T, line string) *runflags.RunFlags {
+func mustFlags(t *testing.T, line string) *runflags.Flags {
 	t.Helper()
-	f, err := runflags.ParseRunFlags([]byte(line))
+	f, err := runflags.Parse([]byte(line))
 	if err != nil {
 		t.Fatal(err)
 	}

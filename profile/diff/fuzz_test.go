@@ -127,7 +127,7 @@ func FuzzParseRunFlags(f *testing.F) {
 	addFiles(f, "testdata/diff/*/*/docker-run.flags")
 	f.Add([]byte(`--cap-add "SYS_ADMIN" --security-opt 'seccomp=/a b/s.json' --tmpfs=/run\ x`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fl, err := runflags.ParseRunFlags(data)
+		fl, err := runflags.Parse(data)
 		if err != nil {
 			return
 		}

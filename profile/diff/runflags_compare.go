@@ -86,7 +86,7 @@ type userSide struct {
 	who      string // for people: "1000:1000", "root (0:0)", "the image's user, ..."
 }
 
-func userOf(f *runflags.RunFlags, c flagsContext) userSide {
+func userOf(f *runflags.Flags, c flagsContext) userSide {
 	u := userSide{flag: f.User}
 	switch {
 	case f.User != "":
@@ -265,12 +265,12 @@ func limitChange(what string, format func(int64) string, o, n int64, oFlag, nFla
 // compareUlimits compares the --ulimit flags, name by name, by their hard
 // limits; a name not given has the daemon's default, which is above any
 // limit tailor suggests.
-func compareUlimits(o, n *runflags.RunFlags, coverage bool, nc flagsContext, add func(op, subject, detail string, widening bool)) {
+func compareUlimits(o, n *runflags.Flags, coverage bool, nc flagsContext, add func(op, subject, detail string, widening bool)) {
 	names := map[string]bool{}
 	for _, u := range append(append([]profile.Ulimit{}, o.Ulimits...), n.Ulimits...) {
 		names[u.Name] = true
 	}
-	find := func(f *runflags.RunFlags, name string) (profile.Ulimit, bool) {
+	find := func(f *runflags.Flags, name string) (profile.Ulimit, bool) {
 		for _, u := range f.Ulimits {
 			if u.Name == name {
 				return u, true
@@ -359,7 +359,7 @@ func formatUlimit(u profile.Ulimit) string {
 
 // compareIdentityAndLimits compares --user and the resource limits of two
 // flag sets; oc and nc say what each side's recording showed.
-func compareIdentityAndLimits(o, n *runflags.RunFlags, oc, nc flagsContext, coverage bool, add func(op, subject, detail string, widening bool)) {
+func compareIdentityAndLimits(o, n *runflags.Flags, oc, nc flagsContext, coverage bool, add func(op, subject, detail string, widening bool)) {
 	compareUser(userOf(o, oc), userOf(n, nc), coverage, nc, add)
 	compareLimit(pidsLimitKind, limitOrNone(o.PidsLimit), limitOrNone(n.PidsLimit),
 		limitFlag(o, "--pids-limit", o.PidsLimit, text.Itoa64), limitFlag(n, "--pids-limit", n.PidsLimit, text.Itoa64), coverage, nc, add)
@@ -371,7 +371,7 @@ func compareIdentityAndLimits(o, n *runflags.RunFlags, oc, nc flagsContext, cove
 
 // limitFlag is the flag that set a limit as given, "" when it was not
 // given (v is 0).
-func limitFlag(f *runflags.RunFlags, flag string, v int64, format func(int64) string) string {
+func limitFlag(f *runflags.Flags, flag string, v int64, format func(int64) string) string {
 	if v == 0 {
 		return ""
 	}

@@ -44,7 +44,7 @@ func TestParseRunFlagsUserAndLimits(t *testing.T) {
 		{line: "--ulimit=nproc=10 --ulimit=nofile=1:2 --ulimit=nofile=3:4", ulimit: []profile.Ulimit{{Name: "nofile", Soft: 3, Hard: 4}, {Name: "nproc", Soft: 10, Hard: 10}},
 			given: []string{"--ulimit=nproc=10", "--ulimit=nofile=1:2", "--ulimit=nofile=3:4"}},
 	} {
-		f, err := runflags.ParseRunFlags([]byte("--cap-drop=ALL " + tc.line))
+		f, err := runflags.Parse([]byte("--cap-drop=ALL " + tc.line))
 		if err != nil {
 			t.Errorf("%s: %v", tc.line, err)
 			continue
@@ -62,7 +62,7 @@ func TestParseRunFlagsUserAndLimits(t *testing.T) {
 	}
 	for _, bad := range []string{"--memory=abc", "--memory=-1", "--memory=64x", "--memory=64kib2", "--memory=m", "-m", "--pids-limit=many",
 		"--ulimit=nofile", "--ulimit=bogus=1", "--ulimit=nofile=2048:1024", "--ulimit=nofile=1:2:3", "--user"} {
-		if _, err := runflags.ParseRunFlags([]byte(bad)); err == nil {
+		if _, err := runflags.Parse([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}

@@ -27,7 +27,7 @@ type Profile struct {
 	Seccomp      *moby.Seccomp
 	AppArmor     *apparmor.Policy
 	Capabilities *profile.CapabilitySet
-	Flags        *runflags.RunFlags
+	Flags        *runflags.Flags
 	Recording    *profile.Recording
 	Report       *report.Report
 }
@@ -94,7 +94,7 @@ func (p *Profile) parse(kind string, data []byte) error {
 	case profile.CapabilitiesFile:
 		p.Capabilities, err = runflags.ParseCapabilities(data)
 	case profile.FlagsFile:
-		p.Flags, err = runflags.ParseRunFlags(data)
+		p.Flags, err = runflags.Parse(data)
 	case profile.RecordingFile:
 		p.Recording, err = profile.ParseRecording(data)
 	case profile.ReportFile:

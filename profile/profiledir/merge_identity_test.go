@@ -70,7 +70,7 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 			if adv.Decision != runflags.UserRootNeeded || adv.Flag != "" {
 				t.Errorf("an input needed root, the merge: %+v", adv)
 			}
-			line := strings.Join(runflags.DockerRunFlags(profile.MergeRecordings(order...), profile.Capabilities(profile.MergeRecordings(order...)), "/s.json"), " ")
+			line := strings.Join(runflags.New(profile.MergeRecordings(order...), profile.Capabilities(profile.MergeRecordings(order...)), "/s.json"), " ")
 			if strings.Contains(line, "--user") {
 				t.Errorf("--user in the merged flags: %s", line)
 			}

@@ -91,7 +91,7 @@ func renderProfile(rec *profile.Recording, seccompPath string) ([]renderedFile, 
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("encode %s: %w", profile.RecordingFile, err)
 	}
-	line := runflags.FlagsLine(runflags.DockerRunFlags(rec, caps, seccompPath))
+	line := runflags.Line(runflags.New(rec, caps, seccompPath))
 	return []renderedFile{
 		{profile.SeccompFile, seccompJSON},
 		{profile.AppArmorFile, aaText},

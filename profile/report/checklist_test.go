@@ -201,7 +201,7 @@ func TestChecklistFromReportJSON(t *testing.T) {
 		if got, want := runflags.ResourceLimits(back), runflags.ResourceLimits(rec); got != want {
 			t.Errorf("%q: limits %+v, want %+v", rec.Container.Name, got, want)
 		}
-		if got, want := runflags.DockerRunFlags(back, profile.Capabilities(back), "/s"), runflags.DockerRunFlags(rec, profile.Capabilities(rec), "/s"); !slices.Equal(got, want) {
+		if got, want := runflags.New(back, profile.Capabilities(back), "/s"), runflags.New(rec, profile.Capabilities(rec), "/s"); !slices.Equal(got, want) {
 			t.Errorf("%q: flags %q, want %q", rec.Container.Name, got, want)
 		}
 	}

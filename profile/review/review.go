@@ -169,7 +169,7 @@ func Read(dir string) (Container, error) {
 		if err != nil {
 			return Container{}, err
 		}
-		flags = runflags.FlagsLine(runflags.DockerRunFlags(rec, profile.Capabilities(rec), abs))
+		flags = runflags.Line(runflags.New(rec, profile.Capabilities(rec), abs))
 	} else {
 		return Container{}, err
 	}
@@ -203,7 +203,7 @@ func ReadRecordingDir(dir string) (rec *profile.Recording, source string, err er
 	return nil, "", err
 }
 
-// flagWords splits a flags line as FlagsLine wrote it into its words,
+// flagWords splits a flags line as runflags.Line wrote it into its words,
 // each still quoted as it was: at spaces outside single quotes (a
 // backslash outside quotes escapes the next byte). A line it cannot split
 // comes back whole.

@@ -33,7 +33,7 @@ func testReviews(t *testing.T) []Container {
 	var out []Container
 	for _, rec := range profiletest.ReviewRecordings(t) {
 		dir := "profiles/" + apparmor.ProfileName(rec)[len("tailor-"):]
-		r := NewContainer(rec, runflags.FlagsLine(runflags.DockerRunFlags(rec, profile.Capabilities(rec), "/srv/"+dir+"/seccomp.json")))
+		r := NewContainer(rec, runflags.Line(runflags.New(rec, profile.Capabilities(rec), "/srv/"+dir+"/seccomp.json")))
 		r.Dir, r.Source = dir, profile.RecordingFile
 		out = append(out, r)
 	}
@@ -184,7 +184,7 @@ func TestFlagWords(t *testing.T) {
 	for _, tc := range profiletest.QuoteCases {
 		flags = append(flags, "--x="+tc.In)
 	}
-	line := runflags.FlagsLine(flags)
+	line := runflags.Line(flags)
 	words := flagWords(line)
 	if len(words) != len(flags) {
 		t.Fatalf("%d words, want %d: %q", len(words), len(flags), words)

@@ -13,14 +13,14 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
-// DockerRunFlags returns the docker run flags that apply the profile:
+// New returns the docker run flags that apply the profile:
 // --cap-drop=ALL, one --cap-add per needed capability, the seccomp profile
 // at seccompPath (which should be absolute: docker resolves it against the
 // client's working directory), the AppArmor profile by name (it must be
 // loaded on the host, see report.json) and, when suggested, --user (see
 // UserSuggestion), no-new-privileges, --read-only with its --tmpfs mounts,
 // and the resource limits of ResourceLimits.
-func DockerRunFlags(rec *profile.Recording, caps profile.CapabilitySet, seccompPath string) []string {
+func New(rec *profile.Recording, caps profile.CapabilitySet, seccompPath string) []string {
 	flags := []string{"--cap-drop=ALL"}
 	for _, c := range sets.Sorted(caps.Add) {
 		// Docker documents capabilities without the CAP_ prefix.
@@ -44,11 +44,11 @@ func DockerRunFlags(rec *profile.Recording, caps profile.CapabilitySet, seccompP
 	return flags
 }
 
-// FlagsLine joins flags into one shell line, quoting only the flags that
+// Line joins flags into one shell line, quoting only the flags that
 // need it. It does not end in a newline. (A flag that itself contains a
 // newline, e.g. from a strange directory name, is quoted correctly but
 // makes the line span two.)
-func FlagsLine(flags []string) string {
+func Line(flags []string) string {
 	quoted := make([]string, len(flags))
 	for i, f := range flags {
 		quoted[i] = ShellQuote(f)

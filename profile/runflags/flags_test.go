@@ -48,7 +48,7 @@ func TestShellQuoteRoundTripsThroughSh(t *testing.T) {
 	for _, tc := range quoteCases {
 		flags = append(flags, tc.in)
 	}
-	out, err := exec.Command(sh, "-c", `for a in `+FlagsLine(flags)+`; do printf '%s\0' "$a"; done`).Output()
+	out, err := exec.Command(sh, "-c", `for a in `+Line(flags)+`; do printf '%s\0' "$a"; done`).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func splitNUL(b []byte) []string {
 func TestDockerRunFlags(t *testing.T) {
 	rec := profiletest.NginxRecording(t)
 	caps := profile.Capabilities(rec)
-	got := DockerRunFlags(rec, caps, "/srv/profiles/my web/seccomp.json")
+	got := New(rec, caps, "/srv/profiles/my web/seccomp.json")
 	want := []string{
 		"--cap-drop=ALL",
 		"--cap-add=CHOWN",
@@ -92,23 +92,23 @@ func TestDockerRunFlags(t *testing.T) {
 	wantLine := "--cap-drop=ALL --cap-add=CHOWN --cap-add=NET_BIND_SERVICE --cap-add=SETGID --cap-add=SETUID " +
 		"'--security-opt=seccomp=/srv/profiles/my web/seccomp.json' --security-opt=apparmor=tailor-web " +
 		"--security-opt=no-new-privileges --read-only --tmpfs=/run"
-	if line := FlagsLine(got); line != wantLine {
+	if line := Line(got); line != wantLine {
 		t.Errorf("line =\n%s\nwant\n%s", line, wantLine)
 	}
 
 	rec.PrivilegedExecs = []string{"/usr/bin/passwd"}
-	if slices.Contains(DockerRunFlags(rec, caps, "/p.json"), "--security-opt=no-new-privileges") {
+	if slices.Contains(New(rec, caps, "/p.json"), "--security-opt=no-new-privileges") {
 		t.Error("no-new-privileges suggested despite a privileged exec")
 	}
 
 	rec.Files = append(rec.Files, profile.FileAccess{Path: "/var/tmp/x", Access: profiletest.Created, Mount: profile.MountRootfs},
 		profile.FileAccess{Path: "/tmp/y", Access: profiletest.Created, Mount: profile.MountRootfs})
-	got = DockerRunFlags(rec, caps, "/p.json")
+	got = New(rec, caps, "/p.json")
 	if want := []string{"--read-only", "--tmpfs=/run", "--tmpfs=/tmp", "--tmpfs=/var/tmp"}; !slices.Equal(got[len(got)-4:], want) {
 		t.Errorf("flags end in %q, want %q", got[len(got)-4:], want)
 	}
 	rec.Files = append(rec.Files, profile.FileAccess{Path: "/data/dump.rdb", Access: profiletest.Created, Mount: profile.MountRootfs})
-	if slices.Contains(DockerRunFlags(rec, caps, "/p.json"), "--read-only") {
+	if slices.Contains(New(rec, caps, "/p.json"), "--read-only") {
 		t.Error("--read-only suggested despite a write to /data")
 	}
 }

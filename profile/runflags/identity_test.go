@@ -182,13 +182,13 @@ func TestUserSuggestion(t *testing.T) {
 // container that never needed root.
 func TestDockerRunFlagsUser(t *testing.T) {
 	rec := profiletest.BatchRecording(t)
-	flags := DockerRunFlags(rec, profile.Capabilities(rec), "/p/seccomp.json")
+	flags := New(rec, profile.Capabilities(rec), "/p/seccomp.json")
 	i := slices.Index(flags, "--user=65534:65534")
 	if i != 1 || flags[0] != "--cap-drop=ALL" {
 		t.Errorf("flags %q: want --user=65534:65534 right after the capability flags", flags)
 	}
 	for _, rec := range []*profile.Recording{profiletest.RedisRecording(t), profiletest.DangerousRecording(t), profiletest.NginxRecording(t)} {
-		for _, f := range DockerRunFlags(rec, profile.Capabilities(rec), "/p/seccomp.json") {
+		for _, f := range New(rec, profile.Capabilities(rec), "/p/seccomp.json") {
 			if strings.HasPrefix(f, "--user") {
 				t.Errorf("%s: %s in the flags", rec.Container.Name, f)
 			}
@@ -196,7 +196,7 @@ func TestDockerRunFlagsUser(t *testing.T) {
 	}
 	rec = profiletest.BatchRecording(t)
 	rec.FilesRecorded = false
-	if slices.ContainsFunc(DockerRunFlags(rec, profile.Capabilities(rec), "/p/seccomp.json"), func(f string) bool { return strings.HasPrefix(f, "--user") }) {
+	if slices.ContainsFunc(New(rec, profile.Capabilities(rec), "/p/seccomp.json"), func(f string) bool { return strings.HasPrefix(f, "--user") }) {
 		t.Error("--user suggested although file access was not recorded")
 	}
 }

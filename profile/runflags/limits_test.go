@@ -124,7 +124,7 @@ func TestResourceLimitsNeverBelowPeak(t *testing.T) {
 // The limits go at the end of docker-run.flags.
 func TestDockerRunFlagsLimits(t *testing.T) {
 	rec := profiletest.BatchRecording(t)
-	flags := DockerRunFlags(rec, profile.Capabilities(rec), "/p/seccomp.json")
+	flags := New(rec, profile.Capabilities(rec), "/p/seccomp.json")
 	want := []string{"--pids-limit=48", "--memory=512m", "--ulimit=nofile=2048:2048"}
 	if got := flags[len(flags)-3:]; !slices.Equal(got, want) {
 		t.Errorf("flags end in %q, want %q", got, want)

@@ -19,8 +19,8 @@ import (
 	"github.com/tailorsec/tailor/profile/internal/sets"
 )
 
-// RunFlags is a docker run flags line, understood.
-type RunFlags struct {
+// Flags is a docker run flags line, understood.
+type Flags struct {
 	CapDropAll      bool     `json:"cap_drop_all"`
 	CapDrop         []string `json:"cap_drop,omitempty"` // besides ALL, CAP_ spelling
 	CapAdd          []string `json:"cap_add"`            // CAP_ spelling
@@ -52,10 +52,10 @@ type RunFlags struct {
 // valueFlags are the flags whose value may be the next word.
 var valueFlags = []string{"--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "--user", "-u", "--pids-limit", "--memory", "-m", "--ulimit"}
 
-// ParseRunFlags reads a flags line as a POSIX shell would split it (single
+// Parse reads a flags line as a POSIX shell would split it (single
 // and double quotes, backslashes; no expansions). Comment lines and blank
 // lines are skipped.
-func ParseRunFlags(text []byte) (*RunFlags, error) {
+func Parse(text []byte) (*Flags, error) {
 	var words []string
 	for _, line := range strings.Split(string(text), "\n") {
 		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
@@ -67,7 +67,7 @@ func ParseRunFlags(text []byte) (*RunFlags, error) {
 		}
 		words = append(words, w...)
 	}
-	f := &RunFlags{CapAdd: []string{}}
+	f := &Flags{CapAdd: []string{}}
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		name, value, hasValue := strings.Cut(w, "=")
@@ -243,7 +243,7 @@ func LimitAbove(a, b int64) bool {
 }
 
 // Capabilities is the container's capability set under these flags.
-func (f *RunFlags) Capabilities() []string {
+func (f *Flags) Capabilities() []string {
 	caps := f.CapAdd
 	if !f.CapDropAll {
 		caps = append(profile.DockerDefaultCapabilities(), f.CapAdd...)
@@ -345,7 +345,7 @@ func ParseCapabilities(data []byte) (*profile.CapabilitySet, error) {
 
 // LastGiven is the last of the flags given that starts with prefix, "" when
 // none does.
-func (f *RunFlags) LastGiven(prefix string) string {
+func (f *Flags) LastGiven(prefix string) string {
 	for i := len(f.Given) - 1; i >= 0; i-- {
 		if strings.HasPrefix(f.Given[i], prefix) {
 			return f.Given[i]

@@ -3,6 +3,7 @@ package tracer
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 
@@ -28,79 +29,45 @@ func TestLearningFromHostConfig(t *testing.T) {
 	}
 }
 
-func snapshot(armed ArmedBy, native map[int]uint64) Snapshot {
-	s := Snapshot{ArmedBy: armed}
-	for abi := range s.Syscalls {
-		s.Syscalls[abi] = make([]uint64, maxSyscallNr)
+// What the session keeps of a container from Docker's events goes once the
+// container has been removed for longer than a namespace may wait for
+// attribution; its recording stays.
+func TestSessionForgetsDestroyedContainers(t *testing.T) {
+	now := time.Now()
+	s := &Session{
+		seen:       map[string]ContainerEvent{"old": {ID: "old"}, "new": {ID: "new"}, "live": {ID: "live"}},
+		early:      map[string]ContainerInfo{"old": {ID: "old"}, "new": {ID: "new"}},
+		died:       map[string]ContainerEvent{"old": {ID: "old"}},
+		oomKilled:  map[string]bool{"old": true, "live": true},
+		containers: map[string]*containerRec{"old": {}, "live": {live: []slotGen{{1, 1}}}},
+		destroyed: map[string]time.Time{
+			"old": now.Add(-pendingLimit - time.Second), "new": now.Add(-time.Second),
+			"live": now.Add(-pendingLimit - time.Second),
+		},
 	}
-	for nr, n := range native {
-		s.Syscalls[ABINative][nr] = n
+	s.forgetDestroyedLocked(now)
+	for name, m := range map[string]map[string]bool{
+		"seen": keys(s.seen), "early": keys(s.early), "died": keys(s.died), "oomKilled": keys(s.oomKilled), "destroyed": keys(s.destroyed),
+	} {
+		if m["old"] {
+			t.Errorf("%s still holds the container removed long ago", name)
+		}
 	}
-	return s
-}
-
-func syscallNumber(t *testing.T, name string) int {
-	t.Helper()
-	nr, ok := profile.SyscallNumber(profile.NativeArch(), name)
-	if !ok {
-		t.Fatalf("no number for %s", name)
+	if _, ok := s.early["new"]; !ok {
+		t.Error("the container removed a second ago lost its settings: its namespace may still be attributed")
 	}
-	return nr
-}
-
-// An unconfined recording carries the runtime's last steps (the arming
-// task's tail) as runtime syscalls; a filtered one does not.
-func TestBuildRecordingCarriesTheRuntimeTailOnlyWithoutAFilter(t *testing.T) {
-	read, capset, getppid := syscallNumber(t, "read"), syscallNumber(t, "capset"), syscallNumber(t, "getppid")
-	for _, armed := range []ArmedBy{ArmedExec, ArmedFilter} {
-		snap := snapshot(armed, map[int]uint64{read: 5, getppid: 1})
-		snap.Tail = []int{read, capset}
-		rec := &containerRec{info: ContainerInfo{ID: "abc", Name: "web"}, snaps: []Snapshot{snap}, stopped: true}
-		r := buildRecording(rec, profile.Host{Arch: "amd64"}, true, Stats{}, nil)
-
-		sources := map[string]string{}
-		counts := map[string]uint64{}
-		for _, s := range r.Syscalls {
-			sources[s.Name] = s.Source
-			counts[s.Name] = s.Count
-		}
-		if counts["read"] != 5 || sources["read"] != profile.SourceWorkload {
-			t.Errorf("%v: read = %d/%q, want 5 as workload", armed, counts["read"], sources["read"])
-		}
-		_, hasCapset := sources["capset"]
-		if want := armed == ArmedExec; hasCapset != want {
-			t.Errorf("%v: capset in recording = %v, want %v", armed, hasCapset, want)
-		}
-		if armed == ArmedExec && sources["capset"] != profile.SourceRuntime {
-			t.Errorf("capset source = %q, want runtime", sources["capset"])
-		}
-		if r.Partial {
-			t.Errorf("a stopped container is not partial")
-		}
+	if !s.oomKilled["live"] {
+		t.Error("the OOM kill of a container not finalized yet was dropped")
+	}
+	if s.containers["old"] == nil {
+		t.Error("a recording was dropped")
 	}
 }
 
-// A restarted container spans several namespaces: their counts add up.
-func TestBuildRecordingSumsRestarts(t *testing.T) {
-	read := syscallNumber(t, "read")
-	a, b := snapshot(ArmedFilter, map[int]uint64{read: 2}), snapshot(ArmedFilter, map[int]uint64{read: 3})
-	a.CapGranted[0], b.CapGranted[0] = 1, 4 // CAP_CHOWN
-	a.CapNoAudit[0], b.CapOtherNS[0] = 1, 2
-	a.CapSyscalls[0] = []int{syscallNumber(t, "fchown")}
-	b.CapSyscalls[0] = []int{syscallNumber(t, "fchownat")}
-	rec := &containerRec{info: ContainerInfo{ID: "abc", Name: "web"}, snaps: []Snapshot{a, b}}
-	r := buildRecording(rec, profile.Host{Arch: "amd64"}, true, Stats{EventsLost: 2}, []string{"session warning"})
-	if len(r.Syscalls) != 1 || r.Syscalls[0].Count != 5 {
-		t.Errorf("syscalls = %+v, want read x5", r.Syscalls)
+func keys[V any](m map[string]V) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
 	}
-	if len(r.Capabilities) != 1 || r.Capabilities[0].Name != "CAP_CHOWN" || r.Capabilities[0].Granted != 5 ||
-		r.Capabilities[0].NoAudit != 1 || r.Capabilities[0].OtherUserNS != 2 || !slices.Equal(r.Capabilities[0].Syscalls, []string{"fchown", "fchownat"}) {
-		t.Errorf("capabilities = %+v", r.Capabilities)
-	}
-	if !r.Partial || r.EventsLost != 2 || !slices.Contains(r.Warnings, "session warning") {
-		t.Errorf("partial=%v lost=%d warnings=%v", r.Partial, r.EventsLost, r.Warnings)
-	}
-	if r.ArmedBy != profile.ArmedByFilter {
-		t.Errorf("armed by %q", r.ArmedBy)
-	}
+	return out
 }

@@ -72,6 +72,9 @@ func MergeRecordings(recs ...*Recording) *Recording {
 		if r.ArmedBy == ArmedByExec {
 			out.ArmedBy = ArmedByExec // the least exact input decides
 		}
+		if r.SettingsUnknown != "" && recs[0].SettingsUnknown == "" {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("the settings of container %s are unknown (%s): the merge has those of the first recording", text.ShortID(r.Container.ID), r.SettingsUnknown))
+		}
 		if r.Learning.Seccomp != recs[0].Learning.Seccomp || r.Learning.NoNewPrivileges != recs[0].Learning.NoNewPrivileges {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("merged recordings ran with different security settings (seccomp %q vs %q)", recs[0].Learning.Seccomp, r.Learning.Seccomp))
 		}

@@ -58,6 +58,11 @@ type Recording struct {
 
 	// Learning describes the security settings the container ran with.
 	Learning Learning `json:"learning"`
+	// SettingsUnknown says why Docker could not tell the container's
+	// settings (it was gone before it could be asked): Learning and Config
+	// are then empty, not the defaults, and the report says "unknown"
+	// where it would judge them.
+	SettingsUnknown string `json:"settings_unknown,omitempty"`
 
 	Syscalls []SyscallUse `json:"syscalls"`
 	// SyscallArgs are the argument values learned for the syscalls whose

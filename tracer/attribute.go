@@ -87,7 +87,8 @@ func (s *Session) attribute(sg slotGen, id string) {
 			rec.start = time.Now()
 		}
 		if err != nil {
-			rec.warnings = append(rec.warnings, fmt.Sprintf("the container was gone before Docker could be asked about it (%v): runtime and security settings are unknown", err))
+			rec.settingsUnknown = fmt.Sprintf("the container was gone before Docker could be asked about it (%v)", err)
+			rec.warnings = append(rec.warnings, rec.settingsUnknown+": runtime and security settings are unknown")
 		}
 		s.containers[id] = rec
 		s.order = append(s.order, id)

@@ -29,6 +29,7 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 		StartMissed:          rec.startMissed,
 		Partial:              !rec.stopped,
 		Learning:             rec.info.Learning,
+		SettingsUnknown:      rec.settingsUnknown,
 		CapabilitiesRecorded: capsRecorded,
 		PrivilegedExecs:      slices.Clone(rec.privExecs),
 		EventsLost:           stats.EventsLost,

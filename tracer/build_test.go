@@ -96,8 +96,13 @@ func TestBuildRecordingTakesTheWeakestArmingAndAnyCompatSyscall(t *testing.T) {
 	b.Syscalls[ABICompat][3] = 2
 	a.Sockets = []profile.SocketUse{{Family: "inet", Type: "stream"}}
 	b.SharedMemory = []string{"read"}
-	rec := &containerRec{info: ContainerInfo{ID: "abc", Name: "web"}, snaps: []Snapshot{a, b}, stopped: true}
+	rec := &containerRec{info: ContainerInfo{ID: "abc", Name: "web"}, snaps: []Snapshot{a, b}, stopped: true,
+		settingsUnknown: "gone"}
 	r := buildRecording(rec, profile.Host{Arch: "amd64"}, true, Stats{}, nil)
+	if r.SettingsUnknown != "gone" {
+		t.Errorf("settings unknown %q, want the session's reason", r.SettingsUnknown)
+	}
+	rec.settingsUnknown = ""
 	if r.ArmedBy != profile.ArmedByExec {
 		t.Errorf("armed by %q, want %q", r.ArmedBy, profile.ArmedByExec)
 	}

@@ -96,14 +96,16 @@ type containerRec struct {
 	exitCode    *int
 	privExecs   []string
 	warnings    []string
-	files       map[string]*fileUse // by path inside the container
-	mounts      []profile.MountUse
-	outsideRoot int // file accesses the kernel could not place under the root
-	execs       []profile.ExecIdentity
-	rootOnly    []profile.RootOnlyAccess
-	memoryDir   string // the container's memory cgroup, for sampling
-	peakMemory  int64
-	peakFiles   int64
+	// settingsUnknown: why Docker could not be asked about the container.
+	settingsUnknown string
+	files           map[string]*fileUse // by path inside the container
+	mounts          []profile.MountUse
+	outsideRoot     int // file accesses the kernel could not place under the root
+	execs           []profile.ExecIdentity
+	rootOnly        []profile.RootOnlyAccess
+	memoryDir       string // the container's memory cgroup, for sampling
+	peakMemory      int64
+	peakFiles       int64
 }
 
 // fileUse accumulates what was done to one path.

@@ -121,10 +121,22 @@ type checklistInput struct {
 
 func item(id, title string) ChecklistItem { return ChecklistItem{ID: "CIS " + id, Title: title} }
 
-// notRecorded fills an item that needs docker inspect's answer.
-func notRecorded(it ChecklistItem, recommendation string) ChecklistItem {
+// notRecorded fills an item that needs docker inspect's answer when the
+// recording has none: an older tailor did not ask, or the container was
+// gone before Docker could be asked.
+func (c checklistInput) notRecorded(it ChecklistItem, recommendation string) ChecklistItem {
 	it.Status, it.Current, it.Recommendation = StatusInfo, notRecordedConfig, recommendation
+	if c.rec.SettingsUnknown != "" {
+		it.Current = "unknown: " + c.rec.SettingsUnknown
+	}
 	return it
+}
+
+// settingsKnown: Docker told the container's security settings (its
+// privileged flag, seccomp and no-new-privileges), in Config or, from
+// older recordings, in Learning alone.
+func (c checklistInput) settingsKnown() bool {
+	return c.config || c.rec.Learning.Seccomp != ""
 }
 
 func (c checklistInput) privileged() bool {
@@ -174,7 +186,7 @@ func (c checklistInput) apparmor51() ChecklistItem {
 	case set:
 		it.Status, it.Current = StatusPass, "profile "+opt
 	case !c.config:
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	default:
 		it.Status, it.Current = StatusPass, "docker-default (Docker's profile, on hosts that run AppArmor)"
 	}
@@ -321,6 +333,9 @@ func (c checklistInput) capabilities53() ChecklistItem {
 
 func (c checklistInput) privileged54() ChecklistItem {
 	it := item("5.4", "No privileged container")
+	if !c.privileged() && !c.settingsKnown() {
+		return c.notRecorded(it, "run it without --privileged, with docker-run.flags")
+	}
 	if !c.privileged() {
 		it.Status, it.Current, it.Recommendation = StatusPass, "not privileged", "keep it so"
 		return it
@@ -398,7 +413,7 @@ func (c checklistInput) sensitiveMounts55() ChecklistItem {
 		it.Current = text.Plural(binds-sourcesKnown, "bind mount") + " whose host paths were not recorded"
 		it.Recommendation = "record again with this tailor to check them"
 	case !c.config && len(c.rec.ContainerMounts) == 0:
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	default:
 		it.Status = StatusPass
 		it.Current = "no sensitive host path mounted"
@@ -468,7 +483,7 @@ func (c checklistInput) privilegedPorts57() ChecklistItem {
 	it := item("5.7", "No privileged host ports mapped")
 	it.Recommendation = "publish on host ports 1024 and above"
 	if !c.config {
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	}
 	for _, p := range c.rec.Config.Ports {
 		if n := hostPort(p); n > 0 && n < 1024 {
@@ -496,7 +511,7 @@ func (c checklistInput) hostNamespace(id, title, mode, flag, what string, eviden
 		it.Recommendation = "run it without " + flag + "=host"
 		it.Evidence = evidence
 	case !c.config:
-		return notRecorded(it, "do not share it")
+		return c.notRecorded(it, "do not share it")
 	default:
 		it.Status, it.Current, it.Recommendation = StatusPass, "its own", "keep it so"
 		if mode != "" {
@@ -590,7 +605,7 @@ func (c checklistInput) cpu511() ChecklistItem {
 	case cfg.CPUShares > 0 && cfg.CPUShares != 1024:
 		it.Status, it.Current = StatusPass, fmt.Sprintf("--cpu-shares=%d", cfg.CPUShares)
 	case !c.config:
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	default:
 		it.Status, it.Current = StatusWarn, "default CPU shares, no CPU limit"
 	}
@@ -625,7 +640,7 @@ func (c checklistInput) portInterfaces513() ChecklistItem {
 	it := item("5.13", "Published ports bound to one host interface")
 	it.Recommendation = "publish on the address that should reach it: -p 127.0.0.1:PORT:PORT, or an internal interface"
 	if !c.config {
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	}
 	for _, p := range c.rec.Config.Ports {
 		if p.HostIP == "" || p.HostIP == "0.0.0.0" || p.HostIP == "::" {
@@ -653,7 +668,7 @@ func (c checklistInput) restart514() ChecklistItem {
 	cfg := c.rec.Config
 	switch p := cfg.RestartPolicy; {
 	case !c.config:
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	case p == "" || p == "no":
 		it.Status, it.Current, it.Recommendation = StatusPass, "no restart policy", "keep it so, or --restart=on-failure:5"
 	case p == "on-failure" && cfg.RestartRetries > 0 && cfg.RestartRetries <= 5:
@@ -683,7 +698,7 @@ func (c checklistInput) devices517() ChecklistItem {
 		it.Evidence = runflags.LimitEvidence(it.Evidence)
 		return it
 	case !c.config:
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	case len(c.rec.Config.Devices) == 0:
 		it.Status, it.Current, it.Recommendation = StatusPass, "no host device", "keep it so"
 		return it
@@ -746,7 +761,7 @@ func (c checklistInput) propagation519() ChecklistItem {
 		it.Status, it.Current = StatusFail, text.Plural(len(it.Evidence), "mount")+" with shared propagation"
 	case !c.config:
 		// Older recordings kept mounts without their propagation.
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	default:
 		it.Status, it.Current, it.Recommendation = StatusPass, "no shared mount", "keep it so"
 	}
@@ -786,7 +801,7 @@ func (c checklistInput) seccomp521() ChecklistItem {
 	case "custom":
 		it.Status, it.Current = StatusPass, "a custom profile"
 	default:
-		it.Status, it.Current = StatusInfo, "not recorded"
+		return c.notRecorded(it, it.Recommendation)
 	}
 	return it
 }
@@ -804,6 +819,8 @@ func (c checklistInput) noNewPrivileges525() ChecklistItem {
 	switch {
 	case c.rec.Learning.NoNewPrivileges || set && (v == "" || v == "true"):
 		it.Status, it.Current = StatusPass, "no-new-privileges"
+	case !c.settingsKnown():
+		return c.notRecorded(it, it.Recommendation)
 	case !nnp.Suggested:
 		it.Status, it.Current = StatusInfo, "setuid and file capabilities allowed"
 	default:
@@ -819,7 +836,7 @@ func (c checklistInput) healthcheck526() ChecklistItem {
 	case c.rec.Config.Healthcheck:
 		it.Status, it.Current, it.Recommendation = StatusPass, "health check configured", "keep it so"
 	case !c.config:
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	default:
 		it.Status, it.Current = StatusWarn, "no health check"
 	}
@@ -831,7 +848,7 @@ func (c checklistInput) userns530() ChecklistItem {
 	cfg := c.rec.Config
 	switch {
 	case !c.config:
-		return notRecorded(it, "run dockerd with --userns-remap, and do not opt out with --userns=host")
+		return c.notRecorded(it, "run dockerd with --userns-remap, and do not opt out with --userns=host")
 	case cfg.DaemonUsernsRemap && cfg.UsernsMode == "host":
 		it.Status, it.Current = StatusFail, "--userns=host: root in the container is root on the host"
 		it.Recommendation = "run it without --userns=host"
@@ -876,7 +893,7 @@ func (c checklistInput) dockerSocket531() ChecklistItem {
 	case len(it.Evidence) > 0:
 		it.Status, it.Current = StatusFail, "the container engine's socket is mounted"
 	case !c.config && len(c.rec.ContainerMounts) == 0:
-		return notRecorded(it, it.Recommendation)
+		return c.notRecorded(it, it.Recommendation)
 	default:
 		it.Status, it.Current, it.Recommendation = StatusPass, "not mounted", "keep it so"
 	}

@@ -206,3 +206,28 @@ func TestChecklistFromReportJSON(t *testing.T) {
 		}
 	}
 }
+
+// A container gone before Docker could be asked has no settings in its
+// recording: the items that judge them say "unknown" and why, never
+// "pass" for a privileged container whose flag was simply not read (CI
+// once saw --privileged reported as "not privileged" this way).
+func TestChecklistSettingsUnknown(t *testing.T) {
+	rec := profiletest.DangerousRecording(t)
+	rec.Config, rec.Learning = profile.ContainerConfig{}, profile.Learning{}
+	rec.SettingsUnknown = "the container was gone before Docker could be asked about it (No such container: abc)"
+	items := checklistByID(Checklist(rec))
+	for _, id := range []string{"CIS 5.4", "CIS 5.21", "CIS 5.25", "CIS 5.1", "CIS 5.9", "CIS 5.15"} {
+		it := items[id]
+		if it.Status != StatusInfo || !strings.HasPrefix(it.Current, "unknown: the container was gone") {
+			t.Errorf("%s %q: %s %q, want info, unknown and why", id, it.Title, it.Status, it.Current)
+		}
+	}
+
+	// An older recording without Config but with Learning still knows
+	// whether the container was privileged.
+	rec = profiletest.DangerousRecording(t)
+	rec.Config = profile.ContainerConfig{}
+	if it := checklistByID(Checklist(rec))["CIS 5.4"]; it.Status != StatusFail {
+		t.Errorf("5.4 from Learning alone: %s %q, want fail", it.Status, it.Current)
+	}
+}

@@ -1,5 +1,3 @@
-// Command tailor learns least-privilege security profiles for containers
-// from what they really do. See README.md.
 package main
 
 import (

@@ -1,0 +1,3 @@
+// Package tracertest holds what tailor's root-only tests share: the ground
+// truth probe and the rule for skipping.
+package tracertest

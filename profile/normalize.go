@@ -72,11 +72,73 @@ func normalizeFiles(files []FileAccess) []FileAccess {
 	return out
 }
 
-// Normalized returns a normalized deep copy of rec.
+// Normalized returns rec in normal form: rec itself when it is in normal
+// form already, else a normalized deep copy. A recording is normalized
+// once where it enters (ParseRecording, MergeRecordings, the recorder);
+// the emitters call Normalized so that a Recording built by hand gives
+// the same files, and it costs them a check, not a copy and a sort each.
+// Neither changes the recording it is given, so neither may its callers.
 func Normalized(rec *Recording) *Recording {
+	if isNormal(rec) {
+		return rec
+	}
 	c := CloneRecording(rec)
 	Normalize(c)
 	return c
+}
+
+// isNormal reports whether Normalize would leave rec as it is. It demands
+// a strict order wherever Normalize sorts: two entries that compare equal
+// (which Normalize would merge, or might swap) send the caller to the
+// copy, so that the answer never depends on the sort's tie-breaking.
+func isNormal(rec *Recording) bool {
+	strictStrings := func(s []string) bool { return strictlyIncreasing(s, strings.Compare) }
+	if !strictlyIncreasing(rec.Syscalls, compareSyscallUse) ||
+		!strictlyIncreasing(rec.Capabilities, compareCapabilityUse) ||
+		!strictStrings(rec.PrivilegedExecs) || !strictStrings(rec.Warnings) ||
+		!strictStrings(rec.Learning.CapAdd) || !strictStrings(rec.Learning.CapDrop) ||
+		!strictlyIncreasing(rec.Sockets, compareSocketUse) ||
+		!strictStrings(rec.SignalsSent) || !strictStrings(rec.Ptrace) || !strictStrings(rec.SharedMemory) ||
+		!strictlyIncreasing(rec.Mounts, compareMountUse) ||
+		!strictlyIncreasing(rec.ContainerMounts, compareContainerMount) {
+		return false
+	}
+	for _, c := range rec.Capabilities {
+		if !strictStrings(c.Syscalls) {
+			return false
+		}
+	}
+	keyOrder := func(a, b ArgValues) int { return compareLearnedArgKey(a.key(), b.key()) }
+	if !strictlyIncreasing(rec.SyscallArgs, keyOrder) {
+		return false
+	}
+	for _, a := range rec.SyscallArgs {
+		// Normalize empties an overflowed entry's values and never leaves
+		// them nil (recording.json writes [] for them).
+		if a.Values == nil || a.Overflow && len(a.Values) > 0 || !strictlyIncreasing(a.Values, cmp.Compare[uint64]) {
+			return false
+		}
+	}
+	pathOrder := func(a, b FileAccess) int { return strings.Compare(a.Path, b.Path) }
+	if !strictlyIncreasing(rec.Files, pathOrder) {
+		return false
+	}
+	for _, f := range rec.Files {
+		if f.Access == nil || !strictStrings(f.Access) { // sets.Sorted never returns nil
+			return false
+		}
+	}
+	return true
+}
+
+// strictlyIncreasing: every element compares below the next.
+func strictlyIncreasing[T any](s []T, compare func(a, b T) int) bool {
+	for i := 1; i < len(s); i++ {
+		if compare(s[i-1], s[i]) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // CloneRecording copies rec and every slice in it, so that sorting the copy

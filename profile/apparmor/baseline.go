@@ -17,6 +17,8 @@ var appArmorBaseline = []FileRule{
 	{Path: "/dev/pts/[0-9]*", Perms: "rw"},
 	{Path: "@{PROC}/@{pid}/fd/", Perms: "r", Comment: "the process's own descriptors: listed to close them before exec (closefrom)"},
 	{Path: "/etc/ld.so.cache", Perms: "r", Comment: "read by the dynamic loader whenever a dynamically linked program starts"},
+	{Path: "/tmp/", Perms: "r"},
+	{Path: "/tmp/**", Perms: "rwk", Comment: "temporary files: programs pick a new name on every run (mktemp, uploads, sorts), and --read-only gives /tmp an empty tmpfs of the container's own; no m or x, so a file dropped there cannot run"},
 }
 
 // dockerDefaultDenies are the file deny rules of Docker's default profile,

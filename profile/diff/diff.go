@@ -161,9 +161,11 @@ func compareFlagsIn(o, n *runflags.Flags, oc, nc flagsContext, coverage bool) []
 	for _, t := range n.Tmpfs {
 		if !slices.Contains(o.Tmpfs, t) {
 			detail := ""
-			wide := coverage && o.ReadOnly
+			wide := coverage && o.ReadOnly && !slices.Contains(nc.conventionalTmpfs, t)
 			if wide {
 				detail = "the container writes there: with the baseline's --read-only and no tmpfs, those writes fail"
+			} else if slices.Contains(nc.conventionalTmpfs, t) {
+				detail = "a scratch directory mounted empty, which the run did not write to"
 			}
 			add(change.OpAdded, "--tmpfs="+t, detail, wide)
 		}

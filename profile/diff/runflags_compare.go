@@ -50,6 +50,10 @@ type flagsContext struct {
 	peaks        profile.Resources
 	userDecision string
 	userReason   string
+	// conventionalTmpfs are the side's tmpfs mounts its run did not write
+	// to (runflags.ReadOnly.Conventional): a baseline without them lacks
+	// nothing the run needed.
+	conventionalTmpfs []string
 }
 
 func contextOf(p *profiledir.Profile) flagsContext {
@@ -61,9 +65,11 @@ func contextOf(p *profiledir.Profile) flagsContext {
 		cfg, execs = p.Recording.Config, p.Recording.Identity.Execs
 		adv := runflags.UserSuggestion(p.Recording)
 		c.observed, c.peaks, c.userDecision, c.userReason = true, p.Recording.Resources, adv.Decision, adv.Reason
+		c.conventionalTmpfs = runflags.ReadOnlyRoot(p.Recording).Conventional
 	case p.Report != nil:
 		cfg, execs = p.Report.Config, p.Report.Identity.Execs
 		c.observed, c.peaks, c.userDecision, c.userReason = true, p.Report.Resources, p.Report.User.Decision, p.Report.User.Reason
+		c.conventionalTmpfs = p.Report.ReadOnly.Conventional
 	default:
 		return c
 	}

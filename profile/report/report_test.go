@@ -75,7 +75,7 @@ func TestReportWarningsAndNoNewPrivileges(t *testing.T) {
 	}
 
 	clean := New(profiletest.NginxRecording(t), profile.Capabilities(profiletest.NginxRecording(t)))
-	if !clean.ReadOnly.Suggested || !slices.Equal(clean.ReadOnly.Tmpfs, []string{"/run"}) {
+	if !clean.ReadOnly.Suggested || !slices.Equal(clean.ReadOnly.Tmpfs, []string{"/run", "/tmp"}) {
 		t.Errorf("nginx: read-only %+v", clean.ReadOnly)
 	}
 	if clean.AppArmor.Profile != "tailor-web" || len(clean.AppArmor.Problems) != 0 || clean.AppArmor.Load != "apparmor_parser -r -W apparmor.profile" {

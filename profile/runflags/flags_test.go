@@ -84,14 +84,14 @@ func TestDockerRunFlags(t *testing.T) {
 		"--security-opt=apparmor=tailor-web",
 		"--security-opt=no-new-privileges",
 		"--read-only",
-		"--tmpfs=/run",
+		"--tmpfs=/run", "--tmpfs=/tmp",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("flags =\n%q\nwant\n%q", got, want)
 	}
 	wantLine := "--cap-drop=ALL --cap-add=CHOWN --cap-add=NET_BIND_SERVICE --cap-add=SETGID --cap-add=SETUID " +
 		"'--security-opt=seccomp=/srv/profiles/my web/seccomp.json' --security-opt=apparmor=tailor-web " +
-		"--security-opt=no-new-privileges --read-only --tmpfs=/run"
+		"--security-opt=no-new-privileges --read-only --tmpfs=/run --tmpfs=/tmp"
 	if line := Line(got); line != wantLine {
 		t.Errorf("line =\n%s\nwant\n%s", line, wantLine)
 	}

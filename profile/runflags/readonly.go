@@ -22,8 +22,13 @@ import (
 type ReadOnly struct {
 	Suggested bool `json:"suggested"`
 	// Tmpfs are the directories to mount a tmpfs on (--tmpfs=DIR), sorted.
-	Tmpfs  []string `json:"tmpfs"`
-	Reason string   `json:"reason"`
+	Tmpfs []string `json:"tmpfs"`
+	// Conventional are those of Tmpfs the run did not write to: scratch
+	// directories mounted empty so that a path the run did not take does
+	// not fail (see conventionalTmpfs). Comparisons do not count them as
+	// needed.
+	Conventional []string `json:"conventional,omitempty"`
+	Reason       string   `json:"reason"`
 }
 
 // tmpfsRoots are the scratch directories a tmpfs may replace.
@@ -105,7 +110,8 @@ func ReadOnlyRoot(rec *profile.Recording) ReadOnly {
 		}
 	}
 
-	if len(tmpfs) == 0 {
+	conventional := conventionalTmpfs(rec, tmpfs)
+	if len(tmpfs) == 0 && len(conventional) == 0 {
 		return ReadOnly{Suggested: true, Tmpfs: []string{}, Reason: "the container did not write to its root filesystem"}
 	}
 	var held []string
@@ -119,12 +125,59 @@ func ReadOnlyRoot(rec *profile.Recording) ReadOnly {
 		slices.Sort(paths)
 		held = append(held, fmt.Sprintf("--tmpfs=%s holds %s", mp, ListPaths(paths)))
 	}
-	return ReadOnly{
-		Suggested: true,
-		Tmpfs:     tmpfs,
-		Reason: "the container wrote to its root filesystem only in scratch directories, which " +
-			"tmpfs mounts keep in memory: " + strings.Join(held, "; "),
+	reason := "the container did not write to its root filesystem"
+	if len(held) > 0 {
+		reason = "the container wrote to its root filesystem only in scratch directories, which " +
+			"tmpfs mounts keep in memory: " + strings.Join(held, "; ")
 	}
+	if len(conventional) > 0 {
+		reason += "; a tmpfs on " + andList(conventional) + " too, where programs write without " +
+			"asking (temporary files, pid and lock files): mounted empty, so that a path the learning run " +
+			"did not take does not fail with a read-only file system"
+	}
+	return ReadOnly{Suggested: true, Tmpfs: sets.Sorted(append(tmpfs, conventional...)), Conventional: conventional, Reason: reason}
+}
+
+// conventionalTmpfs are the scratch directories --read-only gets a tmpfs
+// on although the run did not write there: /tmp always (every program may
+// make a temporary file: an upload, a sort, a compiler's output), /run and
+// /var/tmp where the run shows they exist. Left out is a directory that
+// already has a tmpfs (needed, or under one), a mount of the container's
+// own, or one where a tmpfs would break what the run did: it read a file
+// of the image there, which the tmpfs would hide, or executed one (Docker
+// mounts --tmpfs noexec).
+func conventionalTmpfs(rec *profile.Recording, needed []string) []string {
+	var out []string
+	for _, dir := range []string{"/tmp", "/run", "/var/tmp"} {
+		if slices.ContainsFunc(needed, func(mp string) bool { return IsUnder(dir, mp) || IsUnder(mp, dir) }) {
+			continue
+		}
+		if slices.ContainsFunc(rec.ContainerMounts, func(m profile.ContainerMount) bool {
+			d := strings.TrimRight(m.Destination, "/")
+			return IsUnder(dir, d) || IsUnder(d, dir)
+		}) {
+			continue
+		}
+		present, breaks := dir == "/tmp", false
+		for _, f := range rec.Files {
+			p := strings.TrimSuffix(f.Path, "/")
+			if !IsUnder(p, dir) {
+				continue
+			}
+			present = true
+			if p == dir || !onRootfs(f, rec) {
+				continue // listing the directory itself is fine
+			}
+			if slices.Contains(f.Access, profile.AccessExec) || slices.Contains(f.Access, profile.AccessMmapExec) ||
+				!slices.ContainsFunc(f.Access, profile.IsWriteAccess) {
+				breaks = true
+			}
+		}
+		if present && !breaks {
+			out = append(out, dir)
+		}
+	}
+	return out
 }
 
 // dockerMounts are mounted by Docker in every container, whatever the
@@ -187,4 +240,12 @@ func ListPaths(paths []string) string {
 		s += fmt.Sprintf(" and %d more", len(paths)-3)
 	}
 	return s
+}
+
+// andList joins "a", "b" and "c" as "a, b and c".
+func andList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }

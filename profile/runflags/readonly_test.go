@@ -27,20 +27,20 @@ func TestReadOnlyRoot(t *testing.T) {
 		tmpfs     []string
 		reason    []string // parts of the reason
 	}{
-		{"nginx", profiletest.NginxFiles(), nil, true, []string{"/run"}, []string{"--tmpfs=/run holds /run/nginx.pid"}},
+		{"nginx", profiletest.NginxFiles(), nil, true, []string{"/run", "/tmp"}, []string{"--tmpfs=/run holds /run/nginx.pid", "a tmpfs on /tmp too"}},
 		{"redis on the root filesystem", []profile.FileAccess{r("/data/"), w("/data/dump.rdb"), w("/data/temp-1234.rdb")}, nil,
 			false, nil, []string{"/data/dump.rdb, /data/temp-1234.rdb", "mount a volume there or make it a tmpfs to allow --read-only"}},
 		{"redis on a volume", []profile.FileAccess{
 			{Path: "/data/dump.rdb", Access: profiletest.Created, Mount: profile.MountVolume, MountPoint: "/data"},
-		}, nil, true, nil, []string{"did not write to its root filesystem"}},
+		}, nil, true, []string{"/tmp"}, []string{"did not write to its root filesystem; a tmpfs on /tmp too"}},
 		{"a container mount the recorder did not name", []profile.FileAccess{{Path: "/data/dump.rdb", Access: profiletest.Created}},
-			[]profile.ContainerMount{{Type: "bind", Destination: "/data/"}}, true, nil, nil},
+			[]profile.ContainerMount{{Type: "bind", Destination: "/data/"}}, true, []string{"/tmp"}, nil},
 		{"unknown mount counts as the root filesystem", []profile.FileAccess{{Path: "/data/dump.rdb", Access: profiletest.Created}}, nil,
 			false, nil, []string{"/data/dump.rdb"}},
 		{"a file of the image under /run", []profile.FileAccess{w("/run/nginx.pid"), r("/run/lock/x")}, nil,
 			false, nil, []string{"read /run/lock/x from the image", "tmpfs on /run"}},
 		{"listing the mount point is fine", []profile.FileAccess{w("/run/nginx.pid"), r("/run/"), r("/run")}, nil,
-			true, []string{"/run"}, nil},
+			true, []string{"/run", "/tmp"}, nil},
 		{"files it wrote itself may be read", []profile.FileAccess{
 			{Path: "/tmp/x", Access: []string{profile.AccessCreate, profile.AccessRead, profile.AccessWrite}, Mount: profile.MountRootfs},
 		}, nil, true, []string{"/tmp"}, nil},
@@ -59,12 +59,21 @@ func TestReadOnlyRoot(t *testing.T) {
 			{Path: "/x/y", Access: profiletest.Created, Mount: "other:fuse"},
 			{Path: "/dev/shm/unknown-mount", Access: profiletest.Created},
 			{Path: "/etc/resolv.conf", Access: []string{profile.AccessWrite}},
-		}, nil, true, nil, []string{"did not write to its root filesystem"}},
+		}, nil, true, []string{"/tmp"}, []string{"did not write to its root filesystem"}},
 		{"more than three", []profile.FileAccess{w("/a"), w("/b"), w("/c"), w("/d"), w("/e")}, nil,
 			false, nil, []string{"at /a, /b, /c and 2 more:"}},
 		{"executed from the tmpfs", []profile.FileAccess{
 			{Path: "/tmp/tool", Access: []string{profile.AccessCreate, profile.AccessExec, profile.AccessWrite}, Mount: profile.MountRootfs},
 		}, nil, false, nil, []string{"executed /tmp/tool", "--tmpfs=/tmp:exec"}},
+		{"/run and /var/tmp where they exist", []profile.FileAccess{r("/run/"), r("/var/tmp")}, nil,
+			true, []string{"/run", "/tmp", "/var/tmp"}, []string{"a tmpfs on /tmp, /run and /var/tmp too"}},
+		{"no tmpfs where it would hide a file of the image", []profile.FileAccess{r("/tmp/seed.db"), r("/run/")}, nil,
+			true, []string{"/run"}, nil},
+		{"none over the container's own mounts", nil, []profile.ContainerMount{{Type: "volume", Destination: "/tmp"}},
+			true, nil, []string{"did not write to its root filesystem"}},
+		{"none where it executed a file of the image", []profile.FileAccess{
+			{Path: "/var/tmp/helper", Access: []string{profile.AccessExec}, Mount: profile.MountRootfs},
+		}, nil, true, []string{"/tmp"}, nil},
 		{"a mount point docker cannot name", []profile.FileAccess{r("/tmp/a:b/"), w("/tmp/a:b/c"), mkdir("/tmp/a:b/c/")}, nil,
 			false, nil, []string{"/tmp/a:b, which docker run --tmpfs cannot name"}},
 	} {

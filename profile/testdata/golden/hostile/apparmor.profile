@@ -24,6 +24,9 @@ profile tailor-evil___profile_x__ flags=(attach_disconnected,mediate_deleted) {
   "@{PROC}/@{pid}/fd/" r,
   # read by the dynamic loader whenever a dynamically linked program starts
   "/etc/ld.so.cache" r,
+  "/tmp/" r,
+  # temporary files: programs pick a new name on every run (mktemp, uploads, sorts), and --read-only gives /tmp an empty tmpfs of the container's own; no m or x, so a file dropped there cannot run
+  "/tmp/**" rwk,
 
   # Files the container used while it was recorded.
   "/srv/d00 x/f x" r,

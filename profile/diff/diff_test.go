@@ -245,6 +245,15 @@ func TestDiffSemantics(t *testing.T) {
 			want:     []want{{change.KindRunFlag, change.OpAdded, "--tmpfs=/tmp", true, "fail"}},
 		},
 		{
+			name: "coverage: a tmpfs on a scratch directory the run did not write to is not needed",
+			old:  profiledir.Profile{Flags: mustFlags(t, "--cap-drop=ALL --read-only --tmpfs=/run")},
+			new: profiledir.Profile{Flags: mustFlags(t, "--cap-drop=ALL --read-only --tmpfs=/run --tmpfs=/tmp"),
+				Recording: &profile.Recording{FilesRecorded: true, Files: []profile.FileAccess{
+					{Path: "/run/app.pid", Access: []string{profile.AccessCreate, profile.AccessWrite}, Mount: profile.MountRootfs}}}},
+			coverage: true,
+			want:     []want{{change.KindRunFlag, change.OpAdded, "--tmpfs=/tmp", false, "did not write to"}},
+		},
+		{
 			name: "capabilities from flags, unconfined seccomp, unknown flag",
 			old:  profiledir.Profile{Flags: mustFlags(t, "--cap-drop=ALL --cap-add=CHOWN --security-opt seccomp=/p/seccomp.json")},
 			new:  profiledir.Profile{Flags: mustFlags(t, "--cap-drop=ALL --cap-add=CHOWN --cap-add=NET_ADMIN --security-opt seccomp=unconfined --pid=host")},

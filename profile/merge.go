@@ -121,6 +121,7 @@ func MergeRecordings(recs ...*Recording) *Recording {
 		out.Resources.PeakTasks = max(out.Resources.PeakTasks, r.Resources.PeakTasks)
 		out.Resources.PeakMemoryBytes = max(out.Resources.PeakMemoryBytes, r.Resources.PeakMemoryBytes)
 		out.Resources.PeakOpenFiles = max(out.Resources.PeakOpenFiles, r.Resources.PeakOpenFiles)
+		out.Resources.OpenFilesLimit = max(out.Resources.OpenFilesLimit, r.Resources.OpenFilesLimit)
 	}
 	out.Warnings = append(out.Warnings, identityWarnings...)
 	for _, s := range syscalls {

@@ -305,6 +305,9 @@ type Resources struct {
 	PeakTasks       int64 `json:"peak_tasks,omitempty"`        // processes and threads at once
 	PeakMemoryBytes int64 `json:"peak_memory_bytes,omitempty"` // the cgroup's peak usage
 	PeakOpenFiles   int64 `json:"peak_open_files,omitempty"`   // descriptors of one process at once
+	// OpenFilesLimit is the soft RLIMIT_NOFILE the container's first
+	// process started with: what the engine gave it (0: not recorded).
+	OpenFilesLimit int64 `json:"open_files_limit,omitempty"`
 }
 
 // ContainerConfig is what Docker was told when the container was created:

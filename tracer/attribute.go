@@ -99,6 +99,9 @@ func (s *Session) attribute(sg slotGen, id string) {
 	if info.Pid > 0 && rec.memoryDir == "" {
 		rec.memoryDir, _ = cgroupDirs(info.Pid, info.ID)
 		if rec.memoryDir != "" {
+			// The pid is the container's (its cgroup names it): its
+			// limit is what the engine gave the container.
+			rec.openFilesLimit = openFilesLimit(info.Pid)
 			// A first sample now: a container that ends before the
 			// sampling loop's next tick would otherwise get no peak.
 			go s.sample(rec)

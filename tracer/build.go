@@ -35,7 +35,7 @@ func buildRecording(rec *containerRec, host profile.Host, capsRecorded bool, sta
 		EventsLost:           stats.EventsLost,
 		Warnings:             append(slices.Clone(sessionWarnings), rec.warnings...),
 		Identity:             profile.Identity{Execs: slices.Clone(rec.execs), RootOnly: slices.Clone(rec.rootOnly)},
-		Resources:            profile.Resources{PeakMemoryBytes: rec.peakMemory, PeakOpenFiles: rec.peakFiles},
+		Resources:            profile.Resources{PeakMemoryBytes: rec.peakMemory, PeakOpenFiles: rec.peakFiles, OpenFilesLimit: rec.openFilesLimit},
 		Config:               rec.info.Config,
 		ContainerMounts:      slices.Clone(rec.info.Mounts),
 		Mounts:               slices.Clone(rec.mounts),

@@ -121,3 +121,40 @@ func readInt(path string) (int64, error) {
 	}
 	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
+
+// openFilesLimit is the soft RLIMIT_NOFILE of a process: for the
+// container's first process, what the engine gave the container (Docker
+// passes its own limit on, so it differs from host to host). Programs size
+// caches from it (MariaDB's table cache), so a suggested --ulimit nofile
+// must not go below it. 0 when it cannot be read or is unlimited.
+func openFilesLimit(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		return 0
+	}
+	return parseOpenFilesLimit(string(data))
+}
+
+// parseOpenFilesLimit reads the soft limit of "Max open files" from the
+// text of /proc/PID/limits:
+//
+//	Limit                     Soft Limit           Hard Limit           Units
+//	Max open files            1048576              1048576              files
+func parseOpenFilesLimit(text string) int64 {
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(line, "Max open files")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if len(fields) < 1 {
+			return 0
+		}
+		n, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil || n <= 0 {
+			return 0 // "unlimited", or nonsense
+		}
+		return n
+	}
+	return 0
+}

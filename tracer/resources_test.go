@@ -32,3 +32,23 @@ func TestContainerCgroup(t *testing.T) {
 		t.Errorf("the test process was taken for the container: %s", dir)
 	}
 }
+
+func TestParseOpenFilesLimit(t *testing.T) {
+	const limits = `Limit                     Soft Limit           Hard Limit           Units
+Max cpu time              unlimited            unlimited            seconds
+Max open files            20000                40000                files
+Max locked memory         8388608              8388608              bytes
+`
+	if got := parseOpenFilesLimit(limits); got != 20000 {
+		t.Errorf("soft nofile = %d, want 20000", got)
+	}
+	for _, text := range []string{"", "Max open files            unlimited            unlimited            files\n", "Max open files\n"} {
+		if got := parseOpenFilesLimit(text); got != 0 {
+			t.Errorf("parseOpenFilesLimit(%q) = %d, want 0 (unknown)", text, got)
+		}
+	}
+	// This process's own, as the kernel writes it.
+	if got := openFilesLimit(os.Getpid()); got <= 0 {
+		t.Errorf("openFilesLimit(self) = %d", got)
+	}
+}

@@ -106,6 +106,7 @@ type containerRec struct {
 	memoryDir       string // the container's memory cgroup, for sampling
 	peakMemory      int64
 	peakFiles       int64
+	openFilesLimit  int64 // soft RLIMIT_NOFILE of its first process
 }
 
 // fileUse accumulates what was done to one path.

@@ -33,12 +33,12 @@ func identityRecording(id string, uid uint32, res profile.Resources, execs ...st
 // root makes the merge need root.
 func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 	a := identityRecording("aaaaaaaaaaaaaaaa", 0, profile.Resources{PeakTasks: 10, PeakMemoryBytes: 30 << 20}, "/entrypoint", "/app")
-	b := identityRecording("bbbbbbbbbbbbbbbb", 0, profile.Resources{PeakTasks: 40, PeakMemoryBytes: 20 << 20, PeakOpenFiles: 700}, "/entrypoint", "/bin/sh")
+	b := identityRecording("bbbbbbbbbbbbbbbb", 0, profile.Resources{PeakTasks: 40, PeakMemoryBytes: 20 << 20, PeakOpenFiles: 700, OpenFilesLimit: 1024}, "/entrypoint", "/bin/sh")
 	b.Identity.Execs = append(b.Identity.Execs, profile.ExecIdentity{Path: "/app", UID: 0, GID: 0})
 	beforeA, beforeB := profile.CloneRecording(a), profile.CloneRecording(b)
 
 	m := profile.MergeRecordings(a, b)
-	if want := (profile.Resources{PeakTasks: 40, PeakMemoryBytes: 30 << 20, PeakOpenFiles: 700}); m.Resources != want {
+	if want := (profile.Resources{PeakTasks: 40, PeakMemoryBytes: 30 << 20, PeakOpenFiles: 700, OpenFilesLimit: 1024}); m.Resources != want {
 		t.Errorf("resources %+v, want %+v", m.Resources, want)
 	}
 	lim := runflags.ResourceLimits(m)
@@ -148,8 +148,8 @@ func TestMergeRecordingsConfigLimits(t *testing.T) {
 // nobody.
 func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 	tmp := t.TempDir()
-	plain := identityRecording("1111111111111111", 0, profile.Resources{PeakTasks: 3, PeakMemoryBytes: 10 << 20, PeakOpenFiles: 20}, "/app")
-	root := identityRecording("2222222222222222", 0, profile.Resources{PeakTasks: 70, PeakMemoryBytes: 200 << 20, PeakOpenFiles: 900}, "/app")
+	plain := identityRecording("1111111111111111", 0, profile.Resources{PeakTasks: 3, PeakMemoryBytes: 10 << 20, PeakOpenFiles: 20, OpenFilesLimit: 1024}, "/app")
+	root := identityRecording("2222222222222222", 0, profile.Resources{PeakTasks: 70, PeakMemoryBytes: 200 << 20, PeakOpenFiles: 900, OpenFilesLimit: 1024}, "/app")
 	root.Capabilities = []profile.CapabilityUse{{Name: "CAP_NET_BIND_SERVICE", Granted: 1, Syscalls: []string{"bind"}}}
 	a, b, out := filepath.Join(tmp, "a", "web"), filepath.Join(tmp, "b", "web"), filepath.Join(tmp, "out")
 	for dir, r := range map[string]*profile.Recording{a: plain, b: root} {

@@ -53,7 +53,7 @@ func RedisRecording(t *testing.T) *profile.Recording {
 			},
 			RootOnly: []profile.RootOnlyAccess{{Path: "/data/", Access: profile.AccessChown, Owner: 0, Mode: 0o40755}},
 		},
-		Resources: profile.Resources{PeakTasks: 6, PeakMemoryBytes: 9*MiB + 300<<10, PeakOpenFiles: 40},
+		Resources: profile.Resources{PeakTasks: 6, PeakMemoryBytes: 9*MiB + 300<<10, PeakOpenFiles: 40, OpenFilesLimit: 1024},
 		Config: profile.ContainerConfig{NetworkMode: "bridge", PidMode: "", IpcMode: "private", RestartPolicy: "always",
 			Ports: []profile.PortBinding{{ContainerPort: "6379/tcp", HostIP: "0.0.0.0", HostPort: "6379"}}},
 	}
@@ -86,7 +86,7 @@ func BatchRecording(t *testing.T) *profile.Recording {
 			{Path: "/bin/sh", UID: 0, GID: 0},
 			{Path: "/usr/local/bin/report", UID: 0, GID: 0},
 		}},
-		Resources: profile.Resources{PeakTasks: 3, PeakMemoryBytes: 210 * MiB, PeakOpenFiles: 900},
+		Resources: profile.Resources{PeakTasks: 3, PeakMemoryBytes: 210 * MiB, PeakOpenFiles: 900, OpenFilesLimit: 1024},
 		Config:    profile.ContainerConfig{NetworkMode: "none", RestartPolicy: "no"},
 	}
 }
@@ -125,7 +125,7 @@ func DangerousRecording(t *testing.T) *profile.Recording {
 			{Type: "bind", Destination: "/etc/ssl/certs", Source: "/etc/ssl/certs", ReadOnly: true},
 		},
 		Identity:  profile.Identity{Execs: []profile.ExecIdentity{{Path: "/usr/local/bin/agent", UID: 0, GID: 0}}},
-		Resources: profile.Resources{PeakTasks: 14, PeakMemoryBytes: 48 * MiB, PeakOpenFiles: 120},
+		Resources: profile.Resources{PeakTasks: 14, PeakMemoryBytes: 48 * MiB, PeakOpenFiles: 120, OpenFilesLimit: 1048576},
 		Config: profile.ContainerConfig{Privileged: true, NetworkMode: "host", PidMode: "host", IpcMode: "private",
 			RestartPolicy: "unless-stopped",
 			SecurityOpt:   []string{"label=disable"}},

@@ -39,6 +39,9 @@ const (
 	// the most descriptors one process held at once, and at least 1024, the
 	// soft limit most Linux systems give every process, which programs are
 	// written to live with; rounded up to a step (1024, 1536, 2048, ...).
+	// It is never below the limit the container ran with (the engine's,
+	// recorded as Resources.OpenFilesLimit), and not suggested at all when
+	// that is not known: a database sizes its table cache from it.
 	OpenFilesHeadroomFactor = 2
 	OpenFilesFloor          = 1024
 )
@@ -58,7 +61,8 @@ type LimitAdvice struct {
 	Current int64 `json:"current"`
 	// Suggested is the limit suggested (0: none).
 	Suggested int64 `json:"suggested"`
-	// Flag is the docker run flag for it, "" when none is suggested.
+	// Flag is the docker run flag for it, "" when none is suggested or
+	// the suggestion is not safe to apply unseen (Reason says why).
 	Flag   string `json:"flag,omitempty"`
 	Reason string `json:"reason"`
 }
@@ -118,7 +122,32 @@ func ResourceLimits(rec *profile.Recording) LimitsAdvice {
 	files := suggestLimit(r.PeakOpenFiles, nofile, "open files in one process at once",
 		stepUp(max(mulSat(r.PeakOpenFiles, OpenFilesHeadroomFactor), OpenFilesFloor)),
 		fmt.Sprintf("twice the peak, at least %d, rounded up", OpenFilesFloor), text.Itoa64)
-	if files.Suggested > 0 {
+	inFlags := files.Suggested > 0
+	switch {
+	case !inFlags:
+	case nofile > 0 && nofile >= files.Suggested:
+		// It ran with an explicit limit, which covered its peak: kept, not
+		// lowered (suggestLimit kept it only when it was tighter).
+		files.Reason = fmt.Sprintf("peak open files in one process at once: %s; it ran with --ulimit nofile=%s, "+
+			"which is kept (never lowered: programs size caches from it, a database's table cache)",
+			text.Itoa64(r.PeakOpenFiles), text.Itoa64(nofile))
+		files.Suggested = nofile
+	case nofile > 0:
+		// Its explicit limit was below the suggestion: raised.
+	case r.OpenFilesLimit == 0:
+		// What the engine gave it is not known: a lower limit might shrink
+		// what the program sizes from it, so none is put in the flags.
+		files.Reason += fmt.Sprintf("; not put in docker-run.flags: the limit the container ran with was not "+
+			"recorded, and programs size caches from it (a database's table cache), so a lower one could change "+
+			"how it runs; add --ulimit=nofile=%d:%d yourself if that limit is above it", files.Suggested, files.Suggested)
+		inFlags = false
+	case r.OpenFilesLimit >= files.Suggested:
+		files.Reason = fmt.Sprintf("peak open files in one process at once: %s; it ran with the engine's limit of %s, "+
+			"which is kept (never lowered: programs size caches from it, a database's table cache)",
+			text.Itoa64(r.PeakOpenFiles), text.Itoa64(r.OpenFilesLimit))
+		files.Suggested = r.OpenFilesLimit
+	}
+	if inFlags {
 		files.Flag = fmt.Sprintf("--ulimit=nofile=%d:%d", files.Suggested, files.Suggested)
 	}
 

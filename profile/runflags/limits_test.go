@@ -20,15 +20,31 @@ func TestResourceLimits(t *testing.T) {
 	}{
 		{
 			name: "small peaks get the floors",
-			res:  profile.Resources{PeakTasks: 1, PeakMemoryBytes: 3 * profiletest.MiB, PeakOpenFiles: 10},
+			res:  profile.Resources{PeakTasks: 1, PeakMemoryBytes: 3 * profiletest.MiB, PeakOpenFiles: 10, OpenFilesLimit: 1024},
 			pids: 48, memory: 64 * profiletest.MiB, nofile: 1024,
 			pidsF: "--pids-limit=48", memoryF: "--memory=64m", filesF: "--ulimit=nofile=1024:1024",
 		},
 		{
 			name: "large peaks get twice, rounded up to a step",
-			res:  profile.Resources{PeakTasks: 200, PeakMemoryBytes: 300*profiletest.MiB + 1, PeakOpenFiles: 5000},
+			res:  profile.Resources{PeakTasks: 200, PeakMemoryBytes: 300*profiletest.MiB + 1, PeakOpenFiles: 5000, OpenFilesLimit: 1024},
 			pids: 512, memory: 768 * profiletest.MiB, nofile: 12288,
 			pidsF: "--pids-limit=512", memoryF: "--memory=768m", filesF: "--ulimit=nofile=12288:12288",
+		},
+		{
+			name:   "never below the limit the engine gave it",
+			res:    profile.Resources{PeakOpenFiles: 700, OpenFilesLimit: 1048576},
+			nofile: 1048576, filesF: "--ulimit=nofile=1048576:1048576",
+		},
+		{
+			name:   "an explicit limit above the suggestion is not lowered",
+			res:    profile.Resources{PeakOpenFiles: 100, OpenFilesLimit: 2048},
+			cfg:    profile.ContainerConfig{Ulimits: []profile.Ulimit{{Name: "nofile", Soft: 2048, Hard: 4096}}},
+			nofile: 2048, filesF: "--ulimit=nofile=2048:2048",
+		},
+		{
+			name:   "not in the flags when the engine's limit is not known",
+			res:    profile.Resources{PeakOpenFiles: 700},
+			nofile: 1536,
 		},
 		{
 			name: "the headroom of tasks is at least 32",
@@ -101,7 +117,7 @@ func TestResourceLimits(t *testing.T) {
 // Peaks that differ a little give the same limits.
 func TestResourceLimitsAreStable(t *testing.T) {
 	flags := func(tasks, memory, files int64) []string {
-		return ResourceLimits(&profile.Recording{Resources: profile.Resources{PeakTasks: tasks, PeakMemoryBytes: memory, PeakOpenFiles: files}}).Flags()
+		return ResourceLimits(&profile.Recording{Resources: profile.Resources{PeakTasks: tasks, PeakMemoryBytes: memory, PeakOpenFiles: files, OpenFilesLimit: 1024}}).Flags()
 	}
 	a, b := flags(6, 40*profiletest.MiB, 30), flags(7, 41*profiletest.MiB+12345, 60)
 	if !slices.Equal(a, b) || len(a) != 3 {

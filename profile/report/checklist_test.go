@@ -101,7 +101,7 @@ func TestChecklistItems(t *testing.T) {
 		{"CIS 5.12", StatusWarn, "writable", "did not write to its root filesystem"},
 		{"CIS 5.10", StatusWarn, "no limit", "peak memory in use (the cgroup's peak): 9.3 MiB; suggested 64 MiB"},
 		{"CIS 5.28", StatusWarn, "no limit", "peak tasks (processes and threads) at once: 6; suggested 48"},
-		{"CIS 5.18", StatusInfo, "the daemon's defaults", "engine's limit of 1024, which is kept"},
+		{"CIS 5.18", StatusInfo, "the daemon's defaults", "the engine gave it 1024"},
 		{"CIS 5.21", StatusPass, "Docker's default profile", ""},
 		{"CIS 5.30", StatusInfo, "uid 0 in the container is uid 0 on the host", ""},
 		{"tailor: Seccomp profile learned from the container", StatusWarn, "Docker's default profile", "allows the 16 syscalls"},

@@ -39,9 +39,11 @@ const (
 	// the most descriptors one process held at once, and at least 1024, the
 	// soft limit most Linux systems give every process, which programs are
 	// written to live with; rounded up to a step (1024, 1536, 2048, ...).
-	// It is never below the limit the container ran with (the engine's,
-	// recorded as Resources.OpenFilesLimit), and not suggested at all when
-	// that is not known: a database sizes its table cache from it.
+	// It only ever raises: never below the limit the container ran with
+	// (an explicit --ulimit is kept; the engine's own, recorded as
+	// Resources.OpenFilesLimit, gets no flag when it covers the headroom),
+	// and no flag at all when that limit is not known: a database sizes its
+	// table cache from it.
 	OpenFilesHeadroomFactor = 2
 	OpenFilesFloor          = 1024
 )
@@ -142,10 +144,17 @@ func ResourceLimits(rec *profile.Recording) LimitsAdvice {
 			"how it runs; add --ulimit=nofile=%d:%d yourself if that limit is above it", files.Suggested, files.Suggested)
 		inFlags = false
 	case r.OpenFilesLimit >= files.Suggested:
-		files.Reason = fmt.Sprintf("peak open files in one process at once: %s; it ran with the engine's limit of %s, "+
-			"which is kept (never lowered: programs size caches from it, a database's table cache)",
-			text.Itoa64(r.PeakOpenFiles), text.Itoa64(r.OpenFilesLimit))
+		// The engine's own limit covers the headroom: no flag, so that the
+		// container keeps whatever the engine gives (a lower flag would
+		// shrink what programs size from it), and the profile does not
+		// carry this host's default to the next.
+		files.Reason = fmt.Sprintf("peak open files in one process at once: %s; the engine gave it %s, "+
+			"which covers twice that: no flag (a lower limit would shrink what programs size from it, "+
+			"a database's table cache)", text.Itoa64(r.PeakOpenFiles), text.Itoa64(r.OpenFilesLimit))
 		files.Suggested = r.OpenFilesLimit
+		inFlags = false
+	default:
+		files.Reason += fmt.Sprintf("; above the %s the engine gave it", text.Itoa64(r.OpenFilesLimit))
 	}
 	if inFlags {
 		files.Flag = fmt.Sprintf("--ulimit=nofile=%d:%d", files.Suggested, files.Suggested)

@@ -1,7 +1,9 @@
 // Package tracer is the only package that touches the kernel's BPF and
 // Docker's API. It loads and attaches the programs of package bpf, picks
-// the hooks this kernel offers (capabilities by tracepoint, fexit or
-// kprobe), and reads what they saw (Kernel: kernel.go, args.go, files.go);
+// the hooks this kernel offers, and reads what they saw (Kernel: loading
+// in kernel.go, the capability hooks in caphooks.go, the targets' slots in
+// slots.go, counts in snapshot.go, events in events.go, arguments and
+// files in args.go and files.go);
 // it follows Docker's containers (Docker: docker.go) and ties the two
 // together in a recording Session, which attributes each mount namespace
 // the kernel saw to its container (attribute.go), handles the kernel's

@@ -158,3 +158,33 @@ func TestEveryPackageHasADocGo(t *testing.T) {
 		}
 	}
 }
+
+// enforce/harden is pure like the profile packages (a profile applied to
+// a create request, Docker's API types but not its client, no network);
+// enforce/proxy speaks HTTP to the daemon and knows nothing of profiles:
+// cmd/tailor joins them.
+func TestEnforcePackages(t *testing.T) {
+	rules := map[string][]string{
+		module + "/enforce/harden": {
+			"github.com/cilium/ebpf", "github.com/docker/docker/client",
+			module + "/tracer", module + "/recorder", module + "/bpf", module + "/cmd", module + "/internal", module + "/enforce/proxy",
+			"os/exec", "syscall", "golang.org/x/sys/unix", "net",
+		},
+		module + "/enforce/proxy": {
+			"github.com/cilium/ebpf", "github.com/docker/docker", module + "/",
+		},
+	}
+	for _, p := range modulePackages(t) {
+		forbidden, ok := rules[p.path]
+		if !ok {
+			continue
+		}
+		for _, imp := range p.imports {
+			for _, f := range forbidden {
+				if under(imp, f) || (strings.HasSuffix(f, "/") && strings.HasPrefix(imp, f)) {
+					t.Errorf("%s imports %s", p.path, imp)
+				}
+			}
+		}
+	}
+}

@@ -79,27 +79,46 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "tailor load: %v\n", err)
 			return exitUsage
 		}
-		op, done := "-r", "loaded"
 		if *remove {
-			op, done = "-R", "removed"
-		}
-		out, err := exec.Command("apparmor_parser", op, "-W", f).CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(stderr, "tailor load: apparmor_parser %s %s: %v\n%s", op, f, err, indent(string(out)))
-			return exitSetup
-		}
-		if *remove {
-			fmt.Fprintf(stdout, "%s %s\n", done, report.TermSafe(name))
+			if err := apparmorParser("-R", f); err != nil {
+				fmt.Fprintf(stderr, "tailor load: %v", err)
+				return exitSetup
+			}
+			fmt.Fprintf(stdout, "removed %s\n", report.TermSafe(name))
 			continue
 		}
-		mode, err := apparmorMode(name)
+		mode, err := loadAppArmor(f, name)
 		if err != nil {
-			fmt.Fprintf(stderr, "tailor load: %v\n", err)
+			fmt.Fprintf(stderr, "tailor load: %v", err)
 			return exitSetup
 		}
-		fmt.Fprintf(stdout, "%s %s (%s) from %s\n", done, report.TermSafe(name), mode, report.TermSafe(f))
+		fmt.Fprintf(stdout, "loaded %s (%s) from %s\n", report.TermSafe(name), mode, report.TermSafe(f))
 	}
 	return exitOK
+}
+
+// apparmorParser runs apparmor_parser OP -W file; the error ends in a
+// newline and holds the parser's output.
+func apparmorParser(op, file string) error {
+	out, err := exec.Command("apparmor_parser", op, "-W", file).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("apparmor_parser %s %s: %v\n%s", op, file, err, indent(string(out)))
+	}
+	return nil
+}
+
+// loadAppArmor loads (or replaces) the profile file defines as name, in
+// enforce mode, and returns the mode the kernel then holds it in (tailor
+// load and tailor enforce). The error ends in a newline.
+func loadAppArmor(file, name string) (mode string, err error) {
+	if err := apparmorParser("-r", file); err != nil {
+		return "", err
+	}
+	mode, err = apparmorMode(name)
+	if err != nil {
+		return "", fmt.Errorf("%v\n", err)
+	}
+	return mode, nil
 }
 
 // apparmorUsable says, in one line with the fix, why profiles cannot be

@@ -61,6 +61,7 @@ const usage = `tailor learns least-privilege security profiles for containers.
 Usage:
   tailor record [flags] [-- COMMAND [ARG...]]   record containers, write profiles
   tailor check --baseline DIR [-- COMMAND]      record, then compare with baseline profiles
+  tailor enforce --profiles DIR -- COMMAND      run COMMAND with its containers hardened by their profiles
   tailor diff OLD NEW                           what NEW grants that OLD did not
   tailor merge -o OUT A B...                    unite profiles of several runs
   tailor convert --to oci|k8s|compose|flags DIR convert a profile
@@ -87,6 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRecord(rest, stdout, stderr)
 	case "check":
 		return cmdCheck(rest, stdout, stderr)
+	case "enforce":
+		return cmdEnforce(rest, stdout, stderr)
 	case "diff":
 		return cmdDiff(rest, stdout, stderr)
 	case "merge":

@@ -183,7 +183,7 @@ func recordContainers(f recordFlags, stderr io.Writer) (res *recorder.Result, co
 	var interrupted bool
 	if len(f.command) > 0 {
 		logf("recording while %s runs", strings.Join(f.command, " "))
-		code, interrupted = runCommand(f.command, f.duration, out, errOut, sigs, logf)
+		code, interrupted = runCommand(f.command, nil, f.duration, out, errOut, sigs, logf)
 	} else {
 		interrupted = waitForEnd(f.duration, sigs, logf)
 	}
@@ -244,10 +244,12 @@ func checkWritable(dir string) error {
 
 // runCommand runs the recorded command in the foreground, forwarding
 // Ctrl-C and SIGTERM to it. A second signal, or --duration running out,
-// ends the wait (the command gets SIGTERM, then SIGKILL after 10s).
-func runCommand(argv []string, duration time.Duration, stdout, stderr io.Writer, sigs <-chan os.Signal, logf func(string, ...any)) (code int, interrupted bool) {
+// ends the wait (the command gets SIGTERM, then SIGKILL after 10s). env is
+// the command's environment, nil for tailor's own.
+func runCommand(argv, env []string, duration time.Duration, stdout, stderr io.Writer, sigs <-chan os.Signal, logf func(string, ...any)) (code int, interrupted bool) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	cmd.Env = env
 	// Output through tailor (the live status) goes through pipes; a
 	// background process the command left behind may hold them open.
 	// Do not wait for it once the command has exited.

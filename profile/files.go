@@ -27,6 +27,12 @@ type Written struct {
 	Recording    string
 	// FlagsLine is the content of the flags file, without its newline.
 	FlagsLine string
+	// Kept are the user's edits of the profile files that were carried
+	// into the new ones ("kept your edit: +ptrace in web/seccomp.json"),
+	// EditNotes what needs a look about them (a new recording used what
+	// an edit removed, edits that contradict each other).
+	Kept      []string
+	EditNotes []string
 }
 
 // AppArmorProblems reports an apparmor.profile that was written although

@@ -41,7 +41,7 @@ func ParseRecording(data []byte) (*Recording, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", RecordingFile, jsonfile.Error(err))
+		return nil, fmt.Errorf("%s: %w", RecordingFile, jsonfile.Error(data, err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: data after the JSON object", RecordingFile)

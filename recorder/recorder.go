@@ -164,7 +164,9 @@ func group(recs []*profile.Recording, nameBy profile.NameBy) *Result {
 
 // Write writes every profile into dir/NAME (seccomp.json,
 // apparmor.profile, capabilities.json, docker-run.flags, report.json,
-// recording.json) and says where. A profile whose AppArmor part fails
+// recording.json, written.json) and says where; a directory that already
+// holds a profile keeps the user's edits of its files (profiledir.Write,
+// Written.Kept). A profile whose AppArmor part fails
 // tailor's own check is still written; the returned error then wraps
 // *profile.AppArmorProblems for each. Any other error stops at the
 // profile that failed.

@@ -15,7 +15,10 @@ Merge profile directories written by tailor record (test shards, replicas,
 several runs of one suite) into one that allows everything any of them
 needed, from their recording.json: syscalls, argument values (the union of
 the values each run used, not the loosest rule), capabilities, files,
-sockets. Each input's report.json is kept in OUT/inputs/.
+sockets. Each input's report.json is kept in OUT/inputs/. Hand edits of
+an input's files (or of OUT's, when it already holds a profile) are
+carried into the merged ones, and merge prints each ("kept your edit:
++ptrace in shard1/web/seccomp.json").
 
 The inputs are either profile directories (merged into OUT) or directories
 of them as record -o writes (merged container by container into OUT/NAME).
@@ -74,6 +77,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 	if !quiet {
 		for _, r := range results {
 			fmt.Fprintf(stdout, "%s: merged %d input(s)\n  docker run %s\n", r.Written.Dir, len(r.Inputs), r.Written.FlagsLine)
+			printEdits(stdout, r.Written)
 		}
 	}
 	if err != nil {

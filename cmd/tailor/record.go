@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/runflags"
 	"github.com/tailorsec/tailor/recorder"
@@ -374,8 +375,15 @@ func unjoin(err error) []error {
 // then for each where it is and how to run it.
 func printSummary(w io.Writer, res *recorder.Result, written []profile.Written) {
 	var sums []report.Summary
-	for _, p := range res.Profiles {
-		sums = append(sums, report.Summarize(p.Name, p.Recording))
+	for i, p := range res.Profiles {
+		s := report.Summarize(p.Name, p.Recording)
+		if i < len(written) {
+			// As written: the user's edits carried over count.
+			if fromFiles, err := profiledir.Summarize(p.Name, written[i].Dir, p.Recording); err == nil {
+				s = fromFiles
+			}
+		}
+		sums = append(sums, s)
 	}
 	_ = report.WriteSummaryTable(w, sums)
 	// One kernel recorded them all: the first profile says how for all.
@@ -393,8 +401,20 @@ func printSummary(w io.Writer, res *recorder.Result, written []profile.Written) 
 			fmt.Fprintf(w, " (%d containers merged)", n)
 		}
 		fmt.Fprintf(w, "\n  docker run %s %s\n", written[i].FlagsLine, runImage(p.Recording))
+		printEdits(w, written[i])
 		for _, warning := range report.New(p.Recording, profile.Capabilities(p.Recording)).Warnings {
 			fmt.Fprintf(w, "  note: %s\n", report.TermSafe(warning))
 		}
+	}
+}
+
+// printEdits says which of the user's edits were carried into a profile
+// just written, and what needs a look about them.
+func printEdits(w io.Writer, written profile.Written) {
+	for _, k := range written.Kept {
+		fmt.Fprintf(w, "  %s\n", report.TermSafe(k))
+	}
+	for _, n := range written.EditNotes {
+		fmt.Fprintf(w, "  note: %s\n", report.TermSafe(n))
 	}
 }

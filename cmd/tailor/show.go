@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
+	"github.com/tailorsec/tailor/profile/profiledir"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/review"
 )
@@ -17,7 +18,8 @@ const showAbout = `
 Print the summary tailor record prints when it ends, for saved profiles:
 per profile the syscalls it allows against Docker's default seccomp
 profile, the capabilities it keeps of Docker's 14 defaults, whether the
-root filesystem can be read-only, and the docker run flags. DIR is an
+root filesystem can be read-only, and the docker run flags, all as the
+files are now (your edits included, each listed). DIR is an
 output directory of tailor record (or merge) or one profile directory in
 it.
 
@@ -45,16 +47,34 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	var sums []report.Summary
 	var details strings.Builder
 	for _, dir := range dirs {
-		rec, _, err := review.ReadRecordingDir(dir)
+		rec, src, err := review.ReadRecordingDir(dir)
 		if err != nil {
 			fmt.Fprintf(stderr, "tailor show: %v\n", err)
 			return exitUsage
 		}
 		name := filepath.Base(filepath.Clean(dir))
-		sums = append(sums, report.Summarize(name, rec))
+		sum, err := profiledir.Summarize(name, dir, rec)
+		if err != nil {
+			fmt.Fprintf(stderr, "tailor show: %v\n", err)
+			return exitUsage
+		}
+		sums = append(sums, sum)
 		fmt.Fprintf(&details, "\n%s: %s\n", report.TermSafe(name), report.TermSafe(dir))
 		if flags, err := os.ReadFile(filepath.Join(dir, profile.FlagsFile)); err == nil {
 			fmt.Fprintf(&details, "  docker run %s %s\n", report.TermSafe(strings.TrimSpace(string(flags))), runImage(rec))
+		}
+		if src == profile.RecordingFile {
+			edits, notes, err := profiledir.Edits(dir)
+			if err != nil {
+				fmt.Fprintf(stderr, "tailor show: %v\n", err)
+				return exitUsage
+			}
+			for _, e := range edits {
+				fmt.Fprintf(&details, "  your edit: %s in %s\n", report.TermSafe(e.String()), report.TermSafe(filepath.Join(dir, e.File)))
+			}
+			for _, n := range notes {
+				fmt.Fprintf(&details, "  note: %s\n", report.TermSafe(n))
+			}
 		}
 		for _, w := range report.New(rec, profile.Capabilities(rec)).Warnings {
 			fmt.Fprintf(&details, "  note: %s\n", report.TermSafe(w))

@@ -117,7 +117,7 @@ func FileKind(name string, data []byte) (string, error) {
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(trimmed, &fields); err != nil {
-			return "", fmt.Errorf("%s: %w", name, jsonfile.Error(err))
+			return "", fmt.Errorf("%s: %w", name, jsonfile.Error(trimmed, err))
 		}
 		switch {
 		case fields["defaultAction"] != nil:

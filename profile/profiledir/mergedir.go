@@ -3,8 +3,10 @@ package profiledir
 // tailor merge unites profile directories written by tailor record (test
 // shards, replicas, several runs) through their recording.json: the merged
 // profile is made from the union of the recordings by the same emitters as
-// any other, so it allows what any input needed and nothing more, and
-// each input's report.json is kept beside it under inputs/.
+// any other, so it allows what any input needed and nothing more, then
+// the user's edits of each input's files (and of OUT's, when it already
+// holds a profile) are carried into it; each input's report.json is kept
+// beside it under inputs/.
 
 import (
 	"errors"
@@ -83,6 +85,8 @@ func Merge(inputs []string, out string) ([]MergeResult, error) {
 		dirs := groups[name]
 		var recs []*profile.Recording
 		var reports [][]byte
+		var sources []*source
+		var freshRecs []fresh
 		for _, d := range dirs {
 			data, err := os.ReadFile(filepath.Join(d, profile.RecordingFile))
 			if errors.Is(err, os.ErrNotExist) {
@@ -96,6 +100,14 @@ func Merge(inputs []string, out string) ([]MergeResult, error) {
 				return nil, fmt.Errorf("%s: %w", d, err)
 			}
 			recs = append(recs, rec)
+			src, err := loadSource(d)
+			if err != nil {
+				return nil, err
+			}
+			if src != nil {
+				sources = append(sources, src)
+			}
+			freshRecs = append(freshRecs, fresh{rec: rec, owner: src})
 			reportJSON, err := os.ReadFile(filepath.Join(d, profile.ReportFile))
 			if err == nil {
 				if _, err = report.Parse(reportJSON); err != nil {
@@ -114,7 +126,7 @@ func Merge(inputs []string, out string) ([]MergeResult, error) {
 			profile.Normalize(merged)
 		}
 		dir := filepath.Join(out, name)
-		w, err := Write(dir, merged)
+		w, err := write(dir, merged, sources, freshRecs)
 		var misfit *profile.AppArmorProblems
 		if errors.As(err, &misfit) {
 			problems = append(problems, err)

@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/tailorsec/tailor/profile"
 	"github.com/tailorsec/tailor/profile/apparmor"
+	"github.com/tailorsec/tailor/profile/internal/jsonfile"
 	"github.com/tailorsec/tailor/profile/report"
 	"github.com/tailorsec/tailor/profile/runflags"
 	"github.com/tailorsec/tailor/profile/seccomp"
@@ -19,20 +22,32 @@ import (
 
 // Write creates dir (0755) and writes the profile for rec into
 // it: seccomp.json, apparmor.profile, capabilities.json, docker-run.flags
-// (which names seccomp.json by its absolute path), report.json and
-// recording.json (the recording itself, which tailor merge reads). When
-// CheckAppArmor finds that the AppArmor profile would deny what was
+// (which names seccomp.json by its absolute path), report.json,
+// recording.json (the recording itself, which tailor merge reads) and
+// written.json (what tailor wrote, see WrittenFile). When dir already
+// holds a profile, the user's edits of its files (see Edits) are carried
+// into the new ones, and Written.Kept and EditNotes say which; a file
+// there that cannot be read is an error naming it, and nothing is written.
+// When CheckAppArmor finds that the AppArmor profile would deny what was
 // recorded, or expose what it must not, everything is still written (the
 // problems are in report.json) and an *AppArmorProblems error says so: the
 // recording is never lost, and the caller can refuse to call it a success.
 // The emitters normalize a copy of rec; rec itself is not changed.
 func Write(dir string, rec *profile.Recording) (profile.Written, error) {
+	return write(dir, rec, nil, []fresh{{rec: rec}})
+}
+
+func write(dir string, rec *profile.Recording, sources []*source, recs []fresh) (profile.Written, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return profile.Written{}, fmt.Errorf("profile directory %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return profile.Written{}, fmt.Errorf("create profile directory: %w", err)
+	own, err := loadSource(dir)
+	if err != nil {
+		return profile.Written{}, err
+	}
+	if own != nil && !slices.ContainsFunc(sources, func(s *source) bool { return s.abs == own.abs }) {
+		sources = append(sources, own)
 	}
 	w := profile.Written{
 		Dir:          abs,
@@ -43,9 +58,21 @@ func Write(dir string, rec *profile.Recording) (profile.Written, error) {
 		AppArmor:     filepath.Join(abs, profile.AppArmorFile),
 		Recording:    filepath.Join(abs, profile.RecordingFile),
 	}
-	files, flagsLine, problems, err := renderProfile(rec, w.Seccomp)
+	files, _, problems, err := renderProfile(rec, w.Seccomp)
 	if err != nil {
 		return profile.Written{}, err
+	}
+	files, doc, err := carryEdits(files, sources, recs, &w)
+	if err != nil {
+		return profile.Written{}, err
+	}
+	docJSON, err := jsonfile.Marshal(doc)
+	if err != nil {
+		return profile.Written{}, fmt.Errorf("encode %s: %w", WrittenFile, err)
+	}
+	files = append(files, renderedFile{WrittenFile, docJSON})
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return profile.Written{}, fmt.Errorf("create profile directory: %w", err)
 	}
 	// seccomp.json and apparmor.profile go first, so that the flags never
 	// name a profile that is not there yet.
@@ -53,8 +80,10 @@ func Write(dir string, rec *profile.Recording) (profile.Written, error) {
 		if err := WriteFileAtomic(filepath.Join(abs, f.name), f.data, 0o644); err != nil {
 			return profile.Written{}, err
 		}
+		if f.name == profile.FlagsFile {
+			w.FlagsLine = strings.TrimSuffix(string(f.data), "\n")
+		}
 	}
-	w.FlagsLine = flagsLine
 	if len(problems) > 0 {
 		return w, &profile.AppArmorProblems{Path: w.AppArmor, Problems: problems}
 	}

@@ -119,7 +119,7 @@ func TestWrite(t *testing.T) {
 	if !filepath.IsAbs(w.Dir) || w.Seccomp != filepath.Join(w.Dir, "seccomp.json") {
 		t.Errorf("paths not absolute: %+v", w)
 	}
-	want := []string{"apparmor.profile", "capabilities.json", "docker-run.flags", "recording.json", "report.json", "seccomp.json"}
+	want := []string{"apparmor.profile", "capabilities.json", "docker-run.flags", "recording.json", "report.json", "seccomp.json", "written.json"}
 	if got := dirEntries(t, w.Dir); !slices.Equal(got, want) {
 		t.Errorf("directory holds %v, want %v", got, want)
 	}

@@ -332,7 +332,7 @@ func Parse(data []byte) (*Report, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s: %w", profile.ReportFile, jsonfile.Error(err))
+		return nil, fmt.Errorf("%s: %w", profile.ReportFile, jsonfile.Error(data, err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: data after the JSON object", profile.ReportFile)

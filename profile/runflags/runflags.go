@@ -56,16 +56,9 @@ var valueFlags = []string{"--cap-add", "--cap-drop", "--security-opt", "--tmpfs"
 // and double quotes, backslashes; no expansions). Comment lines and blank
 // lines are skipped.
 func Parse(text []byte) (*Flags, error) {
-	var words []string
-	for _, line := range strings.Split(string(text), "\n") {
-		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
-			continue
-		}
-		w, err := shellWords(line)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", profile.FlagsFile, err)
-		}
-		words = append(words, w...)
+	words, err := flagWords(text)
+	if err != nil {
+		return nil, err
 	}
 	f := &Flags{CapAdd: []string{}}
 	for i := 0; i < len(words); i++ {
@@ -159,6 +152,74 @@ func Parse(text []byte) (*Flags, error) {
 	f.Tmpfs = sets.SortedOrNil(f.Tmpfs)
 	slices.SortFunc(f.Ulimits, func(a, b profile.Ulimit) int { return strings.Compare(a.Name, b.Name) })
 	return f, nil
+}
+
+// flagWords splits a flags file into words, skipping comment and blank
+// lines; an error names the line.
+func flagWords(text []byte) ([]string, error) {
+	var words []string
+	for i, line := range strings.Split(string(text), "\n") {
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		w, err := shellWords(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", profile.FlagsFile, i+1, err)
+		}
+		words = append(words, w...)
+	}
+	return words, nil
+}
+
+// Tokens reads a flags file as Parse does and returns its flags one per
+// word, each spelled --name=value (or --name alone): a value given as the
+// next word is joined to its flag, -u is --user, -m is --memory, and
+// --cap-add and --cap-drop name one capability each, without CAP_
+// (ALL stays ALL), as tailor writes them. Line(Tokens(f)) means what f
+// means.
+func Tokens(text []byte) ([]string, error) {
+	if _, err := Parse(text); err != nil {
+		return nil, err
+	}
+	words, err := flagWords(text)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		name, value, hasValue := strings.Cut(w, "=")
+		if len(w) > 2 && (w[:2] == "-u" || w[:2] == "-m") && w[2] != '=' {
+			name, value, hasValue = w[:2], w[2:], true
+		}
+		if slices.Contains(valueFlags, name) && !hasValue {
+			i++
+			value, hasValue = words[i], true
+		}
+		switch name {
+		case "-u":
+			name = "--user"
+		case "-m":
+			name = "--memory"
+		case "--cap-add", "--cap-drop":
+			for _, c := range strings.Split(value, ",") {
+				c = strings.TrimSpace(c)
+				if !strings.EqualFold(c, "ALL") {
+					c = strings.TrimPrefix(profile.CanonicalCapability(c), "CAP_")
+				} else {
+					c = "ALL"
+				}
+				out = append(out, name+"="+c)
+			}
+			continue
+		}
+		if hasValue {
+			out = append(out, name+"="+value)
+		} else {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }
 
 // ParseDockerBytes reads a size as docker run's --memory takes it (go-units'
@@ -317,7 +378,7 @@ func ParseCapabilities(data []byte) (*profile.CapabilitySet, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", profile.CapabilitiesFile, jsonfile.Error(err))
+		return nil, fmt.Errorf("%s: %w", profile.CapabilitiesFile, jsonfile.Error(data, err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: data after the JSON object", profile.CapabilitiesFile)

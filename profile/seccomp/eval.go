@@ -35,7 +35,7 @@ func Parse(data []byte) (*moby.Seccomp, error) {
 	var p moby.Seccomp
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("seccomp profile: %w", jsonfile.Error(err))
+		return nil, fmt.Errorf("seccomp profile: %w", jsonfile.Error(data, err))
 	}
 	if dec.More() {
 		return nil, errors.New("seccomp profile: data after the JSON object")

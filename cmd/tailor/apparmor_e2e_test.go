@@ -76,11 +76,36 @@ func (k *kmsg) apparmorRecords(t *testing.T, profile string) []string {
 			return out
 		}
 		rec := string(buf[:n])
-		if strings.Contains(rec, "apparmor=") && strings.Contains(rec, `profile="`+profile+`"`) {
+		if apparmorRecordOf(rec, profile) {
 			_, msg, _ := strings.Cut(rec, ";")
 			out = append(out, strings.TrimSpace(msg))
 		}
 	}
+}
+
+// apparmorRecordOf reports whether rec, a kernel log record, is an
+// AppArmor audit record of profile: one whose profile= or peer= is the
+// profile or one of its children (profile//hat, profile//null-PROGRAM),
+// so that a refusal made in a child, or of a signal or ptrace that the
+// profile was the other side of, counts too.
+func apparmorRecordOf(rec, profile string) bool {
+	if !strings.Contains(rec, "apparmor=") {
+		return false
+	}
+	for _, field := range []string{` profile="`, ` peer="`} {
+		for rest := rec; ; {
+			_, after, ok := strings.Cut(rest, field)
+			if !ok {
+				break
+			}
+			value, _, _ := strings.Cut(after, `"`)
+			if value == profile || strings.HasPrefix(value, profile+"//") {
+				return true
+			}
+			rest = after
+		}
+	}
+	return false
 }
 
 // denials are the records of refused accesses (enforce mode) and of those
@@ -326,6 +351,26 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 		}
 		if time.Now().After(end) {
 			return false
+		}
+	}
+}
+
+func TestAppArmorRecordOf(t *testing.T) {
+	const p = "tailor-x-web"
+	for _, c := range []struct {
+		rec  string
+		want bool
+	}{
+		{`6,100,5,-;audit: type=1400 audit(1.2:3): apparmor="DENIED" operation="open" profile="tailor-x-web" name="/etc/hostname" pid=9 comm="cat"`, true},
+		{`6,100,5,-;audit: type=1400 audit(1.2:3): apparmor="DENIED" operation="exec" profile="tailor-x-web//null-/usr/bin/cat" name="/etc/hostname"`, true},
+		{`6,100,5,-;audit: type=1400 audit(1.2:3): apparmor="DENIED" operation="signal" profile="docker-default" pid=9 comm="sh" requested_mask="send" denied_mask="send" signal=term peer="tailor-x-web"`, true},
+		{`6,100,5,-;audit: type=1400 audit(1.2:3): apparmor="DENIED" operation="open" profile="tailor-x-webby" name="/etc/hostname"`, false},
+		{`6,100,5,-;audit: type=1400 audit(1.2:3): apparmor="DENIED" operation="open" profile="docker-default" name="/tailor-x-web"`, false},
+		{`6,100,5,-;audit: type=1400 audit(1.2:3): apparmor="STATUS" operation="profile_load" profile="unconfined" name="tailor-x-web" pid=9`, false},
+		{`6,100,5,-;something profile="tailor-x-web" without the audit field`, false},
+	} {
+		if got := apparmorRecordOf(c.rec, p); got != c.want {
+			t.Errorf("apparmorRecordOf(%q) = %v, want %v", c.rec, got, c.want)
 		}
 	}
 }

@@ -223,23 +223,50 @@ func TestAppArmorGeneralisation(t *testing.T) {
 			{Path: "/var/lib/0000000001", Access: create},                // not deep enough
 			{Path: "/var/lib/x/y/abc1234", Access: profiletest.ReadOnly}, // read only
 			{Path: "/var/lib/x/y/abc12345", Access: create},              // mixed run of 8
-			{Path: "/var/lib/x/y/12-3456-78", Access: create},            // one digit run of 4
+			{Path: "/var/lib/x/y/12-3456-78", Access: create},            // one digit run of 4, two pids
 		}, map[string]string{
-			"/tmp/tmp.*":            "w",
-			"/data/temp-*.rdb":      "rw",
-			"/tmp/*":                "w",
-			"/tmp/*-*.d/":           "w",
-			"/data/0000000001":      "w",
-			"/1234":                 "w",
-			"/etc/abc123x.conf":     "r",
-			"/srv/a/b/*.sum":        "w",
-			"/srv/a/b/v12.log":      "w",
-			"/root/.ssh/id_rsa1234": "w",
-			"/var/lib/x/*":          "w",
-			"/var/lib/0000000001":   "w",
-			"/var/lib/x/y/abc1234":  "r",
-			"/var/lib/x/y/*":        "w",
-			"/var/lib/x/y/12-*-78":  "w",
+			"/tmp/tmp.*":                   "w",
+			"/data/temp-*.rdb":             "rw",
+			"/tmp/*":                       "w",
+			"/tmp/*-*.d/":                  "w",
+			"/data/0000000001":             "w",
+			"/1234":                        "w",
+			"/etc/abc123x.conf":            "r",
+			"/srv/a/b/*.sum":               "w",
+			"/srv/a/b/v12.log":             "w",
+			"/root/.ssh/id_rsa1234":        "w",
+			"/var/lib/x/*":                 "w",
+			"/var/lib/0000000001":          "w",
+			"/var/lib/x/y/abc1234":         "r",
+			"/var/lib/x/y/*":               "w",
+			"/var/lib/x/y/@{pid}-*-@{pid}": "w",
+		}},
+		{"pid-like numbers", []profile.FileAccess{
+			{Path: "/data/temp-23.rdb", Access: []string{profile.AccessCreate, profile.AccessRename, profile.AccessWrite}},
+			{Path: "/tmp/hsperfdata_root/7", Access: create},
+			{Path: "/var/crash/core.123", Access: create},                          // not a scratch root: @{pid} is no glob
+			{Path: "/srv/a/b/v12.log", Access: create},                             // a letter's suffix
+			{Path: "/srv/a/b/log.01", Access: create},                              // a leading zero is no pid
+			{Path: "/srv/a/b/0", Access: create},                                   // nor is 0
+			{Path: "/usr/lib/lua5.4/", Access: []string{profile.AccessMkdir}},      // a version
+			{Path: "/usr/lib/libx.so.1.2", Access: create},                         // a version
+			{Path: "/usr/lib/python3.11/x/y.pyc", Access: create},                  // a version in a directory
+			{Path: "/usr/lib/python3.11/os.py", Access: profiletest.ReadOnly},      // neither created nor removed
+			{Path: "/proc/12/task/13/comm", Access: []string{profile.AccessWrite}}, // /proc's own
+			{Path: "/run/x/12.pid", Access: []string{profile.AccessCreate, profile.AccessUnlink}},
+		}, map[string]string{
+			"/data/temp-@{pid}.rdb":           "rw",
+			"/tmp/hsperfdata_root/@{pid}":     "w",
+			"/var/crash/core.@{pid}":          "w",
+			"/srv/a/b/v12.log":                "w",
+			"/srv/a/b/log.01":                 "w",
+			"/srv/a/b/0":                      "w",
+			"/usr/lib/lua5.4/":                "w",
+			"/usr/lib/libx.so.1.2":            "w",
+			"/usr/lib/python3.11/x/y.pyc":     "w",
+			"/usr/lib/python3.11/os.py":       "r",
+			"@{PROC}/@{pid}/task/@{tid}/comm": "w",
+			"/run/x/@{pid}.pid":               "w",
 		}},
 		{"seven files stay", numbered("/usr/share/x/", 7, profiletest.ReadOnly, ""), map[string]string{
 			"/usr/share/x/file-a": "r", "/usr/share/x/file-b": "r", "/usr/share/x/file-c": "r",
@@ -622,4 +649,21 @@ func FuzzAppArmorPath(f *testing.F) {
 			t.Fatalf("%q %v: %q", path, acc, problems)
 		}
 	})
+}
+
+// A name with @{pid} in it is what apparmor_parser accepts, with the
+// variable from the tunables the profile includes.
+func TestAppArmorPidInNameParses(t *testing.T) {
+	parser := apparmorParser(t)
+	rec := &profile.Recording{FilesRecorded: true, Files: []profile.FileAccess{
+		{Path: "/data/temp-23.rdb", Access: []string{profile.AccessCreate, profile.AccessRename, profile.AccessWrite}},
+		{Path: "/var/lib/x/y/12-3456-78", Access: []string{profile.AccessCreate}},
+	}}
+	data := New(rec).Render()
+	for _, want := range []string{"/data/temp-@{pid}.rdb", "/var/lib/x/y/@{pid}-*-@{pid}"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("the profile has no %s:\n%s", want, data)
+		}
+	}
+	parseWithAppArmor(t, parser, data)
 }

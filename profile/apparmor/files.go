@@ -167,7 +167,11 @@ const (
 	// appArmorRandomDigits and appArmorRandomAlnum: a run of this many
 	// digits, or of this many letters and digits mixed, in the name of a
 	// file the container created, removed or renamed is taken for a random
-	// or per-run part (mktemp's tmp.aB3dE9, redis's temp-1234.rdb).
+	// or per-run part (mktemp's tmp.aB3dE9, redis's temp-1234.rdb). A
+	// shorter number standing alone in such a name, one @{pid} matches, is
+	// taken for a pid (redis's temp-23.rdb, written by a child whose pid in
+	// the container's namespace differs from run to run): it becomes
+	// @{pid}, unless it is part of a dotted number such as a version's 3.11.
 	appArmorRandomDigits = 4
 	appArmorRandomAlnum  = 6
 )
@@ -314,7 +318,8 @@ func isAppArmorPid(s string) bool {
 }
 
 // randomisedName escapes name with each random-looking run (see
-// appArmorRandomDigits) replaced by *; false when there is none.
+// appArmorRandomDigits) replaced by * and each pid-like number by @{pid};
+// false when there is neither.
 func randomisedName(name string) (string, bool) {
 	var b strings.Builder
 	changed := false
@@ -328,6 +333,9 @@ func randomisedName(name string) (string, bool) {
 		switch {
 		case !alnum:
 			b.WriteString(escapeAppArmor(run))
+		case len(run) < appArmorRandomDigits && isAppArmorPid(run) && !inDottedNumber(name, i, j):
+			b.WriteString("@{pid}")
+			changed = true
 		case len(run) >= appArmorRandomAlnum && strings.ContainsAny(run, "0123456789") &&
 			strings.Trim(run, "0123456789") != "":
 			b.WriteByte('*')
@@ -353,6 +361,14 @@ func randomisedName(name string) (string, bool) {
 		i = j
 	}
 	return b.String(), changed
+}
+
+// inDottedNumber reports whether the digits name[i:j] are one part of a
+// dotted number (3.11, 1.2.3): a dot and a digit next to them on either
+// side.
+func inDottedNumber(name string, i, j int) bool {
+	return i >= 2 && name[i-1] == '.' && isDigit(name[i-2]) ||
+		j+1 < len(name) && name[j] == '.' && isDigit(name[j+1])
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

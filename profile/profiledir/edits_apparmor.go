@@ -85,7 +85,7 @@ func appArmorLines(text string) []aaLine {
 		switch {
 		case done:
 			l.section = sectionAfter
-		case depth == 0 && !seenHeader && open > 0:
+		case depth == 0 && !seenHeader && open > closing: // not @{VAR}=...
 			l.section, seenHeader = sectionHeader, true
 		case depth == 0:
 			l.section = sectionPreamble
@@ -95,7 +95,7 @@ func appArmorLines(text string) []aaLine {
 			l.section = sectionBody
 		}
 		depth += open - closing
-		if seenHeader && depth <= 0 && !done && (l.close || l.section == sectionHeader && open == closing) {
+		if seenHeader && depth <= 0 && !done && l.close {
 			done = true
 			depth = 0
 		}
@@ -173,7 +173,18 @@ func applyAppArmor(rendered []byte, edits []Edit) ([]byte, error) {
 		}
 		switch {
 		case l.section == sectionHeader:
-			out = append(out, added[sectionPreamble]...)
+			if pre := added[sectionPreamble]; len(pre) > 0 {
+				// After the last line before the profile, not after the
+				// blank line that sets the profile apart.
+				blank := 0
+				for len(out) > 0 && strings.TrimSpace(out[len(out)-1]) == "" {
+					out, blank = out[:len(out)-1], blank+1
+				}
+				out = append(out, pre...)
+				for ; blank > 0; blank-- {
+					out = append(out, "")
+				}
+			}
 			if header != nil {
 				out = append(out, header.Text)
 			} else {

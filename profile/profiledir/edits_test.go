@@ -181,6 +181,8 @@ func fileCases() []fileCase {
 		edit: func(t *testing.T, path string) {
 			editFile(t, path, func(s string) string {
 				s = strings.Replace(s, "  \"/etc/passwd\" r,\n", "", 1)
+				s = strings.Replace(s, "include <tunables/global>\n", "include <tunables/global>\ninclude if exists <local/tailor>\n", 1)
+				s = strings.Replace(s, "  # Sockets", "  @{PROC}/@{pid}/{stat,statm} r,\n  # Sockets", 1)
 				return strings.Replace(s, "  # Sockets the container created.", "  # TLS certificates, read on a path the tests do not take\n  /etc/ssl/** r,\n\n  # Sockets the container created.", 1)
 			})
 		},
@@ -193,14 +195,17 @@ func fileCases() []fileCase {
 			for _, r := range p.Files {
 				patterns = append(patterns, r.Pattern)
 			}
-			if !slices.Contains(patterns, "/etc/ssl/**") || slices.Contains(patterns, "/etc/passwd") {
+			if !slices.Contains(patterns, "/etc/ssl/**") || !slices.Contains(patterns, "@{PROC}/@{pid}/{stat,statm}") || slices.Contains(patterns, "/etc/passwd") {
 				t.Errorf("file rules %v: want /etc/ssl/** added and /etc/passwd removed by hand", patterns)
+			}
+			if !bytes.Contains(data, []byte("include <tunables/global>\ninclude if exists <local/tailor>\n\nprofile tailor-web")) {
+				t.Errorf("the variable defined by hand is not before the profile:\n%s", data)
 			}
 			if !bytes.Contains(data, []byte("# TLS certificates, read on a path the tests do not take\n  /etc/ssl/** r,")) {
 				t.Errorf("the comment above the added rule is gone:\n%s", data)
 			}
 		},
-		kept: []string{"+/etc/ssl/** r,", `-"/etc/passwd" r,`},
+		kept: []string{"+/etc/ssl/** r,", "+@{PROC}/@{pid}/{stat,statm} r,", "+include if exists <local/tailor>", `-"/etc/passwd" r,`},
 		note: `needs "/etc/passwd" r, (tailor would write it), which your edit removed`,
 	}}
 }

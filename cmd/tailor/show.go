@@ -56,6 +56,9 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		if flags, err := os.ReadFile(filepath.Join(dir, profile.FlagsFile)); err == nil {
 			fmt.Fprintf(&details, "  docker run %s %s\n", report.TermSafe(strings.TrimSpace(string(flags))), runImage(rec))
 		}
+		for _, line := range report.GeneralizedLines(rec) {
+			fmt.Fprintf(&details, "  %s\n", report.TermSafe(line))
+		}
 		for _, w := range report.New(rec, profile.Capabilities(rec)).Warnings {
 			fmt.Fprintf(&details, "  note: %s\n", report.TermSafe(w))
 		}

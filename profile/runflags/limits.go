@@ -58,7 +58,6 @@ const (
 // of the tmpfs mounts: the processes keep their headroom however full the
 // tmpfs mounts get, and a full tmpfs answers ENOSPC.
 
-
 // LimitsAdvice is ResourceLimits' answer.
 type LimitsAdvice struct {
 	Pids   LimitAdvice `json:"pids"`

@@ -20,7 +20,10 @@ package profile
 // applies to every member: a profile that lets a container unlink lets it
 // unlink only what AppArmor's rules and the file's permissions allow.
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // ConstrainedArgSyscalls are the syscalls whose arguments the recorder
 // keeps (tracer's argSyscalls, which a test keeps equal): the profile
@@ -322,6 +325,22 @@ var objectLifecycles = []objectLifecycle{
 // the first, by family before lifecycle; its Arg is the union of theirs,
 // or none when one of them brings it in without a rule.
 func GeneralizedSyscalls(rec *Recording) []GeneralizedSyscall {
+	gs, _ := generalize(rec)
+	return gs
+}
+
+// FamilyArgRules are the argument values the families of rec's syscalls
+// add to a recorded syscall whose recorded values lack them: a run that
+// made fork and, elsewhere, clone only with namespace flags may clone
+// without them too (fork is that). Merged into the recorded values of
+// the same argument, they keep a merged profile covering every input's.
+// A recorded syscall with no recorded values is allowed with any.
+func FamilyArgRules(rec *Recording) []ArgValues {
+	_, rules := generalize(rec)
+	return rules
+}
+
+func generalize(rec *Recording) ([]GeneralizedSyscall, []ArgValues) {
 	rec = Normalized(rec)
 	recorded := map[string]bool{}
 	byArch := map[Arch]map[string]bool{} // recorded names by architecture
@@ -348,8 +367,19 @@ func GeneralizedSyscalls(rec *Recording) []GeneralizedSyscall {
 	}
 
 	added := map[string]*GeneralizedSyscall{}
+	var recordedRules []ArgValues
 	add := func(arch Arch, mem familyMember, by, group, why string, because []string) {
 		if recorded[mem.name] {
+			if mem.mask == 0 {
+				return
+			}
+			for _, a := range rec.SyscallArgs {
+				if a.Syscall == mem.name && a.Index == mem.index && a.Mask == mem.mask && a.Field == "" &&
+					!slices.Contains(a.Values, mem.value) &&
+					!slices.ContainsFunc(recordedRules, func(r ArgValues) bool { return r.Syscall == mem.name && r.Values[0] == mem.value }) {
+					recordedRules = append(recordedRules, ArgValues{Arch: a.Arch, Syscall: mem.name, Index: mem.index, Mask: mem.mask, Values: []uint64{mem.value}})
+				}
+			}
 			return
 		}
 		if _, ok := SyscallNumber(arch, mem.name); !ok {
@@ -431,6 +461,9 @@ func GeneralizedSyscalls(rec *Recording) []GeneralizedSyscall {
 		}
 	}
 
+	slices.SortFunc(recordedRules, func(a, b ArgValues) int {
+		return cmp.Or(cmp.Compare(a.Syscall, b.Syscall), cmp.Compare(a.Values[0], b.Values[0]))
+	})
 	out := make([]GeneralizedSyscall, 0, len(added))
 	for _, g := range added {
 		slices.Sort(g.Because)
@@ -445,7 +478,7 @@ func GeneralizedSyscalls(rec *Recording) []GeneralizedSyscall {
 		}
 		return 0
 	})
-	return out
+	return out, recordedRules
 }
 
 func sortedArches(m map[Arch]map[string]bool) []Arch {

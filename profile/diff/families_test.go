@@ -68,3 +68,44 @@ func TestFamilyMembersAreNoWidening(t *testing.T) {
 		})
 	}
 }
+
+// A merge covers every input, families included: the merged profile of
+// a shard that forked and one that cloned only with a namespace flag
+// still lets clone run without one, as the first shard's profile did.
+func TestMergeCoversFamiliesOfEveryInput(t *testing.T) {
+	shards := map[string]*profile.Recording{
+		"fork":     familyRec("fork", "read"),
+		"unlink":   familyRec("unlink", "read"),
+		"unlinkat": familyRec("unlinkat", "read"),
+		"mkdir":    familyRec("mkdir", "read"),
+		"open":     familyRec("open", "read"),
+		"openat2":  familyRec("openat2", "read"),
+	}
+	newns := familyRec("clone", "read")
+	newns.SyscallArgs = []profile.ArgValues{{Arch: profile.ArchX86_64, Syscall: "clone", Mask: profile.CloneNamespaceMask, Values: []uint64{0x20000}}}
+	shards["clone with CLONE_NEWNS"] = newns
+	for an, a := range shards {
+		for bn, b := range shards {
+			merged := profile.MergeRecordings(profile.CloneRecording(a), profile.CloneRecording(b))
+			mp, err := profiledir.FromRecording("web", merged, "/profiles/web/seccomp.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range []*profile.Recording{a, b} {
+				ip, err := profiledir.FromRecording("web", in, "/profiles/web/seccomp.json")
+				if err != nil {
+					t.Fatal(err)
+				}
+				changes, err := Compare(mp, ip, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range changes {
+					if c.Widening {
+						t.Errorf("merge of %s and %s does not cover an input: %+v", an, bn, c)
+					}
+				}
+			}
+		}
+	}
+}

@@ -126,6 +126,17 @@ func build(rec *profile.Recording, generalize bool) *moby.Seccomp {
 				c.SyscallArgs = append(c.SyscallArgs, *g.Arg)
 			}
 		}
+		// A recorded syscall's values widened by its family's (clone
+		// without namespace flags where the run forked).
+		for _, r := range profile.FamilyArgRules(rec) {
+			for i := range c.SyscallArgs {
+				a := &c.SyscallArgs[i]
+				if a.Syscall == r.Syscall && a.Index == r.Index && a.Mask == r.Mask && a.Field == "" && !slices.Contains(a.Values, r.Values[0]) {
+					a.Values = append(slices.Clone(a.Values), r.Values[0])
+					slices.Sort(a.Values)
+				}
+			}
+		}
 		argRec = &c
 		allowed = sets.Sorted(allowed)
 	}

@@ -114,3 +114,40 @@ func showOutput(t *testing.T, dir string) string {
 	}
 	return stdout
 }
+
+// TestAppArmorLifecycle: under an enforcing AppArmor (make vm-apparmor),
+// the profile of a run that only made a directory and created a file in
+// it lets the next run unlink the file and remove the directory, with no
+// rule of its own: AppArmor's w, which creating needed, covers deleting.
+// Run hardened with the loaded profile, `probe lifecycle use` must pass
+// with no AppArmor denial in the kernel log.
+func TestAppArmorLifecycle(t *testing.T) {
+	requireE2E(t)
+	requireAppArmor(t)
+	image, _ := probeImage(t)
+	name := uniqueName("aalife")
+	defer removeContainer(name)
+	out := t.TempDir()
+	if code, _, stderr := tailor(t, "record", "-q", "-o", out, "--", "docker", "run", "--rm", "--name", name, image, "/probe", "lifecycle", "learn", "/work"); code != 0 {
+		t.Fatalf("record exited %d: %s", code, stderr)
+	}
+	pdir := filepath.Join(out, name)
+	w := readProfile(t, pdir)
+	profileName, err := apparmorProfileName(filepath.Join(pdir, "apparmor.profile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := tailor(t, "load", pdir)
+	if code != 0 || !strings.Contains(stdout, profileName+" (enforce)") {
+		t.Fatalf("tailor load: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	defer tailor(t, "load", "--remove", pdir)
+	log := openKmsg(t)
+	got, err := runHardened(t, w, "", image, "/probe", "lifecycle", "use", "/work")
+	if err != nil || !strings.Contains(got, "probe: lifecycle done") {
+		t.Errorf("hardened with AppArmor enforcing: %v\n%s", err, got)
+	}
+	if d := denials(log.apparmorRecords(t, profileName)); len(d) > 0 {
+		t.Errorf("AppArmor refused removing what the container created:\n%s", strings.Join(d, "\n"))
+	}
+}

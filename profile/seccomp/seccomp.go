@@ -179,9 +179,18 @@ func build(rec *profile.Recording, generalize bool) *moby.Seccomp {
 				"(report.json's generalized says which and why): no other privilege",
 		})
 	}
+	var familyValues []profile.ArgValues
+	if generalize {
+		familyValues = profile.FamilyArgRules(rec)
+	}
 	for _, e := range argEntries {
 		if g := isGeneralized(e.Names[0]); g != nil {
 			e.Comment = strings.Replace(e.Comment, " as recorded:", " as "+GeneralizedText(*g)+":", 1)
+		}
+		for _, f := range familyValues {
+			if a := e.Args[0]; f.Syscall == e.Names[0] && f.Mask != 0 && a.Op == specs.OpMaskedEqual && a.Value == f.Mask && a.ValueTwo == f.Values[0] {
+				e.Comment = strings.Replace(e.Comment, " as recorded:", " as its family allows (no namespace flags, as fork and vfork):", 1)
+			}
 		}
 	}
 	p.Syscalls = append(p.Syscalls, argEntries...)

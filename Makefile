@@ -126,21 +126,25 @@ VM_CMD = $(subst ','\'',$(value CMD))
 vm-smoke:
 	@$(MAKE) --no-print-directory vm IMAGES=sptest/busybox CMD='bash /src/internal/vm/smoke.sh'
 
-# The AppArmor end-to-end test (cmd/tailor's TestAppArmorEnforced) where
+# The AppArmor end-to-end tests (cmd/tailor's TestAppArmorEnforced, and
+# TestAppArmorLifecycle: removing what it created needs no rule) where
 # AppArmor enforces: in the 6.1 guest, busybox, nginx, redis and pglike are
 # recorded, their profiles loaded with `tailor load`, and each runs hardened
 # confined by its profile in enforce mode with no AppArmor denial, while an
 # access its recording never made is DENIED. The test binary (no cgo: the
 # guest need not match the host's libraries) and pglike (static: the guest
-# has no gcc) are built here into VM_APPARMOR_OUT, the guest's /out.
+# has no gcc), and the probe, are built here into VM_APPARMOR_OUT, the
+# guest's /out. VM_APPARMOR_RUN picks the tests.
 VM_APPARMOR_OUT ?= $(CURDIR)/bin/vm-apparmor
+VM_APPARMOR_RUN ?= TestAppArmorEnforced|TestAppArmorLifecycle
 vm-apparmor:
 	@mkdir -p '$(VM_APPARMOR_OUT)'
 	CGO_ENABLED=0 $(GO) test -c -o '$(VM_APPARMOR_OUT)/cmd-tailor.test' ./cmd/tailor
 	gcc -O2 -static -o '$(VM_APPARMOR_OUT)/pglike' tracer/tracertest/pglike.c
+	gcc -O2 -static -nostdlib -fno-stack-protector -fno-builtin -o '$(VM_APPARMOR_OUT)/probe' tracer/tracertest/probe.c
 	@$(MAKE) --no-print-directory vm KERNEL='$(KERNEL)' VM_OUT='$(VM_APPARMOR_OUT)' VM_TIMEOUT='$(VM_TIMEOUT)' \
 		IMAGES='sptest/busybox sptest/nginx sptest/redis' \
-		CMD='cd /src/cmd/tailor && TAILOR_REQUIRE_E2E=1 TAILOR_REQUIRE_APPARMOR=1 TAILOR_PGLIKE=/out/pglike /out/cmd-tailor.test -test.run TestAppArmorEnforced -test.v -test.timeout 25m'
+		CMD='cd /src/cmd/tailor && TAILOR_REQUIRE_E2E=1 TAILOR_REQUIRE_APPARMOR=1 TAILOR_PGLIKE=/out/pglike TAILOR_PROBE=/out/probe /out/cmd-tailor.test -test.run "$(VM_APPARMOR_RUN)" -test.v -test.timeout 25m'
 
 vm-packages:
 	@$(MAKE) --no-print-directory packages PACKAGES="$(VM_PACKAGES)"

@@ -199,3 +199,15 @@ func TestWatchBitmap(t *testing.T) {
 		}
 	}
 }
+
+// The profile core's list of syscalls whose arguments the recorder keeps
+// (no family may add one without a rule) is this package's argSyscalls.
+func TestConstrainedArgSyscallsMatchTheRecorder(t *testing.T) {
+	var names []string
+	for _, s := range argSyscalls {
+		names = append(names, s.name)
+	}
+	if !slices.Equal(names, profile.ConstrainedArgSyscalls) {
+		t.Errorf("tracer keeps the arguments of %v, profile.ConstrainedArgSyscalls = %v", names, profile.ConstrainedArgSyscalls)
+	}
+}

@@ -402,6 +402,9 @@ func printSummary(w io.Writer, res *recorder.Result, written []profile.Written) 
 		}
 		fmt.Fprintf(w, "\n  docker run %s %s\n", written[i].FlagsLine, runImage(p.Recording))
 		printEdits(w, written[i])
+		for _, line := range report.GeneralizedLines(p.Recording) {
+			fmt.Fprintf(w, "  %s\n", report.TermSafe(line))
+		}
 		for _, warning := range report.New(p.Recording, profile.Capabilities(p.Recording)).Warnings {
 			fmt.Fprintf(w, "  note: %s\n", report.TermSafe(warning))
 		}

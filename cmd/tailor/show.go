@@ -76,6 +76,9 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(&details, "  note: %s\n", report.TermSafe(n))
 			}
 		}
+		for _, line := range report.GeneralizedLines(rec) {
+			fmt.Fprintf(&details, "  %s\n", report.TermSafe(line))
+		}
 		for _, w := range report.New(rec, profile.Capabilities(rec)).Warnings {
 			fmt.Fprintf(&details, "  note: %s\n", report.TermSafe(w))
 		}

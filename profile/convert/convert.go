@@ -109,7 +109,9 @@ func settingsOf(p *profiledir.Profile) (runSettings, error) {
 		s.noNewPrivileges = r.NoNewPrivileges.Suggested
 		s.readOnly = r.ReadOnly.Suggested
 		if s.readOnly {
-			s.tmpfs = sets.SortedOrNil(r.ReadOnly.Tmpfs)
+			for _, dir := range sets.Sorted(r.ReadOnly.Tmpfs) {
+				s.tmpfs = append(s.tmpfs, dir+runflags.TmpfsOptions(r.Limits))
+			}
 		}
 		if r.User.Flag != "" {
 			s.user = strings.TrimPrefix(r.User.Flag, "--user=")

@@ -158,20 +158,35 @@ func compareFlagsIn(o, n *runflags.Flags, oc, nc flagsContext, coverage bool) []
 	} else if n.ReadOnly && !o.ReadOnly {
 		add(change.OpAdded, "--read-only", "", false)
 	}
-	for _, t := range n.Tmpfs {
-		if !slices.Contains(o.Tmpfs, t) {
-			detail := ""
-			wide := coverage && o.ReadOnly && !slices.Contains(nc.conventionalTmpfs, t)
-			if wide {
-				detail = "the container writes there: with the baseline's --read-only and no tmpfs, those writes fail"
-			} else if slices.Contains(nc.conventionalTmpfs, t) {
-				detail = "a scratch directory mounted empty, which the run did not write to"
+	// Mounts are compared by directory; their options (size=) follow
+	// --memory, which is compared on its own.
+	tmpfsIn := func(list []string, dir string) (string, bool) {
+		for _, t := range list {
+			if runflags.TmpfsDir(t) == dir {
+				return t, true
 			}
-			add(change.OpAdded, "--tmpfs="+t, detail, wide)
 		}
+		return "", false
+	}
+	for _, t := range n.Tmpfs {
+		dir := runflags.TmpfsDir(t)
+		if ot, ok := tmpfsIn(o.Tmpfs, dir); ok {
+			if ot != t {
+				add(change.OpChanged, "--tmpfs="+t, "before --tmpfs="+ot, false)
+			}
+			continue
+		}
+		detail := ""
+		wide := coverage && o.ReadOnly && !slices.Contains(nc.conventionalTmpfs, dir)
+		if wide {
+			detail = "the container writes there: with the baseline's --read-only and no tmpfs, those writes fail"
+		} else if slices.Contains(nc.conventionalTmpfs, dir) {
+			detail = "a scratch directory mounted empty, which the run did not write to"
+		}
+		add(change.OpAdded, "--tmpfs="+t, detail, wide)
 	}
 	for _, t := range o.Tmpfs {
-		if !slices.Contains(n.Tmpfs, t) {
+		if _, ok := tmpfsIn(n.Tmpfs, runflags.TmpfsDir(t)); !ok {
 			add(change.OpRemoved, "--tmpfs="+t, "", false)
 		}
 	}

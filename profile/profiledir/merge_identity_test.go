@@ -47,7 +47,9 @@ func TestMergeRecordingsIdentityAndResources(t *testing.T) {
 			t.Errorf("merged limits %+v below the peaks of an input %+v", lim, in.Resources)
 		}
 	}
-	if got := lim.Flags(); !slices.Equal(got, []string{"--pids-limit=96", "--memory=64m", "--ulimit=nofile=1536:1536"}) {
+	// 64 MiB for the processes and 64 MiB for the tmpfs on /tmp that
+	// --read-only comes with.
+	if got := lim.Flags(); !slices.Equal(got, []string{"--pids-limit=96", "--memory=128m", "--ulimit=nofile=1536:1536"}) {
 		t.Errorf("merged limit flags %v", got)
 	}
 	wantExecs := []profile.ExecIdentity{{Path: "/entrypoint", UID: 0, GID: 0}, {Path: "/app", UID: 0, GID: 0}, {Path: "/bin/sh", UID: 0, GID: 0}}
@@ -164,7 +166,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	merged := loadTestProfile(t, out)
-	if f := merged.Flags; f.User != "" || f.PidsLimit != 192 || f.MemoryBytes != 512<<20 || !slices.Equal(f.Ulimits, []profile.Ulimit{{Name: "nofile", Soft: 2048, Hard: 2048}}) {
+	if f := merged.Flags; f.User != "" || f.PidsLimit != 192 || f.MemoryBytes != 1024<<20 || !slices.Equal(f.Ulimits, []profile.Ulimit{{Name: "nofile", Soft: 2048, Hard: 2048}}) {
 		t.Errorf("merged flags: user %q, pids %d, memory %d, ulimits %v", f.User, f.PidsLimit, f.MemoryBytes, f.Ulimits)
 	}
 	if merged.Report.User.Decision != runflags.UserRootNeeded {
@@ -189,7 +191,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 			needed = append(needed, c.Subject)
 		}
 	}
-	if want := []string{"--memory=64m", "--pids-limit=48", "--user=65534:65534"}; !slices.Equal(needed, want) {
+	if want := []string{"--memory=128m", "--pids-limit=48", "--user=65534:65534"}; !slices.Equal(needed, want) {
 		t.Errorf("the merge needs %v of shard a's flags, want %v: %+v", needed, want, r.Changes)
 	}
 	// Plain diff: the merge widens shard a's flags.
@@ -197,7 +199,7 @@ func TestMergeProfileDirsUserAndLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"--user=65534:65534", "--pids-limit=192", "--memory=512m"} {
+	for _, want := range []string{"--user=65534:65534", "--pids-limit=192", "--memory=1024m"} {
 		if !slices.ContainsFunc(r.Changes, func(c change.Change) bool { return c.Subject == want && c.Widening }) {
 			t.Errorf("no widening %s: %+v", want, r.Changes)
 		}

@@ -130,7 +130,7 @@ func (c checklistInput) readOnly512() ChecklistItem {
 	if ro.Suggested {
 		flags := []string{"--read-only"}
 		for _, d := range ro.Tmpfs {
-			flags = append(flags, "--tmpfs="+d)
+			flags = append(flags, "--tmpfs="+d+runflags.TmpfsOptions(c.limits))
 		}
 		it.Recommendation = strings.Join(flags, " ") + " (in docker-run.flags)"
 	} else {

@@ -46,23 +46,27 @@ type Report struct {
 	Partial       bool              `json:"partial"`
 	Learning      profile.Learning  `json:"learning"`
 
-	Syscalls        []Syscall                `json:"syscalls"`
-	SyscallArgs     []seccomp.ArgRule        `json:"syscall_args"`
-	Capabilities    []Capability             `json:"capabilities"`
-	PrivilegedExecs []string                 `json:"privileged_execs"`
-	FilesRecorded   bool                     `json:"files_recorded"`
-	Files           []FileAccess             `json:"files"`
-	Sockets         []profile.SocketUse      `json:"sockets"`
-	SignalsSent     []string                 `json:"signals_sent"`
-	Ptrace          []string                 `json:"ptrace"`
-	Mounts          []profile.MountUse       `json:"mounts"`
-	ContainerMounts []profile.ContainerMount `json:"container_mounts"`
-	UnknownSyscalls uint64                   `json:"unknown_syscalls"`
-	EventsLost      uint64                   `json:"events_lost"`
-	NoNewPrivileges runflags.NoNewPrivileges `json:"no_new_privileges"`
-	ReadOnly        runflags.ReadOnly        `json:"read_only"`
-	AppArmor        AppArmor                 `json:"apparmor"`
-	Warnings        []string                 `json:"warnings"`
+	Syscalls    []Syscall         `json:"syscalls"`
+	SyscallArgs []seccomp.ArgRule `json:"syscall_args"`
+	// Generalized are the syscalls seccomp.json allows that were not made:
+	// the same operation as one that was, or the rest of the life of an
+	// object the container made (see seccomp.Generalized).
+	Generalized     []profile.GeneralizedSyscall `json:"generalized"`
+	Capabilities    []Capability                 `json:"capabilities"`
+	PrivilegedExecs []string                     `json:"privileged_execs"`
+	FilesRecorded   bool                         `json:"files_recorded"`
+	Files           []FileAccess                 `json:"files"`
+	Sockets         []profile.SocketUse          `json:"sockets"`
+	SignalsSent     []string                     `json:"signals_sent"`
+	Ptrace          []string                     `json:"ptrace"`
+	Mounts          []profile.MountUse           `json:"mounts"`
+	ContainerMounts []profile.ContainerMount     `json:"container_mounts"`
+	UnknownSyscalls uint64                       `json:"unknown_syscalls"`
+	EventsLost      uint64                       `json:"events_lost"`
+	NoNewPrivileges runflags.NoNewPrivileges     `json:"no_new_privileges"`
+	ReadOnly        runflags.ReadOnly            `json:"read_only"`
+	AppArmor        AppArmor                     `json:"apparmor"`
+	Warnings        []string                     `json:"warnings"`
 
 	// Identity, Resources and Config are the recording's, so that the
 	// checklist can be rebuilt from report.json alone (RecordingFromReport).
@@ -138,6 +142,7 @@ func NewAt(rec *profile.Recording, caps profile.CapabilitySet, apparmorPath stri
 		Learning:        rec.Learning,
 		Syscalls:        []Syscall{},
 		SyscallArgs:     append([]seccomp.ArgRule{}, seccomp.ArgRulesFor(rec, seccomp.RecordedNames(rec))...),
+		Generalized:     append([]profile.GeneralizedSyscall{}, seccomp.Generalized(rec)...),
 		Capabilities:    []Capability{},
 		PrivilegedExecs: sets.Sorted(rec.PrivilegedExecs),
 		FilesRecorded:   rec.FilesRecorded,

@@ -6,6 +6,7 @@ package runflags
 // used, so the result does not depend on the daemon's defaults.
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/tailorsec/tailor/profile"
@@ -34,14 +35,30 @@ func New(rec *profile.Recording, caps profile.CapabilitySet, seccompPath string)
 	if SuggestNoNewPrivileges(profile.Normalized(rec)).Suggested {
 		flags = append(flags, "--security-opt=no-new-privileges")
 	}
+	limits := ResourceLimits(rec)
 	if ro := ReadOnlyRoot(rec); ro.Suggested {
 		flags = append(flags, "--read-only")
 		for _, dir := range sets.Sorted(ro.Tmpfs) {
-			flags = append(flags, "--tmpfs="+dir)
+			flags = append(flags, "--tmpfs="+dir+TmpfsOptions(limits))
 		}
 	}
-	flags = append(flags, ResourceLimits(rec).Flags()...)
+	flags = append(flags, limits.Flags()...)
 	return flags
+}
+
+// TmpfsOptions are the options of each --tmpfs mount (":size=64m"), ""
+// when they are not sized (see LimitsAdvice.TmpfsBytes).
+func TmpfsOptions(l LimitsAdvice) string {
+	if l.TmpfsBytes <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(":size=%dm", l.TmpfsBytes>>20)
+}
+
+// TmpfsDir is the directory of a --tmpfs value, without its options.
+func TmpfsDir(value string) string {
+	dir, _, _ := strings.Cut(value, ":")
+	return dir
 }
 
 // Line joins flags into one shell line, quoting only the flags that

@@ -48,11 +48,26 @@ const (
 	OpenFilesFloor          = 1024
 )
 
+// Files written to a tmpfs are memory of the container's cgroup (shmem):
+// they count against --memory, and a tmpfs Docker mounts without a size
+// may grow to half the host's memory, so a container that writes more
+// there than its run did is OOM-killed instead of told ENOSPC. So where
+// --read-only comes with --tmpfs mounts and --memory is suggested, each
+// tmpfs gets size= the memory suggested for the processes (twice the
+// peak, at least 64 MiB, rounded up), and --memory is that plus the sizes
+// of the tmpfs mounts: the processes keep their headroom however full the
+// tmpfs mounts get, and a full tmpfs answers ENOSPC.
+
 // LimitsAdvice is ResourceLimits' answer.
 type LimitsAdvice struct {
 	Pids   LimitAdvice `json:"pids"`
 	Memory LimitAdvice `json:"memory"`
 	Nofile LimitAdvice `json:"nofile"`
+	// TmpfsBytes is the size= of each --tmpfs mount (0: none given), which
+	// Memory.Suggested includes once per mount.
+	TmpfsBytes int64 `json:"tmpfs_bytes,omitempty"`
+	// TmpfsMounts are the mounts it sizes.
+	TmpfsMounts int `json:"tmpfs_mounts,omitempty"`
 }
 
 // LimitAdvice is one suggested limit.
@@ -113,7 +128,19 @@ func ResourceLimits(rec *profile.Recording) LimitsAdvice {
 	}
 	memory := suggestLimit(r.PeakMemoryBytes, rec.Config.MemoryBytes, "memory in use (the cgroup's peak)",
 		mem, "twice the peak, at least 64 MiB, rounded up", text.Bytes)
+	var tmpfsBytes int64
+	var tmpfsMounts int
 	if memory.Suggested > 0 {
+		memory.Reason += "; files the container writes to a tmpfs count against --memory"
+		if ro := ReadOnlyRoot(rec); ro.Suggested && len(ro.Tmpfs) > 0 && memory.Suggested%(1<<20) == 0 {
+			tmpfsBytes, tmpfsMounts = memory.Suggested, len(ro.Tmpfs)
+			total := addSat(memory.Suggested, mulSat(tmpfsBytes, int64(tmpfsMounts)))
+			memory.Reason += fmt.Sprintf(": each of the %s --read-only comes with is sized %s (size=), "+
+				"and --memory is %s for the processes plus those sizes, %s, so that a full tmpfs answers "+
+				"ENOSPC instead of the OOM killer ending the container",
+				text.Plural(tmpfsMounts, "tmpfs mount"), text.Bytes(tmpfsBytes), text.Bytes(memory.Suggested), text.Bytes(total))
+			memory.Suggested = total
+		}
 		if memory.Suggested%(1<<20) == 0 {
 			memory.Flag = fmt.Sprintf("--memory=%dm", memory.Suggested>>20)
 		} else {
@@ -165,7 +192,7 @@ func ResourceLimits(rec *profile.Recording) LimitsAdvice {
 			a.Reason += partial
 		}
 	}
-	return LimitsAdvice{Pids: pids, Memory: memory, Nofile: files}
+	return LimitsAdvice{Pids: pids, Memory: memory, Nofile: files, TmpfsBytes: tmpfsBytes, TmpfsMounts: tmpfsMounts}
 }
 
 // suggestLimit is one limit: headroom above the peak, or the tighter limit

@@ -141,8 +141,51 @@ func TestResourceLimitsNeverBelowPeak(t *testing.T) {
 func TestDockerRunFlagsLimits(t *testing.T) {
 	rec := profiletest.BatchRecording(t)
 	flags := New(rec, profile.Capabilities(rec), "/p/seccomp.json")
-	want := []string{"--pids-limit=48", "--memory=512m", "--ulimit=nofile=2048:2048"}
+	// 512 MiB for the processes, and as much for the tmpfs on /tmp.
+	want := []string{"--pids-limit=48", "--memory=1024m", "--ulimit=nofile=2048:2048"}
 	if got := flags[len(flags)-3:]; !slices.Equal(got, want) {
 		t.Errorf("flags end in %q, want %q", got, want)
+	}
+	if !slices.Contains(flags, "--tmpfs=/tmp:size=512m") {
+		t.Errorf("the tmpfs on /tmp is not sized: %q", flags)
+	}
+}
+
+// Files in a tmpfs are memory of the container's cgroup: each tmpfs
+// --read-only comes with is sized, and --memory leaves the processes their
+// headroom on top of every tmpfs full (the upload that filled /tmp then
+// gets ENOSPC, not the OOM killer).
+func TestTmpfsCountsAgainstMemory(t *testing.T) {
+	rec := &profile.Recording{Host: profile.Host{Arch: "x86_64"}, FilesRecorded: true,
+		Resources: profile.Resources{PeakMemoryBytes: 3800 * 1024},
+		Files: []profile.FileAccess{
+			{Path: "/run/app.pid", Access: []string{profile.AccessCreate, profile.AccessWrite}},
+			{Path: "/tmp/upload-1", Access: []string{profile.AccessCreate, profile.AccessWrite}},
+		}}
+	l := ResourceLimits(rec)
+	if l.TmpfsBytes != 64*profiletest.MiB || l.TmpfsMounts != 2 {
+		t.Fatalf("tmpfs %d x %d, want 2 x 64 MiB", l.TmpfsMounts, l.TmpfsBytes)
+	}
+	if l.Memory.Suggested != 3*64*profiletest.MiB || l.Memory.Flag != "--memory=192m" {
+		t.Errorf("memory %+v, want 64 MiB for the processes + 2 x 64 MiB", l.Memory)
+	}
+	for _, w := range []string{"count against --memory", "ENOSPC", "size="} {
+		if !strings.Contains(l.Memory.Reason, w) {
+			t.Errorf("reason %q does not say %q", l.Memory.Reason, w)
+		}
+	}
+	flags := New(rec, profile.Capabilities(rec), "/p/seccomp.json")
+	for _, want := range []string{"--read-only", "--tmpfs=/run:size=64m", "--tmpfs=/tmp:size=64m", "--memory=192m"} {
+		if !slices.Contains(flags, want) {
+			t.Errorf("no %s in %q", want, flags)
+		}
+	}
+	// No memory peak: nothing to size from, the tmpfs is as Docker mounts it.
+	rec.Resources = profile.Resources{}
+	if l := ResourceLimits(rec); l.TmpfsBytes != 0 || l.Memory.Flag != "" {
+		t.Errorf("no peak: %+v", l)
+	}
+	if flags := New(rec, profile.Capabilities(rec), "/p/seccomp.json"); !slices.Contains(flags, "--tmpfs=/tmp") {
+		t.Errorf("no peak: %q", flags)
 	}
 }

@@ -7,6 +7,7 @@ package seccomp
 
 import (
 	"slices"
+	"strings"
 
 	moby "github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -79,10 +80,22 @@ var fallbackSyscalls = []string{
 // it does. So every profile allows them, as Docker's default profile does.
 var kernelDrivenSyscalls = []string{"rt_sigreturn", "sigreturn", "restart_syscall"}
 
-// New builds the Docker seccomp profile for the recording. Syscalls
-// libseccomp cannot name are left out: Docker profiles name syscalls, and
-// the report warns about each of them.
+// New builds the Docker seccomp profile for the recording: the syscalls it
+// made, and those of their families and lifecycles (see
+// profile.GeneralizedSyscalls), which do the same with the same privilege.
+// Syscalls libseccomp cannot name are left out: Docker profiles name
+// syscalls, and the report warns about each of them.
 func New(rec *profile.Recording) *moby.Seccomp {
+	return build(rec, true)
+}
+
+// NewExact is New without families and lifecycles: exactly the syscalls
+// the container made (and the signal-return syscalls every process needs).
+func NewExact(rec *profile.Recording) *moby.Seccomp {
+	return build(rec, false)
+}
+
+func build(rec *profile.Recording, generalize bool) *moby.Seccomp {
 	rec = profile.Normalized(rec)
 	arches := profileArches(rec)
 
@@ -99,6 +112,43 @@ func New(rec *profile.Recording) *moby.Seccomp {
 	}
 	allowed = sets.Sorted(allowed)
 
+	// The generalized names come with the argument rules they carry
+	// (clone without namespace flags), as if those values were recorded.
+	argRec := rec
+	var generalized []profile.GeneralizedSyscall
+	if generalize {
+		generalized = generalizedIn(rec, arches, allowed)
+		c := *rec
+		c.SyscallArgs = slices.Clone(rec.SyscallArgs)
+		for _, g := range generalized {
+			allowed = append(allowed, g.Name)
+			if g.Arg != nil {
+				c.SyscallArgs = append(c.SyscallArgs, *g.Arg)
+			}
+		}
+		// A recorded syscall's values widened by its family's (clone
+		// without namespace flags where the run forked).
+		for _, r := range profile.FamilyArgRules(rec) {
+			for i := range c.SyscallArgs {
+				a := &c.SyscallArgs[i]
+				if a.Syscall == r.Syscall && a.Index == r.Index && a.Mask == r.Mask && a.Field == "" && !slices.Contains(a.Values, r.Values[0]) {
+					a.Values = append(slices.Clone(a.Values), r.Values[0])
+					slices.Sort(a.Values)
+				}
+			}
+		}
+		argRec = &c
+		allowed = sets.Sorted(allowed)
+	}
+	isGeneralized := func(name string) *profile.GeneralizedSyscall {
+		for i := range generalized {
+			if generalized[i].Name == name {
+				return &generalized[i]
+			}
+		}
+		return nil
+	}
+
 	p := &moby.Seccomp{
 		LinuxSeccomp: specs.LinuxSeccomp{
 			DefaultAction:   specs.ActErrno,
@@ -107,12 +157,41 @@ func New(rec *profile.Recording) *moby.Seccomp {
 		},
 		Syscalls: []*moby.Syscall{},
 	}
-	unconditional, argEntries, _ := applyArgRules(ArgRulesFor(rec, allowed), allowed)
-	if len(unconditional) > 0 {
+	unconditional, argEntries, _ := applyArgRules(ArgRulesFor(argRec, allowed), allowed)
+	var made, same []string
+	for _, n := range unconditional {
+		if isGeneralized(n) != nil {
+			same = append(same, n)
+		} else {
+			made = append(made, n)
+		}
+	}
+	if len(made) > 0 {
 		p.Syscalls = append(p.Syscalls, &moby.Syscall{
-			LinuxSyscall: specs.LinuxSyscall{Names: unconditional, Action: specs.ActAllow},
+			LinuxSyscall: specs.LinuxSyscall{Names: made, Action: specs.ActAllow},
 			Comment:      "made by the container while it was recorded, and the signal-return syscalls every process needs",
 		})
+	}
+	if len(same) > 0 {
+		p.Syscalls = append(p.Syscalls, &moby.Syscall{
+			LinuxSyscall: specs.LinuxSyscall{Names: same, Action: specs.ActAllow},
+			Comment: "not made, but the same operation as a syscall it made, or the end of an object it made " +
+				"(report.json's generalized says which and why): no other privilege",
+		})
+	}
+	var familyValues []profile.ArgValues
+	if generalize {
+		familyValues = profile.FamilyArgRules(rec)
+	}
+	for _, e := range argEntries {
+		if g := isGeneralized(e.Names[0]); g != nil {
+			e.Comment = strings.Replace(e.Comment, " as recorded:", " as "+GeneralizedText(*g)+":", 1)
+		}
+		for _, f := range familyValues {
+			if a := e.Args[0]; f.Syscall == e.Names[0] && f.Mask != 0 && a.Op == specs.OpMaskedEqual && a.Value == f.Mask && a.ValueTwo == f.Values[0] {
+				e.Comment = strings.Replace(e.Comment, " as recorded:", " as its family allows (no namespace flags, as fork and vfork):", 1)
+			}
+		}
 	}
 	p.Syscalls = append(p.Syscalls, argEntries...)
 	// Whatever is allowed in some form is not answered with an errno.
@@ -122,6 +201,41 @@ func New(rec *profile.Recording) *moby.Seccomp {
 	}
 	p.Syscalls = append(p.Syscalls, unmadeErrnoRules(sets.Sorted(allowedSomehow), arches)...)
 	return p
+}
+
+// Generalized lists the syscalls New allows that the container did not
+// make: the other members of the families of those it made and the rest of
+// the lifecycles of what it made (profile.GeneralizedSyscalls), as far as
+// the profile's architectures have them.
+func Generalized(rec *profile.Recording) []profile.GeneralizedSyscall {
+	rec = profile.Normalized(rec)
+	arches := profileArches(rec)
+	var allowed []string
+	for _, name := range kernelDrivenSyscalls {
+		if knownOnAny(name, arches) {
+			allowed = append(allowed, name)
+		}
+	}
+	return generalizedIn(rec, arches, allowed)
+}
+
+func generalizedIn(rec *profile.Recording, arches []specs.Arch, allowed []string) []profile.GeneralizedSyscall {
+	var out []profile.GeneralizedSyscall
+	for _, g := range profile.GeneralizedSyscalls(rec) {
+		if knownOnAny(g.Name, arches) && !slices.Contains(allowed, g.Name) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// GeneralizedText says in words why g is allowed: "the same operation as
+// fork" or "the end of what it made with mkdir".
+func GeneralizedText(g profile.GeneralizedSyscall) string {
+	if g.By == profile.ByLifecycle {
+		return "the rest of the life of what it made (" + g.Group + ": " + strings.Join(g.Because, ", ") + ")"
+	}
+	return "the same operation as " + strings.Join(g.Because, ", ")
 }
 
 // unmadeErrnoRules answers syscalls the container never made with the errno
@@ -191,21 +305,9 @@ func profileArches(rec *profile.Recording) []specs.Arch {
 }
 
 // recordingNativeArch is the native architecture of the host the recording
-// was made on: from Host.Arch, else from the syscalls' architectures, else
-// the one tailor runs on.
+// was made on (see profile.RecordingNativeArch).
 func recordingNativeArch(rec *profile.Recording) profile.Arch {
-	if a := profile.ArchFromName(rec.Host.Arch); a != "" {
-		return a
-	}
-	for _, s := range rec.Syscalls {
-		switch s.Arch {
-		case profile.ArchX86_64, profile.ArchX86, profile.ArchX32:
-			return profile.ArchX86_64
-		case profile.ArchAArch64, profile.ArchARM:
-			return profile.ArchAArch64
-		}
-	}
-	return profile.NativeArch()
+	return profile.RecordingNativeArch(rec)
 }
 
 func knownOnAny(name string, arches []specs.Arch) bool {

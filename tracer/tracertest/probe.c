@@ -28,6 +28,12 @@
  *                   CAP_SETPCAP granted in capset (which drops CAP_MKNOD),
  *                   CAP_MKNOD then denied in mknodat, and CAP_SYS_NICE
  *                   denied in setpriority from a user namespace of its own
+ *   probe lifecycle learn DIR  a child by clone, then DIR/d made and DIR/d/f
+ *                   created: a learning run that never removes anything
+ *   probe lifecycle use DIR    a child by vfork (clone on arm64, which has no
+ *                   vfork), DIR/d and DIR/d/f made again, then unlinked and
+ *                   removed; prints "name=errno" (0: worked), exits 0 only
+ *                   when all worked (families and lifecycles)
  *   probe escape    what argument rules learned from "net" must stop: a
  *                   netlink socket, clone and unshare of a user namespace,
  *                   and clone3 (ENOSYS); prints "name=errno" (0: worked)
@@ -360,6 +366,64 @@ static int net(void)
 	return 0;
 }
 
+#define AT_REMOVEDIR 0x200
+
+/* vfork by hand: the child shares our memory and stack until it exits, so
+ * it must not call or return: it exits in the same asm. arm64 has no vfork:
+ * a child by clone there. */
+static long vfork_exit(void)
+{
+#if defined(__x86_64__)
+	long ret;
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "mov $231, %%eax\n\t"
+			 "xor %%edi, %%edi\n\t"
+			 "syscall\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "0"(58L)
+			 : "rcx", "r11", "rdi", "memory");
+	if (ret > 0)
+		sys6(NR_wait4, ret, 0, 0, 0, 0, 0);
+	return ret;
+#else
+	return fork_with(0);
+#endif
+}
+
+static int lifecycle(const char *mode, const char *dir)
+{
+	int use = streq(mode, "use");
+	long r = use ? vfork_exit() : fork_with(0);
+	int failed = r < 0;
+	if (use)
+		report("vfork", r);
+	r = sys(NR_mkdirat, AT_FDCWD, in(dir, "d", 0), 0755);
+	failed |= r < 0;
+	if (use)
+		report("mkdirat", r);
+	long fd = sys6(NR_openat, AT_FDCWD, (long)in(dir, "d/f", 1), O_CREAT | O_WRONLY, 0600, 0, 0);
+	failed |= fd < 0;
+	if (use)
+		report("openat", fd);
+	if (fd >= 0)
+		sys(NR_close, fd, 0, 0);
+	if (use) {
+		r = sys(NR_unlinkat, AT_FDCWD, in(dir, "d/f", 1), 0);
+		failed |= r < 0;
+		report("unlink", r);
+		r = sys(NR_unlinkat, AT_FDCWD, in(dir, "d", 0), AT_REMOVEDIR);
+		failed |= r < 0;
+		report("rmdir", r);
+	}
+	if (failed)
+		return 50;
+	say("probe: lifecycle done\n");
+	return 0;
+}
+
 struct clone_args {
 	unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
@@ -502,6 +566,8 @@ static int probe_main(long argc, char **argv)
 		return pick(atol_(argv[2]));
 	if (argc > 3 && streq(argv[1], "burst"))
 		return burst(atol_(argv[2]), argv[3]);
+	if (argc > 3 && streq(argv[1], "lifecycle"))
+		return lifecycle(argv[2], argv[3]);
 	if (argc > 1 && streq(argv[1], "escape"))
 		return escape();
 	if (argc > 2 && streq(argv[1], "caps"))
